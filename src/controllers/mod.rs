@@ -1,0 +1,3 @@
+//! Controllers: pure decision functions from an observed snapshot to a decision.
+
+pub mod hpa;

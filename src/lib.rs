@@ -1,0 +1,27 @@
+//! capsim — a discrete-event simulator of the Kubernetes autoscaling pipeline.
+//!
+//! ```text
+//! traffic ─► service model ─► metrics pipeline ─► HPA ─► ReplicaSet ─► scheduler ─► kubelet
+//!  (rps(t))   (rps → CPU per     (scrape every     (desired   (create/     (bind,       (image pull,
+//!             ready pod)          resolution)      replicas)  delete pods) preempt)     start, ready)
+//!                                                                 │ unschedulable pods
+//!                                                                 ▼
+//!                              provisioner: Cluster Autoscaler | Karpenter | static
+//!                              (launch → register → Ready; scale-down / consolidation)
+//!                                                                 │
+//!                                             cloud: catalog, prices, billing, spot interruptions
+//!                                                                 │
+//!                                      recorder ─► summary.json, timeline.csv, pods.csv, nodes.csv
+//! ```
+//!
+//! * [`engine`] owns time, event order and randomness and knows nothing of Kubernetes.
+//! * [`controllers`] are pure functions from a snapshot to a decision carrying its reason.
+//! * [`sim`] is the world: it gathers snapshots, calls controllers, applies decisions and
+//!   schedules the events they cause.
+
+pub mod cloud;
+pub mod controllers;
+pub mod engine;
+pub mod model;
+pub mod scenario;
+pub mod traffic;

@@ -1,0 +1,10 @@
+//! The cluster's vocabulary: resources, labels and taints, workloads, and units.
+
+pub mod labels;
+pub mod resources;
+pub mod units;
+pub mod workload;
+
+pub use labels::{Labels, NodeAffinity, Taint, TaintEffect, Toleration};
+pub use resources::Resources;
+pub use workload::*;
