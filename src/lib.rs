@@ -19,9 +19,12 @@
 //! * [`sim`] is the world: it gathers snapshots, calls controllers, applies decisions and
 //!   schedules the events they cause.
 
+pub mod cli;
 pub mod cloud;
 pub mod controllers;
 pub mod engine;
 pub mod model;
+pub mod report;
 pub mod scenario;
+pub mod sim;
 pub mod traffic;
