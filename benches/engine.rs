@@ -39,7 +39,9 @@ fn bench(c: &mut Criterion) {
     const EVENTS: u64 = 1_000_000;
     g.throughput(Throughput::Elements(EVENTS));
     for size in [100usize, 10_000] {
-        g.bench_function(format!("hold/queue={size}"), |b| b.iter(|| black_box(hold(size, EVENTS))));
+        g.bench_function(format!("hold/queue={size}"), |b| {
+            b.iter(|| black_box(hold(size, EVENTS)))
+        });
     }
     g.finish();
 }

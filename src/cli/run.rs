@@ -42,13 +42,23 @@ pub fn run_loaded(sc: &Scenario, output: &Path, quiet: bool) -> Result<crate::si
     let written = crate::report::write_run_outputs(output, &result).map_err(failed)?;
     if !quiet {
         print!("{}", crate::report::summary_table(&result.summary));
-        println!("\nwrote {}", written.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));
+        println!(
+            "\nwrote {}",
+            written
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
     }
     Ok(result)
 }
 
 pub fn run(args: &RunArgs) -> Result<(), Failure> {
     let sc = load(&args.scenario, args.seed, &args.set)?;
-    let out = args.output.clone().unwrap_or_else(|| PathBuf::from("out").join(&sc.name));
+    let out = args
+        .output
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("out").join(&sc.name));
     run_loaded(&sc, &out, args.quiet).map(|_| ())
 }

@@ -41,7 +41,13 @@ mod tests {
     use super::*;
 
     fn rank(id: u32, assigned: bool, running: bool, ready: Option<u64>, created: u64) -> PodRank<u32> {
-        PodRank { id, assigned, running, ready_since: ready.map(SimTime), created: SimTime(created) }
+        PodRank {
+            id,
+            assigned,
+            running,
+            ready_since: ready.map(SimTime),
+            created: SimTime(created),
+        }
     }
 
     #[test]

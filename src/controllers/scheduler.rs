@@ -78,7 +78,13 @@ pub fn fits(node: &Node, req: &Resources, reserved: &Resources) -> Result<(), Fi
 /// Score of placing `req` on `node` (higher is better).
 pub fn score(node: &Node, req: &Resources, strategy: ScoringStrategy) -> i64 {
     let after = node.allocated + *req;
-    let frac = |used: i64, cap: i64| if cap <= 0 { 1.0 } else { (used as f64 / cap as f64).min(1.0) };
+    let frac = |used: i64, cap: i64| {
+        if cap <= 0 {
+            1.0
+        } else {
+            (used as f64 / cap as f64).min(1.0)
+        }
+    };
     let cpu = frac(after.cpu_m, node.allocatable.cpu_m);
     let mem = frac(after.mem, node.allocatable.mem);
     // upstream: noderesources/least_allocated.go and most_allocated.go, cpu and memory weight 1.
@@ -89,7 +95,11 @@ pub fn score(node: &Node, req: &Resources, strategy: ScoringStrategy) -> i64 {
     // upstream: noderesources/balanced_allocation.go: 1 - standard deviation of the fractions.
     let balanced = 1.0 - (cpu - mem).abs() / 2.0;
     // upstream: tainttoleration: fewer intolerable PreferNoSchedule taints is better.
-    let soft_taints = node.taints.iter().filter(|t| t.effect == TaintEffect::PreferNoSchedule).count() as i64;
+    let soft_taints = node
+        .taints
+        .iter()
+        .filter(|t| t.effect == TaintEffect::PreferNoSchedule)
+        .count() as i64;
     ((fit + balanced) * MAX_NODE_SCORE as f64).round() as i64 - soft_taints * MAX_NODE_SCORE
 }
 
@@ -98,9 +108,8 @@ pub fn num_feasible_nodes_to_find(num_all_nodes: usize, percentage: Option<usize
     if num_all_nodes < MIN_FEASIBLE_NODES_TO_FIND {
         return num_all_nodes;
     }
-    let pct = percentage.unwrap_or_else(|| {
-        (50usize.saturating_sub(num_all_nodes / 125)).max(MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND)
-    });
+    let pct = percentage
+        .unwrap_or_else(|| (50usize.saturating_sub(num_all_nodes / 125)).max(MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND));
     if pct >= 100 {
         return num_all_nodes;
     }
@@ -232,7 +241,13 @@ pub fn find_preemption<P: Copy + Ord>(
             chosen.len(),
         );
         if best.as_ref().is_none_or(|(k, _)| key < *k) {
-            best = Some((key, PreemptionPlan { node: id, victims: chosen.iter().map(|v| v.0).collect() }));
+            best = Some((
+                key,
+                PreemptionPlan {
+                    node: id,
+                    victims: chosen.iter().map(|v| v.0).collect(),
+                },
+            ));
         }
     }
     best.map(|(_, plan)| plan)

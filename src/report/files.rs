@@ -17,10 +17,19 @@ pub enum OutputError {
 
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename.
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
-    let io = |source| OutputError::Io { path: path.to_path_buf(), source };
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let io = |source| OutputError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     fs::create_dir_all(dir).map_err(io)?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = (|| {
         let mut f = fs::File::create(&tmp)?;
@@ -36,7 +45,10 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
 
 /// Serializes records to CSV in memory.
 pub fn csv_bytes<T: serde::Serialize>(path: &Path, rows: &[T]) -> Result<Vec<u8>, OutputError> {
-    let err = |source| OutputError::Csv { path: path.to_path_buf(), source };
+    let err = |source| OutputError::Csv {
+        path: path.to_path_buf(),
+        source,
+    };
     let mut w = csv::Writer::from_writer(Vec::new());
     for r in rows {
         w.serialize(r).map_err(err)?;
@@ -85,8 +97,10 @@ fn timeline_csv(r: &SimResult) -> Vec<u8> {
 /// rendered in memory first, so a failure to render writes nothing.
 pub fn write_run_outputs(dir: &Path, r: &SimResult) -> Result<Vec<PathBuf>, OutputError> {
     let summary_path = dir.join("summary.json");
-    let mut summary = serde_json::to_vec_pretty(&r.summary)
-        .map_err(|source| OutputError::Json { path: summary_path.clone(), source })?;
+    let mut summary = serde_json::to_vec_pretty(&r.summary).map_err(|source| OutputError::Json {
+        path: summary_path.clone(),
+        source,
+    })?;
     summary.push(b'\n');
     let pods_path = dir.join("pods.csv");
     let nodes_path = dir.join("nodes.csv");

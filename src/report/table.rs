@@ -3,7 +3,11 @@
 use crate::sim::record::Summary;
 
 fn secs(x: f64) -> String {
-    if x >= 600.0 { format!("{:.1}m", x / 60.0) } else { format!("{x:.1}s") }
+    if x >= 600.0 {
+        format!("{:.1}m", x / 60.0)
+    } else {
+        format!("{x:.1}s")
+    }
 }
 
 /// A table a person reads in a terminal: one row per workload, then the cluster.
@@ -21,7 +25,11 @@ pub fn summary_table(s: &Summary) -> String {
         "workload", "pods", "pend p50", "pend p95", "pend max", "ready p95", "unserved", "overload", "replicas"
     ));
     for w in &s.workloads {
-        let pending_note = if w.pods_pending_at_end > 0 { format!(" ({} still Pending)", w.pods_pending_at_end) } else { String::new() };
+        let pending_note = if w.pods_pending_at_end > 0 {
+            format!(" ({} still Pending)", w.pods_pending_at_end)
+        } else {
+            String::new()
+        };
         out.push_str(&format!(
             "{:<24} {:>6} {:>8} {:>8} {:>8} {:>8} {:>8.2}% {:>9} {:>10}{}\n",
             w.name,

@@ -7,6 +7,7 @@
 //! come from named streams keyed by the object they concern (the n-th pod of a workload, the n-th
 //! node of a pool), so two scenarios that differ only in settings see the same dice.
 
+pub mod provisioner;
 pub mod record;
 pub mod state;
 
@@ -129,10 +130,13 @@ impl<'a> World<'a> {
             recorder: Recorder::new(sc),
         };
         for set in &sc.static_nodes {
-            let it = sc.catalog.get(&set.instance_type).ok_or_else(|| SimError::UnknownInstanceType {
-                name: set.instance_type.clone(),
-                context: format!("static nodes {:?}", set.name),
-            })?;
+            let it = sc
+                .catalog
+                .get(&set.instance_type)
+                .ok_or_else(|| SimError::UnknownInstanceType {
+                    name: set.instance_type.clone(),
+                    context: format!("static nodes {:?}", set.name),
+                })?;
             let price = match set.capacity_type {
                 CapacityType::OnDemand => it.od_price_hr,
                 CapacityType::Spot => it.spot_price_hr.unwrap_or(it.od_price_hr),
@@ -250,7 +254,11 @@ impl<'a> World<'a> {
     fn update_usage(&mut self, i: usize) {
         let wl = &self.sc.workloads[i];
         let ws = &mut self.workloads[i];
-        let share = if ws.ready == 0 { 0.0 } else { (ws.demand / f64::from(ws.ready)).min(ws.capacity_per_pod) };
+        let share = if ws.ready == 0 {
+            0.0
+        } else {
+            (ws.demand / f64::from(ws.ready)).min(ws.capacity_per_pod)
+        };
         let svc = &wl.service;
         let mut cpu = svc.idle_cpu_m + share * svc.cpu_per_rps_m;
         if let Some(limit) = wl.template.limit_cpu_m() {
@@ -435,7 +443,13 @@ impl<'a> World<'a> {
                 &req,
                 self.sc.scoring,
                 &mut self.sched_start,
-                |n| if own == Some(n) { nominated[n.0 as usize] - req } else { nominated[n.0 as usize] },
+                |n| {
+                    if own == Some(n) {
+                        nominated[n.0 as usize] - req
+                    } else {
+                        nominated[n.0 as usize]
+                    }
+                },
             );
             match placement {
                 Placement::Node(n) => self.bind(now, p, n),
@@ -505,7 +519,10 @@ impl<'a> World<'a> {
         node.pods.push(p);
         // Kubelet: pull the image unless the node has it (or is pulling it), start, probe.
         let startup = &self.sc.workloads[wi as usize].startup;
-        let mut rng = self.rngs.stream(&format!("pod-start/{}", self.sc.workloads[wi as usize].name), u64::from(ordinal));
+        let mut rng = self.rngs.stream(
+            &format!("pod-start/{}", self.sc.workloads[wi as usize].name),
+            u64::from(ordinal),
+        );
         let pulled_at = match node.images.iter().position(|&(w, _)| w == wi) {
             Some(k) => {
                 pod.image_cached = true;
@@ -567,10 +584,18 @@ impl<'a> World<'a> {
     }
 
     /// Requests a node from the cloud and schedules its lifecycle from the latency distributions.
-    pub fn launch_node(&mut self, spec: NodeSpec, created_by: String, latency: &crate::scenario::NodeLatency) -> NodeId {
+    pub fn launch_node(
+        &mut self,
+        spec: NodeSpec,
+        created_by: String,
+        latency: &crate::scenario::NodeLatency,
+    ) -> NodeId {
         let now = self.now();
         let id = self.add_node(spec, created_by);
-        let mut rng = self.rngs.stream(&format!("node-latency/{}", self.nodes[id.0 as usize].pool), u64::from(id.0));
+        let mut rng = self.rngs.stream(
+            &format!("node-latency/{}", self.nodes[id.0 as usize].pool),
+            u64::from(id.0),
+        );
         let launched = now + latency.launch.sample(&mut rng);
         let registered = launched + latency.register.sample(&mut rng);
         let ready = registered + latency.ready.sample(&mut rng);

@@ -99,7 +99,14 @@ impl Percentiles {
         }
         v.sort_by(f64::total_cmp);
         let q = |p: f64| v[((p * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1];
-        Percentiles { count: v.len(), p50: q(0.50), p90: q(0.90), p95: q(0.95), p99: q(0.99), max: v[v.len() - 1] }
+        Percentiles {
+            count: v.len(),
+            p50: q(0.50),
+            p90: q(0.90),
+            p95: q(0.95),
+            p99: q(0.99),
+            max: v[v.len() - 1],
+        }
     }
 }
 
@@ -223,7 +230,11 @@ pub(super) fn finish(w: World<'_>, end: SimTime, events: u64) -> SimResult {
             pod_pending_seconds: pending_sum[i],
             requests_total: ws.demand_total,
             requests_unserved: unserved,
-            unserved_share: if ws.demand_total > 0.0 { unserved / ws.demand_total } else { 0.0 },
+            unserved_share: if ws.demand_total > 0.0 {
+                unserved / ws.demand_total
+            } else {
+                0.0
+            },
             overload_seconds: ws.overload.as_secs_f64(),
             replicas_min: ws.min_desired,
             replicas_max: ws.max_desired,
@@ -263,8 +274,14 @@ pub(super) fn finish(w: World<'_>, end: SimTime, events: u64) -> SimResult {
         }
         cluster.cost_total_usd += cost;
         *cluster.cost_by_pool.entry(n.pool.clone()).or_default() += cost;
-        *cluster.cost_by_instance_type.entry(n.instance_type.clone()).or_default() += cost;
-        *cluster.cost_by_capacity_type.entry(n.capacity_type.as_str().to_string()).or_default() += cost;
+        *cluster
+            .cost_by_instance_type
+            .entry(n.instance_type.clone())
+            .or_default() += cost;
+        *cluster
+            .cost_by_capacity_type
+            .entry(n.capacity_type.as_str().to_string())
+            .or_default() += cost;
         nodes.push(NodeRecord {
             node: n.name.clone(),
             pool: n.pool.clone(),

@@ -45,12 +45,18 @@ impl PodPhase {
 
     /// Holds resources on a node.
     pub fn is_bound(&self) -> bool {
-        matches!(self, PodPhase::Starting | PodPhase::Running | PodPhase::Ready | PodPhase::Terminating)
+        matches!(
+            self,
+            PodPhase::Starting | PodPhase::Running | PodPhase::Ready | PodPhase::Terminating
+        )
     }
 
     /// Counted by its ReplicaSet (not being deleted, not finished).
     pub fn is_active(&self) -> bool {
-        matches!(self, PodPhase::Pending | PodPhase::Starting | PodPhase::Running | PodPhase::Ready)
+        matches!(
+            self,
+            PodPhase::Pending | PodPhase::Starting | PodPhase::Running | PodPhase::Ready
+        )
     }
 }
 
