@@ -7,6 +7,7 @@
 //! come from named streams keyed by the object they concern (the n-th pod of a workload, the n-th
 //! node of a pool), so two scenarios that differ only in settings see the same dice.
 
+pub mod drain;
 pub mod provisioner;
 pub mod record;
 pub mod state;
@@ -53,6 +54,16 @@ pub enum Event {
     NodeReady(NodeId),
     /// The instance is gone (billing ends).
     NodeTerminated(NodeId),
+    /// Call the provisioner (Cluster Autoscaler scan, Karpenter batching tick).
+    ProvisionerLoop,
+    /// Retry blocked evictions on a draining node.
+    DrainRetry(NodeId),
+    /// A drained node's evicted pods have exited: terminate the instance.
+    DrainDone(NodeId),
+    /// A spot interruption warning for the node (two minutes before the reclaim).
+    SpotWarning(NodeId),
+    /// The cloud reclaims a spot instance.
+    SpotReclaim(NodeId),
     /// The end of the simulated span.
     End,
 }
@@ -108,6 +119,11 @@ pub struct World<'a> {
     sched_start: usize,
     tick: SimDuration,
     pub recorder: Recorder,
+    pub provisioner: Option<Box<dyn provisioner::Provisioner + 'a>>,
+    /// Every provisioner decision, for `autoscaler.csv`.
+    pub decisions: Vec<provisioner::DecisionRecord>,
+    pub drains: std::collections::BTreeMap<NodeId, drain::DrainState>,
+    pub interruptions: u32,
 }
 
 impl<'a> World<'a> {
@@ -128,6 +144,10 @@ impl<'a> World<'a> {
             sched_start: 0,
             tick,
             recorder: Recorder::new(sc),
+            provisioner: None,
+            decisions: Vec::new(),
+            drains: std::collections::BTreeMap::new(),
+            interruptions: 0,
         };
         for set in &sc.static_nodes {
             let it = sc
@@ -178,6 +198,9 @@ impl<'a> World<'a> {
         for i in 0..self.workloads.len() {
             self.reconcile_replicas(i);
         }
+        if self.provisioner.is_some() {
+            self.queue.push(SimTime::ZERO, Event::ProvisionerLoop);
+        }
         while let Some((now, ev)) = self.queue.pop() {
             if now > end {
                 break;
@@ -219,6 +242,16 @@ impl<'a> World<'a> {
             Event::NodeRegistered(n) => self.node_registered(n),
             Event::NodeReady(n) => self.node_ready(n),
             Event::NodeTerminated(n) => self.node_terminated(n),
+            Event::ProvisionerLoop => self.provisioner_loop(now),
+            Event::DrainRetry(n) => self.drain_step(now, n),
+            Event::DrainDone(n) => {
+                let reason = self.nodes[n.0 as usize].removed_by.clone();
+                if self.nodes[n.0 as usize].state == NodeState::Draining {
+                    self.terminate_node(now, n, &reason);
+                }
+            }
+            Event::SpotWarning(n) => self.spot_warning(now, n),
+            Event::SpotReclaim(n) => self.terminate_node(now, n, "SpotInterruption"),
             Event::End => {
                 self.advance_service(now);
                 return true;
@@ -577,6 +610,8 @@ impl<'a> World<'a> {
             images: Vec::new(),
             created_by,
             removed_by: String::new(),
+            terminate_after: SimDuration::ZERO,
+            reclaim_at: None,
         });
         self.nominated.push(Resources::ZERO);
         self.live_nodes.push(id);
@@ -599,6 +634,7 @@ impl<'a> World<'a> {
         let launched = now + latency.launch.sample(&mut rng);
         let registered = launched + latency.register.sample(&mut rng);
         let ready = registered + latency.ready.sample(&mut rng);
+        self.nodes[id.0 as usize].terminate_after = latency.terminate.sample(&mut rng);
         self.queue.push(launched, Event::NodeLaunched(id));
         self.queue.push(registered, Event::NodeRegistered(id));
         self.queue.push(ready, Event::NodeReady(id));
@@ -638,6 +674,7 @@ impl<'a> World<'a> {
         node.registered = Some(now);
         node.daemonset = ds;
         node.allocatable = node.allocatable.saturating_sub(&ds);
+        self.notify(provisioner::NodeNotice::Registered(n));
     }
 
     fn node_ready(&mut self, n: NodeId) {
@@ -649,6 +686,7 @@ impl<'a> World<'a> {
         node.state = NodeState::Ready;
         node.ready = Some(now);
         self.request_cycle(now);
+        self.notify(provisioner::NodeNotice::Ready(n));
     }
 
     fn node_terminated(&mut self, n: NodeId) {
@@ -671,6 +709,7 @@ impl<'a> World<'a> {
         node.allocated = Resources::ZERO;
         self.live_nodes.retain(|&x| x != n);
         self.request_cycle(now);
+        self.notify(provisioner::NodeNotice::Terminated(n));
     }
 
     // ----- recording -----------------------------------------------------------------------

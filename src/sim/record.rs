@@ -143,6 +143,9 @@ pub struct ClusterSummary {
     pub cost_by_pool: BTreeMap<String, f64>,
     pub cost_by_instance_type: BTreeMap<String, f64>,
     pub cost_by_capacity_type: BTreeMap<String, f64>,
+    /// Decisions by kind (`ScaleUp`, `DeleteEmpty`, `InterruptionWarning`, ...).
+    pub decisions: BTreeMap<String, u32>,
+    pub spot_interruptions: u32,
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -163,6 +166,8 @@ pub struct SimResult {
     pub workload_names: Vec<String>,
     pub pods: Vec<PodRecord>,
     pub nodes: Vec<NodeRecord>,
+    /// Provisioner decisions, for `autoscaler.csv`.
+    pub decisions: Vec<super::provisioner::DecisionRecord>,
 }
 
 fn secs(t: SimTime) -> f64 {
@@ -251,7 +256,12 @@ pub(super) fn finish(w: World<'_>, end: SimTime, events: u64) -> SimResult {
         cost_by_pool: BTreeMap::new(),
         cost_by_instance_type: BTreeMap::new(),
         cost_by_capacity_type: BTreeMap::new(),
+        decisions: BTreeMap::new(),
+        spot_interruptions: w.interruptions,
     };
+    for d in &w.decisions {
+        *cluster.decisions.entry(d.decision.clone()).or_default() += 1;
+    }
     // Peak of simultaneously billed nodes: sweep over launch/termination instants.
     let mut edges: Vec<(SimTime, i32)> = Vec::new();
     for n in &w.nodes {
@@ -320,5 +330,6 @@ pub(super) fn finish(w: World<'_>, end: SimTime, events: u64) -> SimResult {
         workload_names: sc.workloads.iter().map(|w| w.name.clone()).collect(),
         pods,
         nodes,
+        decisions: w.decisions,
     }
 }

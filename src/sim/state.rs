@@ -1,6 +1,6 @@
 //! The cluster's live objects: pods and nodes, indexed by dense ids.
 
-use crate::engine::SimTime;
+use crate::engine::{SimDuration, SimTime};
 use crate::model::{CapacityType, Labels, Resources, Taint};
 
 /// Index of a pod in `World::pods`. Pods are never removed from the vector, so ids are stable.
@@ -173,6 +173,11 @@ pub struct Node {
     pub images: Vec<(u32, SimTime)>,
     pub created_by: String,
     pub removed_by: String,
+    /// Terminate call → instance gone, drawn at launch.
+    pub terminate_after: SimDuration,
+    /// When a spot instance is reclaimed (drawn at launch from its interruption band), if within
+    /// the run.
+    pub reclaim_at: Option<SimTime>,
 }
 
 impl Node {
