@@ -8,6 +8,7 @@
 //! node of a pool), so two scenarios that differ only in settings see the same dice.
 
 pub mod drain;
+pub mod metrics;
 pub mod provisioner;
 pub mod record;
 pub mod state;
@@ -124,6 +125,11 @@ pub struct World<'a> {
     pub decisions: Vec<provisioner::DecisionRecord>,
     pub drains: std::collections::BTreeMap<NodeId, drain::DrainState>,
     pub interruptions: u32,
+    /// metrics-server's latest sample per pod (indexed by pod id).
+    pub samples: Vec<Option<metrics::ResourceSample>>,
+    /// Workloads whose pods metrics-server scrapes (those an HPA reads).
+    pub scraped: Vec<bool>,
+    pub scrape_marks: Vec<metrics::ScrapeMark>,
 }
 
 impl<'a> World<'a> {
@@ -148,6 +154,9 @@ impl<'a> World<'a> {
             decisions: Vec::new(),
             drains: std::collections::BTreeMap::new(),
             interruptions: 0,
+            samples: Vec::new(),
+            scraped: vec![false; sc.workloads.len()],
+            scrape_marks: vec![metrics::ScrapeMark::default(); sc.workloads.len()],
         };
         for set in &sc.static_nodes {
             let it = sc
@@ -368,6 +377,7 @@ impl<'a> World<'a> {
             usage_mark: 0.0,
         });
         self.nominated_node.push(None);
+        self.samples.push(None);
         self.workloads[i].active.push(id);
         self.pending.insert((Reverse(wl.template.priority), now, id));
         id
@@ -715,9 +725,36 @@ impl<'a> World<'a> {
     // ----- recording -----------------------------------------------------------------------
 
     fn sample(&mut self, now: SimTime) {
-        let ready_nodes = self.nodes.iter().filter(|n| n.state == NodeState::Ready).count() as u32;
-        let upcoming = self.nodes.iter().filter(|n| n.state.is_upcoming()).count() as u32;
-        let cost_rate: f64 = self.nodes.iter().filter(|n| n.is_billed()).map(|n| n.price_hr).sum();
+        let mut pools: std::collections::BTreeMap<&str, record::PoolCount> = std::collections::BTreeMap::new();
+        let mut cost_rate = 0.0;
+        let (mut ready_nodes, mut upcoming) = (0u32, 0u32);
+        for n in &self.nodes {
+            let e = pools.entry(n.pool.as_str()).or_insert_with(|| record::PoolCount {
+                pool: n.pool.clone(),
+                ..Default::default()
+            });
+            match n.state {
+                NodeState::Ready => {
+                    e.ready += 1;
+                    ready_nodes += 1;
+                }
+                s if s.is_upcoming() => {
+                    e.upcoming += 1;
+                    upcoming += 1;
+                }
+                NodeState::Draining | NodeState::Terminating => e.leaving += 1,
+                _ => {}
+            }
+            if n.is_billed() {
+                cost_rate += n.price_hr;
+            }
+        }
+        self.recorder.cluster.push(record::ClusterRow {
+            time: now,
+            pools: pools.into_values().collect(),
+            cost_rate_hr: cost_rate,
+            pods_pending: self.pending.len() as u32,
+        });
         for (i, ws) in self.workloads.iter().enumerate() {
             let wl = &self.sc.workloads[i];
             if wl.kind != WorkloadKind::Deployment {

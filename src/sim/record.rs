@@ -27,10 +27,33 @@ pub struct TimelineRow {
     pub cost_rate_hr: f64,
 }
 
+/// Node counts of one pool at one sample.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct PoolCount {
+    pub pool: String,
+    pub ready: u32,
+    /// Requested, booting or registered but not Ready.
+    pub upcoming: u32,
+    /// Cordoned, draining or terminating.
+    pub leaving: u32,
+}
+
+/// One timeline sample of the cluster.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClusterRow {
+    pub time: SimTime,
+    /// One entry per pool that ever had a node, in name order.
+    pub pools: Vec<PoolCount>,
+    /// Sum of hourly prices of billed nodes.
+    pub cost_rate_hr: f64,
+    pub pods_pending: u32,
+}
+
 /// Collects rows during the run.
 #[derive(Clone, Debug, Default)]
 pub struct Recorder {
     pub timeline: Vec<TimelineRow>,
+    pub cluster: Vec<ClusterRow>,
 }
 
 impl Recorder {
@@ -163,6 +186,8 @@ pub struct Summary {
 pub struct SimResult {
     pub summary: Summary,
     pub timeline: Vec<TimelineRow>,
+    /// Cluster-wide samples (nodes by pool and state, cost rate), one per timeline instant.
+    pub cluster_timeline: Vec<ClusterRow>,
     pub workload_names: Vec<String>,
     pub pods: Vec<PodRecord>,
     pub nodes: Vec<NodeRecord>,
@@ -327,6 +352,7 @@ pub(super) fn finish(w: World<'_>, end: SimTime, events: u64) -> SimResult {
             cluster,
         },
         timeline: w.recorder.timeline,
+        cluster_timeline: w.recorder.cluster,
         workload_names: sc.workloads.iter().map(|w| w.name.clone()).collect(),
         pods,
         nodes,
