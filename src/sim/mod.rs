@@ -7,6 +7,7 @@
 //! come from named streams keyed by the object they concern (the n-th pod of a workload, the n-th
 //! node of a pool), so two scenarios that differ only in settings see the same dice.
 
+pub mod batch;
 pub mod drain;
 pub mod metrics;
 pub mod provisioner;
@@ -65,6 +66,10 @@ pub enum Event {
     SpotWarning(NodeId),
     /// The cloud reclaims a spot instance.
     SpotReclaim(NodeId),
+    /// The next arrival of batch workload `.0` (arrival index `.1`).
+    BatchArrival(u32, u32),
+    /// A batch pod's containers finished: it succeeds and frees its node's resources.
+    PodCompleted(PodId),
     /// The end of the simulated span.
     End,
 }
@@ -130,6 +135,8 @@ pub struct World<'a> {
     /// Workloads whose pods metrics-server scrapes (those an HPA reads).
     pub scraped: Vec<bool>,
     pub scrape_marks: Vec<metrics::ScrapeMark>,
+    /// Batch pods to recreate (workload, requests, run time, first arrival) after the current event.
+    requeue_batch: Vec<(u32, Resources, SimDuration, SimTime)>,
 }
 
 impl<'a> World<'a> {
@@ -157,6 +164,7 @@ impl<'a> World<'a> {
             samples: Vec::new(),
             scraped: vec![false; sc.workloads.len()],
             scrape_marks: vec![metrics::ScrapeMark::default(); sc.workloads.len()],
+            requeue_batch: Vec::new(),
         };
         for set in &sc.static_nodes {
             let it = sc
@@ -210,12 +218,23 @@ impl<'a> World<'a> {
         if self.provisioner.is_some() {
             self.queue.push(SimTime::ZERO, Event::ProvisionerLoop);
         }
+        for i in 0..self.workloads.len() {
+            self.schedule_batch_arrival(i as u32, 0, SimTime::ZERO);
+        }
         while let Some((now, ev)) = self.queue.pop() {
             if now > end {
                 break;
             }
             if self.handle(now, ev) {
                 break;
+            }
+            while let Some((wi, req, run_for, arrived)) = self.requeue_batch.pop() {
+                let p = self.create_pod(wi as usize, now);
+                let pod = &mut self.pods[p.0 as usize];
+                pod.requests = req;
+                pod.run_for = Some(run_for);
+                pod.arrived = arrived;
+                self.request_cycle(now);
             }
         }
         let end_events = self.queue.delivered();
@@ -243,8 +262,13 @@ impl<'a> World<'a> {
                 if pod.phase == PodPhase::Starting {
                     pod.phase = PodPhase::Running;
                     pod.started = Some(now);
+                    if let Some(d) = pod.run_for {
+                        self.queue.push(now + d, Event::PodCompleted(p));
+                    }
                 }
             }
+            Event::BatchArrival(wi, k) => self.batch_arrival(now, wi, k),
+            Event::PodCompleted(p) => self.pod_completed(now, p),
             Event::PodReady(p) => self.pod_ready(now, p),
             Event::PodTerminated(p) => self.pod_terminated(now, p),
             Event::NodeLaunched(n) => self.node_launched(n),
@@ -375,6 +399,9 @@ impl<'a> World<'a> {
             delete_reason: None,
             image_cached: false,
             usage_mark: 0.0,
+            run_for: None,
+            arrived: now,
+            completed: None,
         });
         self.nominated_node.push(None);
         self.samples.push(None);
@@ -401,6 +428,12 @@ impl<'a> World<'a> {
         let pod = &mut self.pods[p.0 as usize];
         pod.delete_reason = Some(reason);
         pod.deleted = Some(now);
+        if let (Some(run_for), true) = (pod.run_for, reason != DeleteReason::Completed) {
+            // The Job controller replaces a batch pod that was evicted or lost with its node.
+            let (requests, arrived) = (pod.requests, pod.arrived);
+            self.requeue_batch.push((wi as u32, requests, run_for, arrived));
+        }
+        let pod = &mut self.pods[p.0 as usize];
         if phase == PodPhase::Pending {
             self.pending.remove(&(Reverse(pod.priority), pod.created, p));
             pod.phase = PodPhase::Deleted;
@@ -580,7 +613,9 @@ impl<'a> World<'a> {
         let started = pulled_at + startup.container_start.sample(&mut rng);
         let ready = started + startup.readiness.sample(&mut rng);
         self.queue.push(started, Event::PodStarted(p));
-        self.queue.push(ready, Event::PodReady(p));
+        if pod.run_for.is_none() {
+            self.queue.push(ready, Event::PodReady(p));
+        }
     }
 
     // ----- nodes ---------------------------------------------------------------------------
