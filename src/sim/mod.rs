@@ -692,6 +692,30 @@ impl<'a> World<'a> {
         if node.state == NodeState::Launching {
             node.state = NodeState::Booting;
             node.launched = Some(now);
+            self.schedule_reclaim(n);
+        }
+    }
+
+    /// Spot instances are reclaimed at a rate drawn from their Spot Advisor band (see
+    /// `cloud::spot`); the warning comes two minutes before.
+    fn schedule_reclaim(&mut self, n: NodeId) {
+        let node = &self.nodes[n.0 as usize];
+        if node.capacity_type != CapacityType::Spot {
+            return;
+        }
+        let Some(band) = self.sc.catalog.get(&node.instance_type).and_then(|it| it.interruption_band) else {
+            return;
+        };
+        let mut rng = self.rngs.stream("spot-interruption", Rngs::key_of(&node.name));
+        let Some(after) = crate::cloud::spot::sample_time_to_interruption(band.rate_per_hour(), &mut rng) else {
+            return;
+        };
+        let launched = node.launched.unwrap_or(self.now());
+        let reclaim = launched + after;
+        let notice = crate::cloud::spot::SPOT_INTERRUPTION_NOTICE;
+        if reclaim < SimTime::ZERO + self.sc.duration + notice {
+            self.nodes[n.0 as usize].reclaim_at = Some(reclaim);
+            self.queue.push(reclaim.saturating_sub(notice), Event::SpotWarning(n));
         }
     }
 

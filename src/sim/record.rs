@@ -206,11 +206,6 @@ fn secs(t: SimTime) -> f64 {
     t.as_secs_f64()
 }
 
-/// Per-second billing with a 60-second minimum.
-fn billed_cost(price_hr: f64, from: SimTime, to: SimTime) -> f64 {
-    let d = (to - from).max(SimDuration::from_secs(60));
-    price_hr * d.as_secs_f64() / 3600.0
-}
 
 pub(super) fn finish(w: World<'_>, end: SimTime, events: u64) -> SimResult {
     let sc = w.sc;
@@ -305,7 +300,7 @@ pub(super) fn finish(w: World<'_>, end: SimTime, events: u64) -> SimResult {
     let mut edges: Vec<(SimTime, i32)> = Vec::new();
     for n in &w.nodes {
         let cost = match n.launched {
-            Some(l) => billed_cost(n.price_hr, l, n.terminated.unwrap_or(end)),
+            Some(l) => crate::cloud::billing::instance_cost(n.price_hr, l, n.terminated.unwrap_or(end)),
             None => 0.0,
         };
         if let Some(l) = n.launched {
