@@ -137,6 +137,8 @@ pub struct World<'a> {
     pub scrape_marks: Vec<metrics::ScrapeMark>,
     /// Batch pods to recreate (workload, requests, run time, first arrival) after the current event.
     requeue_batch: Vec<(u32, Resources, SimDuration, SimTime)>,
+    end: SimTime,
+    started: bool,
 }
 
 impl<'a> World<'a> {
@@ -165,6 +167,8 @@ impl<'a> World<'a> {
             scraped: vec![false; sc.workloads.len()],
             scrape_marks: vec![metrics::ScrapeMark::default(); sc.workloads.len()],
             requeue_batch: Vec::new(),
+            end: SimTime::ZERO + sc.duration,
+            started: false,
         };
         for set in &sc.static_nodes {
             let it = sc
@@ -206,12 +210,15 @@ impl<'a> World<'a> {
         Ok(w)
     }
 
-    /// Runs the scenario to its end.
-    pub fn run(mut self) -> SimResult {
-        let end = SimTime::ZERO + self.sc.duration;
+    /// Queues the initial events. Called once, by [`World::run`] or before the first [`World::step`].
+    fn start(&mut self) {
+        if self.started {
+            return;
+        }
+        self.started = true;
         self.queue.push(SimTime::ZERO, Event::ServiceTick);
         self.queue.push(SimTime::ZERO, Event::Sample);
-        self.queue.push(end, Event::End);
+        self.queue.push(self.end, Event::End);
         for i in 0..self.workloads.len() {
             self.reconcile_replicas(i);
         }
@@ -221,24 +228,35 @@ impl<'a> World<'a> {
         for i in 0..self.workloads.len() {
             self.schedule_batch_arrival(i as u32, 0, SimTime::ZERO);
         }
-        while let Some((now, ev)) = self.queue.pop() {
-            if now > end {
-                break;
-            }
-            if self.handle(now, ev) {
-                break;
-            }
-            while let Some((wi, req, run_for, arrived)) = self.requeue_batch.pop() {
-                let p = self.create_pod(wi as usize, now);
-                let pod = &mut self.pods[p.0 as usize];
-                pod.requests = req;
-                pod.run_for = Some(run_for);
-                pod.arrived = arrived;
-                self.request_cycle(now);
-            }
+    }
+
+    /// Delivers one event. Returns false once the run has ended.
+    pub fn step(&mut self) -> bool {
+        self.start();
+        let Some((now, ev)) = self.queue.pop() else {
+            return false;
+        };
+        if now > self.end {
+            return false;
         }
-        let end_events = self.queue.delivered();
-        record::finish(self, end, end_events)
+        let ended = self.handle(now, ev);
+        while let Some((wi, req, run_for, arrived)) = self.requeue_batch.pop() {
+            let p = self.create_pod(wi as usize, now);
+            let pod = &mut self.pods[p.0 as usize];
+            pod.requests = req;
+            pod.run_for = Some(run_for);
+            pod.arrived = arrived;
+            self.request_cycle(now);
+        }
+        !ended
+    }
+
+    /// Runs the scenario to its end.
+    pub fn run(mut self) -> SimResult {
+        while self.step() {}
+        let events = self.queue.delivered();
+        let end = self.end;
+        record::finish(self, end, events)
     }
 
     /// Applies one event. Returns true at the end of the run.
@@ -703,7 +721,12 @@ impl<'a> World<'a> {
         if node.capacity_type != CapacityType::Spot {
             return;
         }
-        let Some(band) = self.sc.catalog.get(&node.instance_type).and_then(|it| it.interruption_band) else {
+        let Some(band) = self
+            .sc
+            .catalog
+            .get(&node.instance_type)
+            .and_then(|it| it.interruption_band)
+        else {
             return;
         };
         let mut rng = self.rngs.stream("spot-interruption", Rngs::key_of(&node.name));

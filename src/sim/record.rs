@@ -2,7 +2,7 @@
 
 use super::World;
 use super::state::{NodeState, PodPhase};
-use crate::engine::{SimDuration, SimTime};
+use crate::engine::SimTime;
 use crate::model::WorkloadKind;
 use crate::scenario::Scenario;
 use serde::Serialize;
@@ -205,7 +205,6 @@ pub struct SimResult {
 fn secs(t: SimTime) -> f64 {
     t.as_secs_f64()
 }
-
 
 pub(super) fn finish(w: World<'_>, end: SimTime, events: u64) -> SimResult {
     let sc = w.sc;
