@@ -388,7 +388,7 @@ impl TrafficModel {
         let i = p.interval_ms as f64;
         let secs = i / 1000.0;
         let lambda = self.mean_rate(k as f64 * i, (k + 1) as f64 * i, rngs) * secs;
-        if !(lambda > 0.0) {
+        if lambda.is_nan() || lambda <= 0.0 {
             return 0.0;
         }
         match Poisson::new(lambda) {
