@@ -1,0 +1,3 @@
+//! One module per subcommand, each with its clap `Args` and `run(args) -> anyhow::Result<()>`.
+
+pub mod catalog;
