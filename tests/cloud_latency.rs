@@ -55,6 +55,12 @@ fn every_written_form_parses() {
             "uniform:\n  min: 0s\n  max: 0s\n",
             Distribution::Uniform { min: s(0), max: s(0) },
         ),
+        // A unitless 0 is a valid Go duration.
+        ("0", Distribution::Constant(SimDuration::ZERO)),
+        (
+            "{uniform: {min: 0, max: 2s}}",
+            Distribution::Uniform { min: s(0), max: s(2) },
+        ),
     ];
     for (text, want) in cases {
         assert_eq!(yaml(text), Ok(want), "{text}");

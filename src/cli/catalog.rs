@@ -46,15 +46,28 @@ pub struct CatalogArgs {
     /// Kubelet maxPods override (EC2NodeClass spec.kubelet.maxPods) for the pods and allocatable columns.
     #[arg(long)]
     pub max_pods: Option<u32>,
-    /// Order: catalog (file order), name, price, cpu, memory.
-    #[arg(long, default_value = "catalog", value_parser = ["catalog", "name", "price", "cpu", "memory"])]
-    pub sort: String,
+    /// Row order; ties keep catalog order.
+    #[arg(long, value_enum, default_value_t = SortKey::Catalog)]
+    pub sort: SortKey,
     /// Read this catalog CSV instead of the bundled one (same columns, see data/README.md).
     #[arg(long, value_name = "FILE")]
     pub catalog: Option<PathBuf>,
     /// Print CSV instead of a table.
     #[arg(long)]
     pub csv: bool,
+}
+
+/// `--sort` keys.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum SortKey {
+    /// File order.
+    #[default]
+    Catalog,
+    Name,
+    /// On-demand price, or spot price with --spot.
+    Price,
+    Cpu,
+    Memory,
 }
 
 fn parse_arch(s: &str) -> Result<Arch, String> {
@@ -68,6 +81,10 @@ pub fn parse_memory(s: &str) -> Result<i64, String> {
     let t = s.trim();
     let split = t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len());
     let (num, suffix) = t.split_at(split);
+    let value = match num.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => v,
+        _ => return Err(format!("expected a memory quantity such as 16Gi or 512Mi, got {s:?}")),
+    };
     let mult: f64 = match suffix {
         "" => 1.0,
         "Ki" => 1024.0,
@@ -84,10 +101,10 @@ pub fn parse_memory(s: &str) -> Result<i64, String> {
             ));
         }
     };
-    match num.parse::<f64>() {
-        Ok(v) if v.is_finite() && v >= 0.0 && v * mult < 9e18 => Ok((v * mult).ceil() as i64),
-        _ => Err(format!("expected a memory quantity such as 16Gi, got {s:?}")),
+    if value * mult >= 9e18 {
+        return Err(format!("memory quantity {s:?} is too large"));
     }
+    Ok((value * mult).ceil() as i64)
 }
 
 impl CatalogArgs {
@@ -125,18 +142,18 @@ impl CatalogArgs {
     /// The matching types in the requested order (ties keep catalog order).
     pub fn select<'a>(&self, catalog: &'a Catalog) -> Vec<&'a InstanceType> {
         let mut rows: Vec<&InstanceType> = catalog.iter().filter(|it| self.matches(it)).collect();
-        match self.sort.as_str() {
-            "name" => rows.sort_by(|a, b| a.name.cmp(&b.name)),
-            "price" => rows.sort_by(|a, b| {
+        match self.sort {
+            SortKey::Name => rows.sort_by(|a, b| a.name.cmp(&b.name)),
+            SortKey::Price => rows.sort_by(|a, b| {
                 let (pa, pb) = (
                     self.price(a).unwrap_or(f64::INFINITY),
                     self.price(b).unwrap_or(f64::INFINITY),
                 );
                 pa.total_cmp(&pb)
             }),
-            "cpu" => rows.sort_by_key(|it| it.vcpu),
-            "memory" => rows.sort_by_key(|it| it.memory_mib),
-            _ => {}
+            SortKey::Cpu => rows.sort_by_key(|it| it.vcpu),
+            SortKey::Memory => rows.sort_by_key(|it| it.memory_mib),
+            SortKey::Catalog => {}
         }
         rows
     }
@@ -290,10 +307,52 @@ mod tests {
     use super::*;
 
     fn args() -> CatalogArgs {
-        CatalogArgs {
-            sort: "catalog".into(),
-            ..Default::default()
+        CatalogArgs::default()
+    }
+
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        catalog: CatalogArgs,
+    }
+
+    fn parse(argv: &[&str]) -> Result<CatalogArgs, clap::Error> {
+        use clap::Parser;
+        Cli::try_parse_from(std::iter::once("catalog").chain(argv.iter().copied())).map(|c| c.catalog)
+    }
+
+    #[test]
+    fn command_line_parsing() {
+        let a = parse(&[
+            "--family",
+            "m5,c6i",
+            "--min-memory",
+            "16Gi",
+            "--arch",
+            "arm64",
+            "--sort",
+            "price",
+            "--spot",
+        ])
+        .expect("valid args");
+        assert_eq!(a.family, ["m5", "c6i"]);
+        assert_eq!(a.min_memory, Some(16 * GIB));
+        assert_eq!(a.arch, Some(Arch::Arm64));
+        assert_eq!(a.sort, SortKey::Price);
+        assert!(a.spot && !a.csv);
+        for bad in [
+            &["--arch", "sparc"][..],
+            &["--min-memory", "16GB"],
+            &["--sort", "colour"],
+            &["--min-cpu", "-1"],
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?}");
         }
+        let e = parse(&["--min-memory", "lots"])
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.contains("--min-memory") && e.contains("16Gi"), "{e}");
     }
 
     #[test]
@@ -341,7 +400,7 @@ mod tests {
         let a = CatalogArgs {
             spot: true,
             name: Some(".large".into()),
-            sort: "price".into(),
+            sort: SortKey::Price,
             ..args()
         };
         let rows = a.select(&c);
