@@ -95,6 +95,21 @@ fn karpenter_and_managed_node_group_labels() {
 }
 
 #[test]
+fn columns_are_found_by_name_in_any_order() {
+    let text = "od_price_usd_hr,arch,max_pods,memory_gib,vcpu,name\n0.192,amd64,58,16,4,m5.xlarge\n";
+    let c = Catalog::from_csv_str("reordered.csv", text).expect("valid");
+    let it = c.get("m5.xlarge").expect("row");
+    assert_eq!(
+        (it.vcpu, it.memory_mib, it.max_pods, it.od_price_hr),
+        (4, 16384, 58, 0.192)
+    );
+    assert_eq!(
+        it.allocatable(),
+        Catalog::bundled().get("m5.xlarge").expect("bundled").allocatable()
+    );
+}
+
+#[test]
 fn minimal_catalog_computes_the_rest() {
     let text = "name,vcpu,memory_gib,max_pods,arch,od_price_usd_hr\nx9.large,2,8,29,amd64,0.1\n";
     let c = Catalog::from_csv_str("mine.csv", text).expect("valid");

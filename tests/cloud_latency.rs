@@ -241,3 +241,43 @@ fn minutes_parse_once_units_land() {
         })
     );
 }
+
+mod properties {
+    use super::*;
+    use capsim::cloud::billing::{billed_seconds, instance_cost};
+    use capsim::engine::SimTime;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn uniform_draws_stay_in_bounds(a in 0u64..1_000_000, b in 0u64..1_000_000, seed in any::<u64>()) {
+            let (lo, hi) = (a.min(b), a.max(b));
+            let d = Distribution::uniform(SimDuration::from_millis(lo), SimDuration::from_millis(hi)).expect("ordered");
+            let mut rng = Rngs::new(seed).stream("prop", 0);
+            for _ in 0..16 {
+                let x = d.sample(&mut rng).as_millis();
+                prop_assert!((lo..=hi).contains(&x));
+            }
+        }
+
+        #[test]
+        fn quantiles_are_monotone(median in 1u64..100_000, extra in 0u64..500_000, p in 0.0f64..1.0, q in 0.0f64..1.0) {
+            let d = Distribution::lognormal(SimDuration::from_millis(median), SimDuration::from_millis(median + extra))
+                .expect("p95 >= median");
+            let (p, q) = (p.min(q), p.max(q));
+            prop_assert!(d.quantile(p) <= d.quantile(q));
+            let n = Distribution::normal(SimDuration::from_millis(median), SimDuration::from_millis(extra));
+            prop_assert!(n.quantile(p) <= n.quantile(q));
+        }
+
+        #[test]
+        fn billing_is_monotone_with_a_floor(start in 0u64..10_000_000, len in 0u64..10_000_000, more in 0u64..1_000_000) {
+            let (s, e) = (SimTime(start), SimTime(start + len));
+            prop_assert!(billed_seconds(s, e) >= 60);
+            prop_assert!(instance_cost(0.192, s, e) <= instance_cost(0.192, s, SimTime(start + len + more)));
+            prop_assert!(instance_cost(0.192, s, e) >= 0.192 * len as f64 / 3_600_000.0);
+        }
+    }
+}
