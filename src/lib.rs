@@ -24,5 +24,9 @@ pub mod cloud;
 pub mod controllers;
 pub mod engine;
 pub mod model;
+pub mod report;
 pub mod scenario;
+pub mod sim;
+#[doc(hidden)]
+pub mod testkit;
 pub mod traffic;

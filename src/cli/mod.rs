@@ -1,3 +1,80 @@
-//! One module per subcommand, each with its clap `Args` and `run(args) -> anyhow::Result<()>`.
+//! Subcommands, one module each, with their clap `Args` and a `run`.
 
 pub mod catalog;
+pub mod demo;
+pub mod run;
+pub mod validate;
+
+use clap::{Parser, Subcommand};
+use std::fmt;
+use std::process::ExitCode;
+
+/// capsim — simulate the Kubernetes autoscaling pipeline: traffic, HPA, scheduler, Cluster
+/// Autoscaler or Karpenter, and what it costs.
+#[derive(Debug, Parser)]
+#[command(name = "capsim", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a scenario and write summary.json, timeline.csv, pods.csv and nodes.csv.
+    Run(run::RunArgs),
+    /// Run the built-in demo scenario (no files needed).
+    Demo(demo::DemoArgs),
+    /// Check a scenario without running it.
+    Validate(validate::ValidateArgs),
+}
+
+/// Why a command failed, and the exit code that says so.
+#[derive(Debug)]
+pub enum Failure {
+    /// The input was wrong (exit 2).
+    BadInput(anyhow::Error),
+    /// Something else went wrong (exit 1).
+    Failed(anyhow::Error),
+}
+
+impl Failure {
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            Failure::BadInput(_) => ExitCode::from(2),
+            Failure::Failed(_) => ExitCode::from(1),
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let e = match self {
+            Failure::BadInput(e) | Failure::Failed(e) => e,
+        };
+        write!(f, "{e}")?;
+        for cause in e.chain().skip(1) {
+            write!(f, "\n  caused by: {cause}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Marks an error as bad input.
+pub fn bad_input<E: Into<anyhow::Error>>(e: E) -> Failure {
+    Failure::BadInput(e.into())
+}
+
+/// Marks an error as a failure.
+pub fn failed<E: Into<anyhow::Error>>(e: E) -> Failure {
+    Failure::Failed(e.into())
+}
+
+/// Runs the chosen subcommand.
+pub fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
+    match cli.command {
+        Command::Run(a) => run::run(&a),
+        Command::Demo(a) => demo::run(&a),
+        Command::Validate(a) => validate::run(&a),
+    }
+    .map(|()| ExitCode::SUCCESS)
+}

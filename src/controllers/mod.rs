@@ -1,3 +1,5 @@
 //! Controllers: pure decision functions from an observed snapshot to a decision.
 
 pub mod hpa;
+pub mod replicaset;
+pub mod scheduler;

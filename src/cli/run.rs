@@ -1,0 +1,64 @@
+//! `capsim run SCENARIO [-o DIR] [--seed N] [--set ...]`
+
+use super::{Failure, bad_input, failed};
+use crate::scenario::{self, Scenario};
+use clap::Args;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The scenario file (multi-document YAML).
+    pub scenario: PathBuf,
+    /// Output directory [default: out/<scenario name>].
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Override the scenario's seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Edit the scenario before it is parsed: `Kind/name:field.path=value` (repeatable).
+    #[arg(long = "set", value_name = "OVERRIDE")]
+    pub set: Vec<String>,
+    /// Print nothing but errors.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// Loads a scenario with `--seed` folded into the overrides.
+pub fn load(path: &Path, seed: Option<u64>, set: &[String]) -> Result<Scenario, Failure> {
+    let mut overrides = set.to_vec();
+    if let Some(s) = seed {
+        overrides.push(format!("Scenario:spec.seed={s}"));
+    }
+    let sc = scenario::load(path, &overrides).map_err(bad_input)?;
+    for w in &sc.warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok(sc)
+}
+
+/// Runs a loaded scenario, prints its table and writes its files.
+pub fn run_loaded(sc: &Scenario, output: &Path, quiet: bool) -> Result<crate::sim::SimResult, Failure> {
+    let result = crate::sim::run(sc).map_err(bad_input)?;
+    let written = crate::report::write_run_outputs(output, &result).map_err(failed)?;
+    if !quiet {
+        print!("{}", crate::report::summary_table(&result.summary));
+        println!(
+            "\nwrote {}",
+            written
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    Ok(result)
+}
+
+pub fn run(args: &RunArgs) -> Result<(), Failure> {
+    let sc = load(&args.scenario, args.seed, &args.set)?;
+    let out = args
+        .output
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("out").join(&sc.name));
+    run_loaded(&sc, &out, args.quiet).map(|_| ())
+}

@@ -1,0 +1,9 @@
+//! Outputs for people and for tools: the terminal table, JSON summary and CSV records.
+//! Every file is written atomically (temp file in the same directory, then rename), so an
+//! interrupted run never leaves a truncated result.
+
+pub mod files;
+pub mod table;
+
+pub use files::{atomic_write, write_run_outputs};
+pub use table::summary_table;

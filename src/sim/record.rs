@@ -1,0 +1,369 @@
+//! What a run records, and the summary computed from it at the end.
+
+use super::World;
+use super::state::{NodeState, PodPhase};
+use crate::engine::SimTime;
+use crate::model::WorkloadKind;
+use crate::scenario::Scenario;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// One timeline sample of one workload (with the cluster-wide columns repeated).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TimelineRow {
+    pub time: SimTime,
+    pub workload: u32,
+    pub demand_rps: f64,
+    pub served_rps: f64,
+    pub capacity_rps: f64,
+    pub desired: u32,
+    pub pending: u32,
+    pub starting: u32,
+    pub ready: u32,
+    pub cpu_per_pod_m: f64,
+    pub cpu_utilization: f64,
+    pub nodes_ready: u32,
+    pub nodes_upcoming: u32,
+    pub cost_rate_hr: f64,
+}
+
+/// Node counts of one pool at one sample.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct PoolCount {
+    pub pool: String,
+    pub ready: u32,
+    /// Requested, booting or registered but not Ready.
+    pub upcoming: u32,
+    /// Cordoned, draining or terminating.
+    pub leaving: u32,
+}
+
+/// One timeline sample of the cluster.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClusterRow {
+    pub time: SimTime,
+    /// One entry per pool that ever had a node, in name order.
+    pub pools: Vec<PoolCount>,
+    /// Sum of hourly prices of billed nodes.
+    pub cost_rate_hr: f64,
+    pub pods_pending: u32,
+}
+
+/// Collects rows during the run.
+#[derive(Clone, Debug, Default)]
+pub struct Recorder {
+    pub timeline: Vec<TimelineRow>,
+    pub cluster: Vec<ClusterRow>,
+}
+
+impl Recorder {
+    pub fn new(_sc: &Scenario) -> Self {
+        Recorder::default()
+    }
+}
+
+/// One pod's life, for `pods.csv`.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct PodRecord {
+    pub pod: String,
+    pub workload: String,
+    pub priority: i32,
+    pub node: String,
+    pub created_s: f64,
+    pub unschedulable_s: Option<f64>,
+    pub scheduled_s: Option<f64>,
+    pub started_s: Option<f64>,
+    pub ready_s: Option<f64>,
+    pub deleted_s: Option<f64>,
+    /// Seconds Pending (to scheduling, deletion, or the end of the run).
+    pub pending_s: f64,
+    pub image_cached: bool,
+    pub state_at_end: String,
+    pub delete_reason: String,
+}
+
+/// One node's life, for `nodes.csv`.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct NodeRecord {
+    pub node: String,
+    pub pool: String,
+    pub instance_type: String,
+    pub capacity_type: String,
+    pub zone: String,
+    pub price_hr: f64,
+    pub requested_s: f64,
+    pub launched_s: Option<f64>,
+    pub registered_s: Option<f64>,
+    pub ready_s: Option<f64>,
+    pub drain_started_s: Option<f64>,
+    pub terminated_s: Option<f64>,
+    pub state_at_end: String,
+    pub cost_usd: f64,
+    pub created_by: String,
+    pub removed_by: String,
+}
+
+/// Percentiles of a set of durations, in seconds.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct Percentiles {
+    pub count: usize,
+    pub p50: f64,
+    pub p90: f64,
+    pub p95: f64,
+    pub p99: f64,
+    pub max: f64,
+}
+
+impl Percentiles {
+    /// Nearest-rank percentiles (each figure is an observed value).
+    pub fn of(mut v: Vec<f64>) -> Percentiles {
+        if v.is_empty() {
+            return Percentiles::default();
+        }
+        v.sort_by(f64::total_cmp);
+        let q = |p: f64| v[((p * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1];
+        Percentiles {
+            count: v.len(),
+            p50: q(0.50),
+            p90: q(0.90),
+            p95: q(0.95),
+            p99: q(0.99),
+            max: v[v.len() - 1],
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct WorkloadSummary {
+    pub name: String,
+    pub pods_created: u32,
+    /// Pods never scheduled by the end of the run (their Pending time so far is in `pending`).
+    pub pods_pending_at_end: u32,
+    /// Pending time of every pod that was scheduled or is still Pending at the end
+    /// (pods deleted while Pending are left out: nobody waited for them).
+    pub pending: Percentiles,
+    /// Creation to Ready.
+    pub time_to_ready: Percentiles,
+    /// Sum over all pods of the seconds they spent Pending.
+    pub pod_pending_seconds: f64,
+    pub requests_total: f64,
+    pub requests_unserved: f64,
+    pub unserved_share: f64,
+    /// Seconds during which demand exceeded what ready pods could serve.
+    pub overload_seconds: f64,
+    pub replicas_min: u32,
+    pub replicas_max: u32,
+    /// Batch workloads: finish − arrival − run time of every completed pod (Pending, start-up
+    /// and any rerun after eviction).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub completion_delay: Option<Percentiles>,
+    /// Batch workloads: pods that ran to completion.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub completed: Option<u32>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ClusterSummary {
+    pub nodes_max: u32,
+    pub nodes_at_end: u32,
+    pub nodes_launched: u32,
+    pub nodes_terminated: u32,
+    pub node_hours: f64,
+    pub cost_total_usd: f64,
+    pub cost_by_pool: BTreeMap<String, f64>,
+    pub cost_by_instance_type: BTreeMap<String, f64>,
+    pub cost_by_capacity_type: BTreeMap<String, f64>,
+    /// Decisions by kind (`ScaleUp`, `DeleteEmpty`, `InterruptionWarning`, ...).
+    pub decisions: BTreeMap<String, u32>,
+    pub spot_interruptions: u32,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Summary {
+    pub scenario: String,
+    pub seed: u64,
+    pub duration_s: f64,
+    pub events: u64,
+    pub workloads: Vec<WorkloadSummary>,
+    pub cluster: ClusterSummary,
+}
+
+/// Everything a run produced.
+#[derive(Clone, Debug)]
+pub struct SimResult {
+    pub summary: Summary,
+    pub timeline: Vec<TimelineRow>,
+    /// Cluster-wide samples (nodes by pool and state, cost rate), one per timeline instant.
+    pub cluster_timeline: Vec<ClusterRow>,
+    pub workload_names: Vec<String>,
+    pub pods: Vec<PodRecord>,
+    pub nodes: Vec<NodeRecord>,
+    /// Provisioner decisions, for `autoscaler.csv`.
+    pub decisions: Vec<super::provisioner::DecisionRecord>,
+}
+
+fn secs(t: SimTime) -> f64 {
+    t.as_secs_f64()
+}
+
+pub(super) fn finish(w: World<'_>, end: SimTime, events: u64) -> SimResult {
+    let sc = w.sc;
+    let mut pods = Vec::with_capacity(w.pods.len());
+    let mut pending_by_wl: Vec<Vec<f64>> = vec![Vec::new(); sc.workloads.len()];
+    let mut ready_by_wl: Vec<Vec<f64>> = vec![Vec::new(); sc.workloads.len()];
+    let mut pending_sum = vec![0.0; sc.workloads.len()];
+    let mut still_pending = vec![0u32; sc.workloads.len()];
+    let mut delay_by_wl: Vec<Vec<f64>> = vec![Vec::new(); sc.workloads.len()];
+    for p in &w.pods {
+        let wi = p.workload as usize;
+        let wl = &sc.workloads[wi];
+        let pending_until = p.scheduled.or(p.deleted).unwrap_or(end);
+        let pending = (pending_until - p.created).as_secs_f64();
+        pending_sum[wi] += pending;
+        if p.scheduled.is_some() || p.phase == PodPhase::Pending {
+            pending_by_wl[wi].push(pending);
+        }
+        if p.phase == PodPhase::Pending {
+            still_pending[wi] += 1;
+        }
+        if let Some(r) = p.ready {
+            ready_by_wl[wi].push((r - p.created).as_secs_f64());
+        }
+        if let (Some(done), Some(run)) = (p.completed, p.run_for) {
+            delay_by_wl[wi].push(((done - p.arrived).as_secs_f64() - run.as_secs_f64()).max(0.0));
+        }
+        pods.push(PodRecord {
+            pod: format!("{}-{:05}", wl.name, p.ordinal),
+            workload: wl.name.clone(),
+            priority: p.priority,
+            node: p.node.map(|n| w.nodes[n.0 as usize].name.clone()).unwrap_or_default(),
+            created_s: secs(p.created),
+            unschedulable_s: p.unschedulable_since.map(secs),
+            scheduled_s: p.scheduled.map(secs),
+            started_s: p.started.map(secs),
+            ready_s: p.ready.map(secs),
+            deleted_s: p.deleted.map(secs),
+            pending_s: pending,
+            image_cached: p.image_cached,
+            state_at_end: p.phase.as_str().to_string(),
+            delete_reason: p.delete_reason.map(|r| r.as_str().to_string()).unwrap_or_default(),
+        });
+    }
+    let mut workloads = Vec::new();
+    for (i, wl) in sc.workloads.iter().enumerate() {
+        if wl.kind == WorkloadKind::DaemonSet {
+            continue;
+        }
+        let batch = wl.kind == WorkloadKind::Batch;
+        let ws = &w.workloads[i];
+        let unserved = (ws.demand_total - ws.served_total).max(0.0);
+        workloads.push(WorkloadSummary {
+            name: wl.name.clone(),
+            pods_created: ws.created,
+            pods_pending_at_end: still_pending[i],
+            pending: Percentiles::of(std::mem::take(&mut pending_by_wl[i])),
+            time_to_ready: Percentiles::of(std::mem::take(&mut ready_by_wl[i])),
+            pod_pending_seconds: pending_sum[i],
+            requests_total: ws.demand_total,
+            requests_unserved: unserved,
+            unserved_share: if ws.demand_total > 0.0 {
+                unserved / ws.demand_total
+            } else {
+                0.0
+            },
+            overload_seconds: ws.overload.as_secs_f64(),
+            replicas_min: ws.min_desired,
+            replicas_max: ws.max_desired,
+            completed: batch.then_some(delay_by_wl[i].len() as u32),
+            completion_delay: batch.then(|| Percentiles::of(std::mem::take(&mut delay_by_wl[i]))),
+        });
+    }
+    let mut nodes = Vec::with_capacity(w.nodes.len());
+    let mut cluster = ClusterSummary {
+        nodes_max: 0,
+        nodes_at_end: 0,
+        nodes_launched: 0,
+        nodes_terminated: 0,
+        node_hours: 0.0,
+        cost_total_usd: 0.0,
+        cost_by_pool: BTreeMap::new(),
+        cost_by_instance_type: BTreeMap::new(),
+        cost_by_capacity_type: BTreeMap::new(),
+        decisions: BTreeMap::new(),
+        spot_interruptions: w.interruptions,
+    };
+    for d in &w.decisions {
+        *cluster.decisions.entry(d.decision.clone()).or_default() += 1;
+    }
+    // Peak of simultaneously billed nodes: sweep over launch/termination instants.
+    let mut edges: Vec<(SimTime, i32)> = Vec::new();
+    for n in &w.nodes {
+        let cost = match n.launched {
+            Some(l) => crate::cloud::billing::instance_cost(n.price_hr, l, n.terminated.unwrap_or(end)),
+            None => 0.0,
+        };
+        if let Some(l) = n.launched {
+            cluster.nodes_launched += 1;
+            cluster.node_hours += (n.terminated.unwrap_or(end) - l).as_secs_f64() / 3600.0;
+            edges.push((l, 1));
+            if let Some(t) = n.terminated {
+                edges.push((t, -1));
+            }
+        }
+        if n.state == NodeState::Terminated {
+            cluster.nodes_terminated += 1;
+        } else {
+            cluster.nodes_at_end += 1;
+        }
+        cluster.cost_total_usd += cost;
+        *cluster.cost_by_pool.entry(n.pool.clone()).or_default() += cost;
+        *cluster
+            .cost_by_instance_type
+            .entry(n.instance_type.clone())
+            .or_default() += cost;
+        *cluster
+            .cost_by_capacity_type
+            .entry(n.capacity_type.as_str().to_string())
+            .or_default() += cost;
+        nodes.push(NodeRecord {
+            node: n.name.clone(),
+            pool: n.pool.clone(),
+            instance_type: n.instance_type.clone(),
+            capacity_type: n.capacity_type.as_str().to_string(),
+            zone: n.zone.clone(),
+            price_hr: n.price_hr,
+            requested_s: secs(n.requested),
+            launched_s: n.launched.map(secs),
+            registered_s: n.registered.map(secs),
+            ready_s: n.ready.map(secs),
+            drain_started_s: n.drain_started.map(secs),
+            terminated_s: n.terminated.map(secs),
+            state_at_end: n.state.as_str().to_string(),
+            cost_usd: cost,
+            created_by: n.created_by.clone(),
+            removed_by: n.removed_by.clone(),
+        });
+    }
+    edges.sort_by_key(|&(t, d)| (t, d));
+    let mut live = 0i32;
+    for (_, d) in edges {
+        live += d;
+        cluster.nodes_max = cluster.nodes_max.max(live as u32);
+    }
+    SimResult {
+        summary: Summary {
+            scenario: sc.name.clone(),
+            seed: sc.seed,
+            duration_s: sc.duration.as_secs_f64(),
+            events,
+            workloads,
+            cluster,
+        },
+        timeline: w.recorder.timeline,
+        cluster_timeline: w.recorder.cluster,
+        workload_names: sc.workloads.iter().map(|w| w.name.clone()).collect(),
+        pods,
+        nodes,
+        decisions: w.decisions,
+    }
+}

@@ -1,0 +1,203 @@
+//! The cluster's live objects: pods and nodes, indexed by dense ids.
+
+use crate::engine::{SimDuration, SimTime};
+use crate::model::{CapacityType, Labels, Resources, Taint};
+
+/// Index of a pod in `World::pods`. Pods are never removed from the vector, so ids are stable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PodId(pub u32);
+
+/// Index of a node in `World::nodes`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct NodeId(pub u32);
+
+/// Where a pod is in its life. Exactly one at any time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PodPhase {
+    /// Not bound to a node (waiting for the scheduler or for capacity).
+    Pending,
+    /// Bound; the kubelet is pulling the image and starting containers.
+    Starting,
+    /// Containers running, readiness probe not yet passed.
+    Running,
+    /// Ready: receives traffic.
+    Ready,
+    /// Deleted, still holding its node's resources during its grace period.
+    Terminating,
+    /// Gone (terminated, or deleted while Pending).
+    Deleted,
+    /// Ran to completion (batch pods).
+    Succeeded,
+}
+
+impl PodPhase {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            PodPhase::Pending => "Pending",
+            PodPhase::Starting => "Starting",
+            PodPhase::Running => "Running",
+            PodPhase::Ready => "Ready",
+            PodPhase::Terminating => "Terminating",
+            PodPhase::Deleted => "Deleted",
+            PodPhase::Succeeded => "Succeeded",
+        }
+    }
+
+    /// Holds resources on a node.
+    pub fn is_bound(&self) -> bool {
+        matches!(
+            self,
+            PodPhase::Starting | PodPhase::Running | PodPhase::Ready | PodPhase::Terminating
+        )
+    }
+
+    /// Counted by its ReplicaSet (not being deleted, not finished).
+    pub fn is_active(&self) -> bool {
+        matches!(
+            self,
+            PodPhase::Pending | PodPhase::Starting | PodPhase::Running | PodPhase::Ready
+        )
+    }
+}
+
+/// Why a pod left.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeleteReason {
+    ScaleDown,
+    Preempted,
+    Drained,
+    NodeGone,
+    Completed,
+}
+
+impl DeleteReason {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            DeleteReason::ScaleDown => "ScaleDown",
+            DeleteReason::Preempted => "Preempted",
+            DeleteReason::Drained => "Drained",
+            DeleteReason::NodeGone => "NodeGone",
+            DeleteReason::Completed => "Completed",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Pod {
+    pub id: PodId,
+    /// Index of the workload in `Scenario::workloads`.
+    pub workload: u32,
+    /// n-th pod of its workload (names the pod and keys its random draws).
+    pub ordinal: u32,
+    pub priority: i32,
+    pub requests: Resources,
+    pub phase: PodPhase,
+    pub node: Option<NodeId>,
+    pub created: SimTime,
+    /// First time the scheduler found no node for it (PodScheduled=False/Unschedulable).
+    pub unschedulable_since: Option<SimTime>,
+    pub scheduled: Option<SimTime>,
+    pub started: Option<SimTime>,
+    pub ready: Option<SimTime>,
+    pub deleted: Option<SimTime>,
+    pub delete_reason: Option<DeleteReason>,
+    /// True when its image was already on the node at binding.
+    pub image_cached: bool,
+    /// The workload's per-ready-pod CPU integral when the pod became ready (metrics window).
+    pub usage_mark: f64,
+    /// Batch pods: how long the containers run before the pod succeeds.
+    pub run_for: Option<SimDuration>,
+    /// Batch pods: when the work first arrived (a pod recreated after eviction keeps it).
+    pub arrived: SimTime,
+    /// Batch pods: when it succeeded.
+    pub completed: Option<SimTime>,
+}
+
+/// Where a node is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum NodeState {
+    /// Requested from the cloud, instance not running yet.
+    Launching,
+    /// Instance running (billed), kubelet not registered.
+    Booting,
+    /// Registered, not Ready (CNI, DaemonSets).
+    Registered,
+    Ready,
+    /// Cordoned: no new pods; its pods are being evicted.
+    Draining,
+    /// Terminate requested; billed until gone.
+    Terminating,
+    Terminated,
+}
+
+impl NodeState {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            NodeState::Launching => "Launching",
+            NodeState::Booting => "Booting",
+            NodeState::Registered => "Registered",
+            NodeState::Ready => "Ready",
+            NodeState::Draining => "Draining",
+            NodeState::Terminating => "Terminating",
+            NodeState::Terminated => "Terminated",
+        }
+    }
+
+    /// Not yet Ready but on its way (an "upcoming" node to autoscalers).
+    pub fn is_upcoming(&self) -> bool {
+        matches!(self, NodeState::Launching | NodeState::Booting | NodeState::Registered)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Node {
+    pub id: NodeId,
+    pub name: String,
+    /// Static node set, node group or NodePool that owns it.
+    pub pool: String,
+    pub instance_type: String,
+    pub capacity_type: CapacityType,
+    pub zone: String,
+    pub price_hr: f64,
+    pub labels: Labels,
+    pub taints: Vec<Taint>,
+    /// Allocatable for ordinary pods: kubelet allocatable minus DaemonSet pods' requests.
+    pub allocatable: Resources,
+    /// DaemonSet pods' requests on this node.
+    pub daemonset: Resources,
+    /// Sum of bound pods' requests.
+    pub allocated: Resources,
+    pub pods: Vec<PodId>,
+    pub state: NodeState,
+    pub requested: SimTime,
+    pub launched: Option<SimTime>,
+    pub registered: Option<SimTime>,
+    pub ready: Option<SimTime>,
+    pub drain_started: Option<SimTime>,
+    pub terminated: Option<SimTime>,
+    /// Images on this node, by workload index, with the time each pull completes.
+    pub images: Vec<(u32, SimTime)>,
+    pub created_by: String,
+    pub removed_by: String,
+    /// Terminate call → instance gone, drawn at launch.
+    pub terminate_after: SimDuration,
+    /// When a spot instance is reclaimed (drawn at launch from its interruption band), if within
+    /// the run.
+    pub reclaim_at: Option<SimTime>,
+}
+
+impl Node {
+    /// Accepts new pods.
+    pub fn schedulable(&self) -> bool {
+        self.state == NodeState::Ready
+    }
+
+    pub fn free(&self) -> Resources {
+        self.allocatable - self.allocated
+    }
+
+    /// Billed: from instance launch to termination.
+    pub fn is_billed(&self) -> bool {
+        self.launched.is_some() && self.state != NodeState::Terminated
+    }
+}
