@@ -231,8 +231,7 @@ fn defaults_tell_the_two_provisioners_apart() {
 }
 
 #[test]
-#[ignore = "needs units"]
-fn minutes_parse_once_units_land() {
+fn minutes_parse() {
     assert_eq!(
         yaml("{uniform: {min: 4m, max: 6m}}"),
         Ok(Distribution::Uniform {

@@ -9,6 +9,7 @@
 use crate::cloud::allocatable::KubeletConfig;
 use crate::cloud::{Arch, Catalog, InstanceType};
 use crate::model::resources::{GIB, MIB};
+use crate::model::units::Quantity;
 use anyhow::Context;
 use std::io::Write;
 use std::path::PathBuf;
@@ -74,37 +75,14 @@ fn parse_arch(s: &str) -> Result<Arch, String> {
     Arch::parse(s).ok_or_else(|| format!("expected amd64 or arm64, got {s:?}"))
 }
 
-/// A memory quantity in bytes: a number with an optional Kubernetes suffix (Ki, Mi, Gi, Ti, k, M,
-/// G, T); a bare number is bytes, as in Kubernetes. A local parser so the command does not wait on
-/// the crate's quantity parser; it accepts the same spellings for memory.
+/// A memory quantity in bytes, parsed exactly as Kubernetes parses quantities (`16Gi`, `16384Mi`,
+/// `17G`, `129e6`; a bare number is bytes).
 pub fn parse_memory(s: &str) -> Result<i64, String> {
-    let t = s.trim();
-    let split = t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len());
-    let (num, suffix) = t.split_at(split);
-    let value = match num.parse::<f64>() {
-        Ok(v) if v.is_finite() && v >= 0.0 => v,
-        _ => return Err(format!("expected a memory quantity such as 16Gi or 512Mi, got {s:?}")),
-    };
-    let mult: f64 = match suffix {
-        "" => 1.0,
-        "Ki" => 1024.0,
-        "Mi" => MIB as f64,
-        "Gi" => GIB as f64,
-        "Ti" => (GIB as f64) * 1024.0,
-        "k" => 1e3,
-        "M" => 1e6,
-        "G" => 1e9,
-        "T" => 1e12,
-        _ => {
-            return Err(format!(
-                "unknown memory suffix {suffix:?} in {s:?} (use Ki, Mi, Gi, Ti, k, M, G or T)"
-            ));
-        }
-    };
-    if value * mult >= 9e18 {
-        return Err(format!("memory quantity {s:?} is too large"));
+    let q = Quantity::parse(s.trim()).map_err(|e| format!("expected a memory quantity such as 16Gi or 512Mi: {e}"))?;
+    if q.is_negative() {
+        return Err(format!("memory must not be negative, got {s:?}"));
     }
-    Ok((value * mult).ceil() as i64)
+    Ok(q.value())
 }
 
 impl CatalogArgs {
@@ -365,6 +343,7 @@ mod tests {
         assert!(parse_memory("16GB").is_err());
         assert!(parse_memory("-1Gi").is_err());
         assert!(parse_memory("Gi").is_err());
+        assert_eq!(parse_memory("129e6"), Ok(129_000_000));
     }
 
     #[test]

@@ -311,7 +311,6 @@ mod tests {
     }
 
     #[test]
-    #[ignore = "needs units"]
     fn eviction_threshold_binary_suffix() {
         assert_eq!(
             EvictionThreshold::parse("500Mi"),
