@@ -1,5 +1,6 @@
 //! Subcommands, one module each, with their clap `Args` and a `run`.
 
+pub mod catalog;
 pub mod demo;
 pub mod run;
 pub mod validate;
