@@ -365,16 +365,6 @@ pub(super) fn finish(w: World<'_>, end: SimTime, events: u64) -> SimResult {
         } else {
             cluster.nodes_at_end += 1;
         }
-        cluster.cost_total_usd += cost;
-        *cluster.cost_by_pool.entry(n.pool.clone()).or_default() += cost;
-        *cluster
-            .cost_by_instance_type
-            .entry(n.instance_type.clone())
-            .or_default() += cost;
-        *cluster
-            .cost_by_capacity_type
-            .entry(n.capacity_type.as_str().to_string())
-            .or_default() += cost;
         nodes.push(NodeRecord {
             node: n.name.clone(),
             pool: n.pool.clone(),
