@@ -34,7 +34,10 @@ fn least_waste_picks_the_group_wasting_least() {
     // 4 pods × (900m, 1 GiB) fit one 4-CPU node in either group.
     // a-general m5.xlarge (4 CPU, 16 GiB): waste 0.1 cpu + 0.75 mem = 0.85
     // b-compute c5.xlarge (4 CPU,  8 GiB): waste 0.1 cpu + 0.50 mem = 0.60  ← least waste
-    let groups = vec![group("a-general", "m5.xlarge", 0, 10, 0), group("b-compute", "c5.xlarge", 0, 10, 0)];
+    let groups = vec![
+        group("a-general", "m5.xlarge", 0, 10, 0),
+        group("b-compute", "c5.xlarge", 0, 10, 0),
+    ];
     let got = first_scale_up(&["--expander=least-waste"], groups.clone(), None, 4);
     assert_eq!(got, vec!["b-compute"]);
     // least-waste is the default expander.
@@ -45,12 +48,18 @@ fn least_waste_picks_the_group_wasting_least() {
 fn most_pods_picks_the_group_helping_most_pods() {
     // a-big can add 1 m5.xlarge (4 pods of 900m); b-small up to 5 m5.large (2 pods each): all 6.
     // (least-waste ties at 0.85 here and would pick a-big by name.)
-    let groups = vec![group("a-big", "m5.xlarge", 0, 1, 0), group("b-small", "m5.large", 0, 5, 0)];
+    let groups = vec![
+        group("a-big", "m5.xlarge", 0, 1, 0),
+        group("b-small", "m5.large", 0, 5, 0),
+    ];
     assert_eq!(
         first_scale_up(&["--expander=most-pods"], groups.clone(), None, 6),
         vec!["b-small"; 3]
     );
-    assert_eq!(first_scale_up(&["--expander=least-waste"], groups, None, 6), vec!["a-big"]);
+    assert_eq!(
+        first_scale_up(&["--expander=least-waste"], groups, None, 6),
+        vec!["a-big"]
+    );
 }
 
 #[test]
@@ -58,11 +67,20 @@ fn price_picks_the_cheaper_option() {
     // Same instance type, spot at $0.08/h vs on-demand $0.192/h: equal unfitness, the spot group's
     // price ratio is lower. (least-waste ties and would pick a-od by name.)
     let groups = vec![group("a-od", "m5.xlarge", 0, 10, 0), spot_group("b-spot")];
-    assert_eq!(first_scale_up(&["--expander=price"], groups.clone(), None, 2), vec!["b-spot"]);
-    assert_eq!(first_scale_up(&["--expander=least-waste"], groups, None, 2), vec!["a-od"]);
+    assert_eq!(
+        first_scale_up(&["--expander=price"], groups.clone(), None, 2),
+        vec!["b-spot"]
+    );
+    assert_eq!(
+        first_scale_up(&["--expander=least-waste"], groups, None, 2),
+        vec!["a-od"]
+    );
     // Preferred node size for an empty cluster is 1 CPU: an 8-CPU node is 8× unfit, a 4-CPU one
     // 4×, and the bigger node is not cheaper per CPU, so the smaller group wins.
-    let sizes = vec![group("a-big", "m5.2xlarge", 0, 10, 0), group("b-small", "m5.xlarge", 0, 10, 0)];
+    let sizes = vec![
+        group("a-big", "m5.2xlarge", 0, 10, 0),
+        group("b-small", "m5.xlarge", 0, 10, 0),
+    ];
     assert_eq!(first_scale_up(&["--expander=price"], sizes, None, 2), vec!["b-small"]);
 }
 
@@ -70,7 +88,10 @@ fn price_picks_the_cheaper_option() {
 fn priority_picks_the_highest_priority_group_and_chains() {
     let prio = "10:\n  - .*\n50:\n  - ^b-.*$\n";
     let groups = vec![group("a-od", "m5.xlarge", 0, 10, 0), spot_group("b-spot")];
-    assert_eq!(first_scale_up(&["--expander=priority"], groups, Some(prio), 2), vec!["b-spot"]);
+    assert_eq!(
+        first_scale_up(&["--expander=priority"], groups, Some(prio), 2),
+        vec!["b-spot"]
+    );
     // priority keeps a-general and b-compute (50); least-waste then prefers b-compute.
     let prio = "50:\n  - general\n  - compute\n10:\n  - spot\n";
     let groups = vec![
@@ -101,7 +122,11 @@ fn random_is_seeded_and_uses_both_groups() {
         assert_eq!(first, pick(10 * k), "same seed and loop time, same choice");
         seen.extend(first);
     }
-    assert_eq!(seen.len(), 2, "16 seeded draws should pick each of two groups at least once: {seen:?}");
+    assert_eq!(
+        seen.len(),
+        2,
+        "16 seeded draws should pick each of two groups at least once: {seen:?}"
+    );
 }
 
 #[test]
@@ -135,7 +160,11 @@ fn young_pods_wait_for_the_buffer_and_the_scale_up_delay() {
     assert_eq!(launches(&w.step(&mut ca, secs(20))), vec!["g"]);
 
     let mut w = World::new(sc);
-    let mut ca = autoscaler(&["--new-pod-scale-up-delay=30s"], vec![group("g", "m5.xlarge", 0, 10, 0)], None);
+    let mut ca = autoscaler(
+        &["--new-pod-scale-up-delay=30s"],
+        vec![group("g", "m5.xlarge", 0, 10, 0)],
+        None,
+    );
     w.pending_pod(0, SimTime::ZERO);
     assert!(w.step(&mut ca, secs(20)).is_empty());
     assert_eq!(launches(&w.step(&mut ca, secs(30))), vec!["g"]);
@@ -168,7 +197,11 @@ fn group_max_and_max_nodes_total_bound_the_scale_up() {
 fn node_never_registering_fails_after_max_provision_time_and_backs_off_doubling() {
     let sc = scenario(vec![workload("web", "default", template(900, GI))], vec![]);
     let mut w = World::new(sc);
-    let mut ca = autoscaler(&["--max-node-provision-time=15m"], vec![group("g", "m5.xlarge", 0, 10, 0)], None);
+    let mut ca = autoscaler(
+        &["--max-node-provision-time=15m"],
+        vec![group("g", "m5.xlarge", 0, 10, 0)],
+        None,
+    );
     w.pending_pod(0, SimTime::ZERO);
     let mut launched_at = Vec::new();
     let mut terminated_at = Vec::new();
@@ -190,7 +223,13 @@ fn node_never_registering_fails_after_max_provision_time_and_backs_off_doubling(
     assert_eq!(terminated_at, vec![920, 2130, 3640]);
     let info = ca.backoff_state().info("g").copied().expect("backed off");
     assert_eq!(info.duration, SimDuration::from_mins(20));
-    assert!(w.records.iter().any(|r| r.decision == "Backoff" && r.reason.contains("10m")), "{:#?}", w.records);
+    assert!(
+        w.records
+            .iter()
+            .any(|r| r.decision == "Backoff" && r.reason.contains("10m")),
+        "{:#?}",
+        w.records
+    );
     assert!(w.records.iter().filter(|r| r.decision == "FailedScaleUp").count() == 3);
 }
 

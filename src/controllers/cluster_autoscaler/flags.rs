@@ -171,7 +171,11 @@ pub struct ParsedFlags {
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum FlagError {
     #[error("--{flag}: invalid duration {value:?}: {message}")]
-    BadDuration { flag: String, value: String, message: String },
+    BadDuration {
+        flag: String,
+        value: String,
+        message: String,
+    },
     #[error("--{flag}: expected true or false, got {value:?}")]
     BadBool { flag: String, value: String },
     #[error("--{flag}: expected a whole number, got {value:?}")]
@@ -179,7 +183,12 @@ pub enum FlagError {
     #[error("--{flag}: expected a number, got {value:?}")]
     BadFloat { flag: String, value: String },
     #[error("--{flag}: {value} is outside [{min}, {max}]")]
-    OutOfRange { flag: String, value: String, min: String, max: String },
+    OutOfRange {
+        flag: String,
+        value: String,
+        min: String,
+        max: String,
+    },
     #[error(
         "--expander: unknown expander {name:?}; expected a comma-separated list of random, most-pods, least-waste, least-nodes, price, priority"
     )]
@@ -325,12 +334,14 @@ pub fn parse_flags<S: AsRef<str>>(args: &[S]) -> Result<ParsedFlags, FlagError> 
         let arg = args[i].as_ref();
         i += 1;
         let Some(body) = arg.strip_prefix("--").or_else(|| arg.strip_prefix('-')) else {
-            out.warnings
-                .push(format!("cluster-autoscaler arg {arg:?} is not a flag (expected --name=value); ignored"));
+            out.warnings.push(format!(
+                "cluster-autoscaler arg {arg:?} is not a flag (expected --name=value); ignored"
+            ));
             continue;
         };
         if body.is_empty() {
-            out.warnings.push(format!("cluster-autoscaler arg {arg:?} is not a flag; ignored"));
+            out.warnings
+                .push(format!("cluster-autoscaler arg {arg:?} is not a flag; ignored"));
             continue;
         }
         let (name, inline) = match body.split_once('=') {
@@ -348,8 +359,9 @@ pub fn parse_flags<S: AsRef<str>>(args: &[S]) -> Result<ParsedFlags, FlagError> 
                 } else {
                     arg.to_string()
                 };
-                out.warnings
-                    .push(format!("unknown cluster-autoscaler flag {shown:?}: not modelled by capsim, ignored"));
+                out.warnings.push(format!(
+                    "unknown cluster-autoscaler flag {shown:?}: not modelled by capsim, ignored"
+                ));
             }
             Some((kind, modelled)) => {
                 let value = match (kind, inline) {
@@ -547,8 +559,9 @@ fn apply(out: &mut ParsedFlags, name: &str, v: Option<&str>) -> Result<(), FlagE
 /// `MODELLED` and `apply` list the same names; a name in one but not the other is a capsim bug,
 /// reported as a warning rather than a panic.
 fn unreachable_flag(out: &mut ParsedFlags, name: &str) {
-    out.warnings
-        .push(format!("capsim bug: flag --{name} is listed as modelled but has no handler; ignored"));
+    out.warnings.push(format!(
+        "capsim bug: flag --{name} is listed as modelled but has no handler; ignored"
+    ));
 }
 
 /// `--expander=priority,least-waste`: names in chain order, no duplicates.

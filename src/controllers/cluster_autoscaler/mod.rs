@@ -14,6 +14,23 @@
 //!
 //! State kept between loops is what upstream keeps in memory: unneeded-since times, backoff, the
 //! last scale-up / delete / failure times and the deletions in flight.
+//!
+//! # Wiring (world side)
+//!
+//! ```text
+//! let parsed = flags::parse_flags(&args)?;                 // warnings → scenario warnings
+//! let groups = docs.iter().map(|d| NodeGroupSpec::from_document(d, &catalog)).collect::<Result<_,_>>()?;
+//! let prio   = configmap.map(PriorityConfig::from_configmap).transpose()?;
+//! let mut ca = ClusterAutoscaler::new(parsed.flags, groups, prio, &catalog)?;
+//! for a in ca.initial_launches(&scenario.node_latency) { apply(a) }   // spec.initial per group
+//! every ca.period(): let (actions, records) = ca.reconcile(&view, &rngs);
+//! on node events:    ca.notice(&NodeNotice::Terminated(id) | DrainFailed(id) | ..., now);
+//! ```
+//!
+//! Launched nodes must carry `NodeSpec::pool` = the group name (the world's `Node::pool`): that is
+//! how CA recognises its nodes. Registration and readiness are read from the view
+//! (`Node::registered`, `Node::state`), so `Registered`/`Ready` notices need no handling;
+//! `Terminated` ends a deletion in flight and `DrainFailed` is a scale-down failure.
 
 pub mod backoff;
 pub mod estimator;
@@ -129,13 +146,17 @@ impl ClusterAutoscaler {
         }
         let mut templates = Vec::with_capacity(groups.len());
         for g in &groups {
-            templates.push(NodeTemplate::new(g, catalog).ok_or_else(|| CaError::UnknownInstanceType {
-                group: g.name.clone(),
-                instance_type: g.instance_type.clone(),
-            })?);
+            templates.push(
+                NodeTemplate::new(g, catalog).ok_or_else(|| CaError::UnknownInstanceType {
+                    group: g.name.clone(),
+                    instance_type: g.instance_type.clone(),
+                })?,
+            );
         }
         let priorities = priority_config.or_else(|| {
-            PriorityConfig::from_group_priorities(groups.iter().filter_map(|g| g.priority.map(|p| (g.name.as_str(), p))))
+            PriorityConfig::from_group_priorities(
+                groups.iter().filter_map(|g| g.priority.map(|p| (g.name.as_str(), p))),
+            )
         });
         if flags.expanders.contains(&ExpanderKind::Priority) && priorities.is_none() {
             return Err(CaError::MissingPriorityConfig);
@@ -219,7 +240,14 @@ impl ClusterAutoscaler {
             .count() as u32
     }
 
-    pub(crate) fn record(&self, now: SimTime, activity: &str, decision: &str, object: &str, reason: String) -> DecisionRecord {
+    pub(crate) fn record(
+        &self,
+        now: SimTime,
+        activity: &str,
+        decision: &str,
+        object: &str,
+        reason: String,
+    ) -> DecisionRecord {
         DecisionRecord {
             time_s: now.as_secs_f64(),
             component: COMPONENT.to_string(),
@@ -236,7 +264,12 @@ impl ClusterAutoscaler {
     /// `ExpectedAddTime` passed is a failed scale-up: `registerFailedScaleUpNoLock` backs the group
     /// off) and core/static_autoscaler.go `removeOldUnregisteredNodes` (deletes nodes unregistered
     /// for longer than MaxNodeProvisionTime).
-    fn fail_unregistered(&mut self, view: &ClusterView<'_>, actions: &mut Vec<Action>, records: &mut Vec<DecisionRecord>) {
+    fn fail_unregistered(
+        &mut self,
+        view: &ClusterView<'_>,
+        actions: &mut Vec<Action>,
+        records: &mut Vec<DecisionRecord>,
+    ) {
         let now = view.now;
         let mut failed_by_group: BTreeMap<usize, Vec<NodeId>> = BTreeMap::new();
         for &id in view.live_nodes {
@@ -271,7 +304,10 @@ impl ClusterAutoscaler {
                     "scale-up",
                     "FailedScaleUp",
                     &view.nodes[id.0 as usize].name,
-                    format!("node of group {name} not registered within {}", self.flags.max_node_provision_time),
+                    format!(
+                        "node of group {name} not registered within {}",
+                        self.flags.max_node_provision_time
+                    ),
                 ));
             }
             records.push(self.record(
@@ -293,7 +329,9 @@ impl ClusterAutoscaler {
 /// taints? (TaintToleration, NodeAffinity/nodeSelector — the scheduler's static filters without
 /// the Ready check, since simulated upcoming and template nodes count as Ready.)
 pub fn admits(tmpl: &PodTemplate, labels: &Labels, taints: &[Taint]) -> bool {
-    tolerates_all(&tmpl.tolerations, taints) && selector_matches(&tmpl.node_selector, labels) && tmpl.affinity.matches(labels)
+    tolerates_all(&tmpl.tolerations, taints)
+        && selector_matches(&tmpl.node_selector, labels)
+        && tmpl.affinity.matches(labels)
 }
 
 impl Provisioner for ClusterAutoscaler {

@@ -177,10 +177,7 @@ impl NodeGroupSpec {
             }
         };
         if s.min > s.max {
-            return Err(err(
-                "spec.max",
-                format!("must be >= min ({}), got {}", s.min, s.max),
-            ));
+            return Err(err("spec.max", format!("must be >= min ({}), got {}", s.min, s.max)));
         }
         let initial = s.initial.unwrap_or(s.min);
         if initial < s.min || initial > s.max {
@@ -240,9 +237,17 @@ impl NodeGroupSpec {
     pub fn node_latency(&self, default: &NodeLatency) -> NodeLatency {
         NodeLatency {
             launch: self.latency.launch.clone().unwrap_or_else(|| default.launch.clone()),
-            register: self.latency.register.clone().unwrap_or_else(|| default.register.clone()),
+            register: self
+                .latency
+                .register
+                .clone()
+                .unwrap_or_else(|| default.register.clone()),
             ready: self.latency.ready.clone().unwrap_or_else(|| default.ready.clone()),
-            terminate: self.latency.terminate.clone().unwrap_or_else(|| default.terminate.clone()),
+            terminate: self
+                .latency
+                .terminate
+                .clone()
+                .unwrap_or_else(|| default.terminate.clone()),
         }
     }
 }
@@ -328,7 +333,9 @@ pub fn daemonset_requests(scenario: &Scenario, labels: &Labels, taints: &[Taint]
     let mut ds = Resources::ZERO;
     for wl in scenario.workloads.iter().filter(|w| w.kind == WorkloadKind::DaemonSet) {
         let t = &wl.template;
-        if tolerates_all(&t.tolerations, taints) && selector_matches(&t.node_selector, labels) && t.affinity.matches(labels)
+        if tolerates_all(&t.tolerations, taints)
+            && selector_matches(&t.node_selector, labels)
+            && t.affinity.matches(labels)
         {
             ds += t.requests();
         }

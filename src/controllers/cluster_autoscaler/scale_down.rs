@@ -106,7 +106,12 @@ impl ClusterAutoscaler {
         for &p in pods {
             let pod = &view.pods[p.0 as usize];
             let wl = &view.scenario.workloads[pod.workload as usize];
-            match wl.template.annotations.get(SAFE_TO_EVICT_ANNOTATION).map(String::as_str) {
+            match wl
+                .template
+                .annotations
+                .get(SAFE_TO_EVICT_ANNOTATION)
+                .map(String::as_str)
+            {
                 // rules/notsafetoevict: `safe-to-evict: "false"` blocks.
                 Some("false") => return Some(Unremovable::NotSafeToEvictAnnotation(p)),
                 // rules/safetoevict: `"true"` skips the controller, system and local-storage rules.
@@ -204,7 +209,12 @@ impl ClusterAutoscaler {
                 .pods
                 .iter()
                 .copied()
-                .filter(|p| matches!(view.pods[p.0 as usize].phase, PodPhase::Starting | PodPhase::Running | PodPhase::Ready))
+                .filter(|p| {
+                    matches!(
+                        view.pods[p.0 as usize].phase,
+                        PodPhase::Starting | PodPhase::Running | PodPhase::Ready
+                    )
+                })
                 .collect();
             if !pods.is_empty() {
                 let limit = self.flags.scale_down_non_empty_candidates_count;
@@ -232,7 +242,10 @@ impl ClusterAutoscaler {
                 let pod = &view.pods[p.0 as usize];
                 let tmpl = &view.scenario.workloads[pod.workload as usize].template;
                 let slot = dest.iter().position(|d| {
-                    d.id != id && !removed.contains(&d.id) && pod.requests.fits_in(&d.free) && admits(tmpl, d.labels, d.taints)
+                    d.id != id
+                        && !removed.contains(&d.id)
+                        && pod.requests.fits_in(&d.free)
+                        && admits(tmpl, d.labels, d.taints)
                 });
                 match slot {
                     Some(s) => {
@@ -332,11 +345,19 @@ impl ClusterAutoscaler {
         // first within max-scale-down-parallelism, then drains within max-drain-parallelism.
         let (cluster_cpu, cluster_mem, _) = self.cluster_capacity(view);
         let mut cpu_left = cluster_cpu - self.flags.cores_total.0.saturating_mul(1000);
-        let mut mem_left = cluster_mem - self.flags.memory_total_gib.0.saturating_mul(crate::model::resources::GIB);
+        let mut mem_left = cluster_mem
+            - self
+                .flags
+                .memory_total_gib
+                .0
+                .saturating_mul(crate::model::resources::GIB);
         let mut sizes: Vec<u32> = (0..self.groups.len()).map(|gi| self.group_size(view, gi)).collect();
         let empty_ip = self.deleting.values().filter(|k| **k == DeletionKind::Empty).count() as u32;
         let drain_ip = self.deleting.values().filter(|k| **k == DeletionKind::Drain).count() as u32;
-        let mut total_budget = self.flags.max_scale_down_parallelism.saturating_sub(empty_ip + drain_ip);
+        let mut total_budget = self
+            .flags
+            .max_scale_down_parallelism
+            .saturating_sub(empty_ip + drain_ip);
         let mut drain_budget = self.flags.max_drain_parallelism.saturating_sub(drain_ip);
         let mut drains_chosen = 0u32;
         let ready_to_go = |r: &RemovableNode| {

@@ -221,7 +221,12 @@ impl ClusterAutoscaler {
                 limit = limit.min(self.flags.max_nodes_total.saturating_sub(cluster_nodes));
             }
             let cores_left = self.flags.cores_total.1.saturating_mul(1000) - cluster_cpu;
-            let mem_left = self.flags.memory_total_gib.1.saturating_mul(crate::model::resources::GIB) - cluster_mem;
+            let mem_left = self
+                .flags
+                .memory_total_gib
+                .1
+                .saturating_mul(crate::model::resources::GIB)
+                - cluster_mem;
             if t.capacity.cpu_m > 0 {
                 limit = limit.min((cores_left.max(0) / t.capacity.cpu_m).min(i64::from(u32::MAX)) as u32);
             }
@@ -271,7 +276,11 @@ impl ClusterAutoscaler {
                 view,
                 records,
                 "*",
-                format!("{} pod(s) pending, no group can help: {}", pods.len(), skipped.join("; ")),
+                format!(
+                    "{} pod(s) pending, no group can help: {}",
+                    pods.len(),
+                    skipped.join("; ")
+                ),
             );
             return no_scale_up;
         };

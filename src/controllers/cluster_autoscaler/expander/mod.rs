@@ -70,14 +70,20 @@ pub fn choose(chain: &[ExpanderKind], options: &[ScaleUpOption], ctx: &ExpanderC
         left.sort_by(|&a, &b| options[a].group.cmp(&options[b].group));
         trace.push(format!(
             "tie between {} broken by name",
-            left.iter().map(|&i| options[i].group.as_str()).collect::<Vec<_>>().join(", ")
+            left.iter()
+                .map(|&i| options[i].group.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     }
     Some(ExpanderChoice { chosen: left[0], trace })
 }
 
 fn names(options: &[ScaleUpOption], idx: &[usize]) -> String {
-    idx.iter().map(|&i| options[i].group.as_str()).collect::<Vec<_>>().join(",")
+    idx.iter()
+        .map(|&i| options[i].group.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Keeps the options whose key equals the best (smallest) one.
@@ -103,9 +109,14 @@ pub fn best_options(
         ExpanderKind::Random => {
             // upstream: expander/random/random.go: uniform choice. Seeded by the loop time so a
             // run is a function of its seed.
-            let mut rng = ctx.rngs.stream("cluster-autoscaler/expander-random", ctx.now.as_millis());
+            let mut rng = ctx
+                .rngs
+                .stream("cluster-autoscaler/expander-random", ctx.now.as_millis());
             let pick = left[rng.random_range(0..left.len())];
-            (vec![pick], format!("random: {} → {}", names(options, left), options[pick].group))
+            (
+                vec![pick],
+                format!("random: {} → {}", names(options, left), options[pick].group),
+            )
         }
         ExpanderKind::MostPods => {
             // upstream: expander/mostpods/mostpods.go: the options that schedule the most pods.

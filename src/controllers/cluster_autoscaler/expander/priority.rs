@@ -39,7 +39,9 @@ pub enum PriorityError {
     WrongName { name: String },
     #[error("ConfigMap {PRIORITY_CONFIGMAP_NAME}: data.{PRIORITY_CONFIGMAP_KEY} is missing or not a string")]
     MissingKey,
-    #[error("ConfigMap {PRIORITY_CONFIGMAP_NAME}: data.{PRIORITY_CONFIGMAP_KEY} is empty; please provide valid configuration")]
+    #[error(
+        "ConfigMap {PRIORITY_CONFIGMAP_NAME}: data.{PRIORITY_CONFIGMAP_KEY} is empty; please provide valid configuration"
+    )]
     Empty,
     #[error(
         "ConfigMap {PRIORITY_CONFIGMAP_NAME}: data.{PRIORITY_CONFIGMAP_KEY}: expected a map of integer priority to a list of node-group name patterns: {0}"
@@ -132,7 +134,10 @@ impl PriorityConfig {
             best.push(i);
         }
         if best.is_empty() {
-            return (left.to_vec(), format!("{} (nothing matched; all kept)", scores.join(" ")));
+            return (
+                left.to_vec(),
+                format!("{} (nothing matched; all kept)", scores.join(" ")),
+            );
         }
         (best, scores.join(" "))
     }
@@ -148,7 +153,10 @@ mod tests {
         assert_eq!(cfg.priority_of("general-a"), Some(50));
         assert_eq!(cfg.priority_of("cheap-spot"), Some(50));
         assert_eq!(cfg.priority_of("gpu"), Some(10));
-        let bad = PriorityConfig::parse("10:\n  - (?i)gpu\n").err().map(|e| e.to_string()).unwrap_or_default();
+        let bad = PriorityConfig::parse("10:\n  - (?i)gpu\n")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(bad.contains("priority 10") && bad.contains("look-around"), "{bad}");
         assert!(matches!(PriorityConfig::parse("  "), Err(PriorityError::Empty)));
         assert!(matches!(PriorityConfig::parse("ten: [a]"), Err(PriorityError::Yaml(_))));
