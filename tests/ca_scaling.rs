@@ -409,3 +409,67 @@ fn empty_nodes_are_deleted_in_bulk_within_parallelism() {
     // the 4th and the group stops at its min size 1.
     assert_eq!(per_loop, vec![(70, 3), (80, 1)]);
 }
+
+#[test]
+fn kube_system_pods_without_pdb_block_unless_allowed() {
+    // A kube-system pod (no PDB covers it) on the light node blocks its removal while
+    // --skip-nodes-with-system-pods=true (default); with false the node is drained.
+    for (flag, expect_drain) in [
+        ("--skip-nodes-with-system-pods=true", false),
+        ("--skip-nodes-with-system-pods=false", true),
+    ] {
+        let sc = scenario(
+            vec![
+                workload("busy", "default", template(3000, GI)),
+                workload("coredns", "kube-system", template(100, GI)),
+            ],
+            vec![],
+        );
+        let mut w = World::new(sc);
+        let args = ["--scale-down-unneeded-time=1m", "--scale-down-delay-after-add=0s", flag];
+        let mut ca = autoscaler(&args, vec![group("g", "m5.xlarge", 1, 5, 1)], None);
+        let busy = w.ready_node(&ca, "g");
+        w.running_pod(0, busy);
+        let light = w.ready_node(&ca, "g");
+        w.running_pod(1, light);
+        let drained = (10..=300)
+            .step_by(10)
+            .flat_map(|t| w.step(&mut ca, secs(t)))
+            .any(|a| matches!(a, Action::Drain { node, .. } if node == light));
+        assert_eq!(drained, expect_drain, "{flag}");
+    }
+}
+
+#[test]
+fn drain_failure_pauses_scale_down_and_disabled_scale_down_does_nothing() {
+    use capsim::sim::provisioner::{NodeNotice, Provisioner};
+    let mut w = scale_down_world(1, 500);
+    let mut ca = autoscaler(&[], vec![group("g", "m5.xlarge", 1, 5, 1)], None);
+    let n = w.ready_node(&ca, "g");
+    w.step(&mut ca, secs(10));
+    assert_eq!(ca.scale_down_in_cooldown(secs(20)), None);
+    ca.notice(&NodeNotice::DrainFailed(n), secs(20));
+    // 3 m after the failure (20 s + 180 s) scale-down resumes.
+    assert_eq!(
+        ca.scale_down_in_cooldown(secs(199)),
+        Some("scale-down-delay-after-failure")
+    );
+    assert_eq!(ca.scale_down_in_cooldown(secs(200)), None);
+    w.step(&mut ca, secs(30));
+    assert!(
+        w.records
+            .iter()
+            .any(|r| r.decision == "ScaleDownFailed" && r.object == w.nodes[n.0 as usize].name)
+    );
+
+    // --scale-down-enabled=false: an idle node is never even marked unneeded.
+    let mut w = scale_down_world(1, 500);
+    let args = ["--scale-down-enabled=false", "--scale-down-unneeded-time=1m"];
+    let mut ca = autoscaler(&args, vec![group("g", "m5.xlarge", 1, 5, 1)], None);
+    w.ready_node(&ca, "g");
+    w.ready_node(&ca, "g");
+    for t in (10..=900).step_by(10) {
+        assert!(w.step(&mut ca, secs(t)).is_empty());
+    }
+    assert!(w.records.is_empty(), "{:?}", w.records);
+}

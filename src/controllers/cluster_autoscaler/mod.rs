@@ -119,8 +119,8 @@ pub struct ClusterAutoscaler {
     /// Since when each node has been continuously unneeded.
     pub(crate) unneeded_since: BTreeMap<NodeId, SimTime>,
     pub(crate) deleting: BTreeMap<NodeId, DeletionKind>,
-    /// Records produced by notices, written with the next loop's records.
-    pub(crate) pending_records: Vec<DecisionRecord>,
+    /// Drains the world abandoned since the last loop, recorded with the next loop's records.
+    pub(crate) drain_failures: Vec<(NodeId, SimTime)>,
     /// The last NoScaleUp reason recorded (repeats are not written every loop).
     pub(crate) last_no_scale_up: Option<String>,
 }
@@ -178,7 +178,7 @@ impl ClusterAutoscaler {
             last_scale_down_fail: 0,
             unneeded_since: BTreeMap::new(),
             deleting: BTreeMap::new(),
-            pending_records: Vec::new(),
+            drain_failures: Vec::new(),
             last_no_scale_up: None,
         })
     }
@@ -356,7 +356,23 @@ impl Provisioner for ClusterAutoscaler {
             self.last_scale_down_fail = initial;
         }
         let mut actions = Vec::new();
-        let mut records = std::mem::take(&mut self.pending_records);
+        let mut records = Vec::new();
+        for (id, at) in std::mem::take(&mut self.drain_failures) {
+            let name = view
+                .nodes
+                .get(id.0 as usize)
+                .map_or_else(|| format!("node/{}", id.0), |n| n.name.clone());
+            records.push(self.record(
+                at,
+                "scale-down",
+                "ScaleDownFailed",
+                &name,
+                format!(
+                    "drain abandoned (evictions blocked); scale-down paused for {}",
+                    self.flags.scale_down_delay_after_failure
+                ),
+            ));
+        }
         // upstream: clusterstate UpdateNodes → backoff.RemoveStaleBackoffData(currentTime).
         self.backoff.remove_stale(now);
         self.fail_unregistered(view, &mut actions, &mut records);
@@ -378,17 +394,7 @@ impl Provisioner for ClusterAutoscaler {
                 self.deleting.remove(id);
                 self.unneeded_since.remove(id);
                 self.last_scale_down_fail = millis(now);
-                let rec = self.record(
-                    now,
-                    "scale-down",
-                    "ScaleDownFailed",
-                    &format!("node/{}", id.0),
-                    format!(
-                        "drain abandoned (evictions blocked); scale-down paused for {}",
-                        self.flags.scale_down_delay_after_failure
-                    ),
-                );
-                self.pending_records.push(rec);
+                self.drain_failures.push((*id, now));
             }
             NodeNotice::Registered(_) | NodeNotice::Ready(_) | NodeNotice::InterruptionWarning { .. } => {}
         }

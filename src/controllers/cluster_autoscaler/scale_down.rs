@@ -437,3 +437,85 @@ impl ClusterAutoscaler {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::SimTime;
+    use crate::model::CapacityType;
+    use crate::model::resources::GIB;
+
+    fn node(alloc: Resources, ds: Resources, pods: Vec<PodId>) -> Node {
+        Node {
+            id: NodeId(0),
+            name: "n".into(),
+            pool: "g".into(),
+            instance_type: "m5.xlarge".into(),
+            capacity_type: CapacityType::OnDemand,
+            zone: String::new(),
+            price_hr: 0.0,
+            labels: Default::default(),
+            taints: vec![],
+            allocatable: alloc,
+            daemonset: ds,
+            allocated: Resources::ZERO,
+            pods,
+            state: NodeState::Ready,
+            requested: SimTime::ZERO,
+            launched: None,
+            registered: None,
+            ready: None,
+            drain_started: None,
+            terminated: None,
+            images: vec![],
+            created_by: String::new(),
+            removed_by: String::new(),
+        }
+    }
+
+    fn pod(i: u32, req: Resources, phase: PodPhase) -> Pod {
+        Pod {
+            id: PodId(i),
+            workload: 0,
+            ordinal: i,
+            priority: 0,
+            requests: req,
+            phase,
+            node: Some(NodeId(0)),
+            created: SimTime::ZERO,
+            unschedulable_since: None,
+            scheduled: None,
+            started: None,
+            ready: None,
+            deleted: None,
+            delete_reason: None,
+            image_cached: false,
+            usage_mark: 0.0,
+        }
+    }
+
+    #[test]
+    fn utilization_counts_daemonsets_unless_ignored() {
+        // Kubelet allocatable 4000m / 16 GiB; DaemonSets 200m / 1 GiB (world allocatable 3800m /
+        // 15 GiB); pods 600m + 400m / 3 GiB + 1 GiB; a deleted pod does not count.
+        let pods = vec![
+            pod(0, Resources::new(600, 3 * GIB, 1), PodPhase::Ready),
+            pod(1, Resources::new(400, GIB, 1), PodPhase::Terminating),
+            pod(2, Resources::new(9000, 9 * GIB, 1), PodPhase::Deleted),
+        ];
+        let n = node(
+            Resources::new(3800, 15 * GIB, 57),
+            Resources::new(200, GIB, 1),
+            vec![PodId(0), PodId(1), PodId(2)],
+        );
+        // counted: cpu (1000 + 200) / 4000 = 0.3, mem (4 + 1) / 16 = 0.3125 → 0.3125
+        let u = node_utilization(&n, &pods, false);
+        assert!((u.cpu - 0.3).abs() < 1e-12 && (u.max() - 0.3125).abs() < 1e-12, "{u:?}");
+        // ignored: cpu 1000 / 3800 = 0.26316, mem 4 / 15 = 0.26667 → 0.26667
+        let u = node_utilization(&n, &pods, true);
+        assert!(
+            (u.cpu - 1000.0 / 3800.0).abs() < 1e-12 && (u.max() - 4.0 / 15.0).abs() < 1e-12,
+            "{u:?}"
+        );
+    }
+}
