@@ -473,3 +473,26 @@ fn drain_failure_pauses_scale_down_and_disabled_scale_down_does_nothing() {
     }
     assert!(w.records.is_empty(), "{:?}", w.records);
 }
+
+#[test]
+fn pod_scale_up_delay_annotation_only_lengthens_the_delay() {
+    // --new-pod-scale-up-delay=20s; the annotation asks 60s (honoured) or 5s (ignored).
+    for (annotation, first_launch) in [("60s", 60), ("5s", 20)] {
+        let mut tmpl = template(900, GI);
+        tmpl.annotations.insert(
+            "cluster-autoscaler.kubernetes.io/pod-scale-up-delay".into(),
+            annotation.into(),
+        );
+        let mut w = World::new(scenario(vec![workload("web", "default", tmpl)], vec![]));
+        let mut ca = autoscaler(
+            &["--new-pod-scale-up-delay=20s"],
+            vec![group("g", "m5.xlarge", 0, 5, 0)],
+            None,
+        );
+        w.pending_pod(0, SimTime::ZERO);
+        let first = (10..=120)
+            .step_by(10)
+            .find(|&t| !launches(&w.step(&mut ca, secs(t))).is_empty());
+        assert_eq!(first, Some(first_launch), "annotation {annotation}");
+    }
+}

@@ -174,8 +174,11 @@ impl ClusterAutoscaler {
                 continue;
             }
             let util = node_utilization(n, view.pods, self.flags.ignore_daemonsets_utilization).max();
-            // upstream: eligibility.go: candidate when utilization ≤ threshold (CA ≥ 1.36; before
-            // 1.36 strictly below).
+            // Candidate when utilization ≤ threshold: the CA ≥ 1.36 rule (research-notes
+            // semantics.md §4.4). Older releases required strictly below
+            // (core/scaledown/eligibility/eligibility.go `isNodeBelowUtilizationThreshold`:
+            // `utilization >= threshold` → not underutilized, read at e5f0aa0a), which made
+            // `--scale-down-utilization-threshold=0` keep empty nodes (kubernetes/autoscaler#6791).
             if util > self.flags.scale_down_utilization_threshold {
                 unremovable.insert(id, Unremovable::NotUnderutilized);
                 continue;

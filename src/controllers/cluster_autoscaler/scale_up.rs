@@ -14,6 +14,9 @@ use crate::model::{Labels, Resources, Taint};
 use crate::sim::provisioner::{Action, ClusterView, DecisionRecord};
 use crate::sim::state::{NodeId, NodeState, PodId, PodPhase};
 
+/// upstream: static_autoscaler.go `podScaleUpDelayAnnotationKey`.
+pub const POD_SCALE_UP_DELAY_ANNOTATION: &str = "cluster-autoscaler.kubernetes.io/pod-scale-up-delay";
+
 /// What the scale-up step tells the rest of the loop.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ScaleUpOutcome {
@@ -99,12 +102,19 @@ impl ClusterAutoscaler {
                 counts.expendable += 1;
                 continue;
             }
-            // upstream: static_autoscaler.go `filterOutYoungPods`: young while created + delay > now.
-            if pod.created + self.flags.new_pod_scale_up_delay > now {
+            // upstream: static_autoscaler.go `filterOutYoungPods`: young while created + delay > now;
+            // the pod annotation may lengthen the delay, never shorten it.
+            let tmpl = &view.scenario.workloads[pod.workload as usize].template;
+            let delay = tmpl
+                .annotations
+                .get(POD_SCALE_UP_DELAY_ANNOTATION)
+                .and_then(|v| crate::model::units::parse_duration(v).ok())
+                .filter(|d| *d > self.flags.new_pod_scale_up_delay)
+                .unwrap_or(self.flags.new_pod_scale_up_delay);
+            if pod.created + delay > now {
                 counts.young += 1;
                 continue;
             }
-            let tmpl = &view.scenario.workloads[pod.workload as usize].template;
             let slot = nodes
                 .iter()
                 .position(|n| pod.requests.fits_in(&n.free) && admits(tmpl, n.labels, n.taints));
