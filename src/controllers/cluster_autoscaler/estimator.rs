@@ -92,4 +92,27 @@ mod tests {
         let pods: Vec<_> = (0..7).map(|i| p(i, 10)).collect();
         assert_eq!(estimate(&pods, small, 10).node_count, 3);
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        #[test]
+        fn estimate_respects_limits_and_places_what_fits(
+            cpus in proptest::collection::vec(1i64..5000, 0..40),
+            max_nodes in 0u32..12,
+        ) {
+            let alloc = Resources::new(4000, 16 * GIB, 110);
+            let pods: Vec<_> = cpus.iter().enumerate().map(|(i, &c)| (PodId(i as u32), Resources::new(c, GIB / 4, 1))).collect();
+            let e = estimate(&pods, alloc, max_nodes);
+            proptest::prop_assert!(e.node_count <= max_nodes);
+            let cap = alloc.scaled(i64::from(e.node_count));
+            proptest::prop_assert!(e.pod_requests.fits_in(&cap));
+            let fitting = cpus.iter().filter(|&&c| c <= 4000).count();
+            // Enough nodes for one pod each: every pod that fits a node is placed.
+            if max_nodes as usize >= fitting {
+                proptest::prop_assert_eq!(e.pods.len(), fitting);
+            }
+            // A node is only opened for a pod that goes on it.
+            proptest::prop_assert!(e.node_count as usize <= e.pods.len());
+        }
+    }
 }
