@@ -21,23 +21,23 @@ use std::sync::Arc;
 
 /// The one place tests build instance types (the catalog API is being rewritten upstream of us).
 pub fn catalog() -> Catalog {
-    let it = |name: &str, vcpu: u32, mem_gib: i64, od: f64, spot: Option<f64>| InstanceType {
-        name: name.into(),
-        vcpu,
-        memory_mib: mem_gib * 1024,
-        max_pods: 58,
-        od_price_hr: od,
-        spot_price_hr: spot,
+    use capsim::cloud::catalog::Arch;
+    use capsim::cloud::spot::InterruptionBand;
+    let it = |name: &str, vcpu: u32, mem_gib: i64, od: f64, spot: f64| {
+        InstanceType::new(name, vcpu, mem_gib * 1024, 58, Arch::Amd64, od)
+            .with_spot(spot, InterruptionBand::parse("<5%").unwrap())
     };
-    Catalog {
-        types: vec![
-            it("m5.large", 2, 8, 0.096, Some(0.04)),
-            it("m5.xlarge", 4, 16, 0.192, Some(0.08)),
-            it("m5.2xlarge", 8, 32, 0.384, Some(0.16)),
-            it("c5.xlarge", 4, 8, 0.17, Some(0.07)),
-            it("r5.xlarge", 4, 32, 0.252, Some(0.1)),
+    Catalog::from_types(
+        "ca-test",
+        vec![
+            it("m5.large", 2, 8, 0.096, 0.04),
+            it("m5.xlarge", 4, 16, 0.192, 0.08),
+            it("m5.2xlarge", 8, 32, 0.384, 0.16),
+            it("c5.xlarge", 4, 8, 0.17, 0.07),
+            it("r5.xlarge", 4, 32, 0.252, 0.1),
         ],
-    }
+    )
+    .unwrap()
 }
 
 fn constant(s: u64) -> Distribution {
@@ -68,6 +68,7 @@ pub fn template(cpu_m: i64, mem: i64) -> PodTemplate {
 
 pub fn workload(name: &str, namespace: &str, tmpl: PodTemplate) -> Workload {
     Workload {
+        batch: None,
         name: name.into(),
         namespace: namespace.into(),
         kind: WorkloadKind::Deployment,
@@ -188,6 +189,8 @@ impl World {
             images: vec![],
             created_by: "test".into(),
             removed_by: String::new(),
+            terminate_after: capsim::engine::SimDuration::ZERO,
+            reclaim_at: None,
         });
         id
     }
@@ -234,6 +237,9 @@ impl World {
             delete_reason: None,
             image_cached: false,
             usage_mark: 0.0,
+            run_for: None,
+            arrived: capsim::engine::SimTime::ZERO,
+            completed: None,
         });
         id
     }

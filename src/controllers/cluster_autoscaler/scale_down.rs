@@ -473,6 +473,8 @@ mod tests {
             images: vec![],
             created_by: String::new(),
             removed_by: String::new(),
+            terminate_after: crate::engine::SimDuration::ZERO,
+            reclaim_at: None,
         }
     }
 
@@ -494,6 +496,9 @@ mod tests {
             delete_reason: None,
             image_cached: false,
             usage_mark: 0.0,
+            run_for: None,
+            arrived: crate::engine::SimTime::ZERO,
+            completed: None,
         }
     }
 
