@@ -8,7 +8,9 @@ use capsim::scenario::{self, Scenario, defaults};
 use std::path::{Path, PathBuf};
 
 fn data(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/scenarios").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/scenarios")
+        .join(rel)
 }
 
 fn helm(overrides: &[&str]) -> Scenario {
@@ -49,10 +51,17 @@ fn helm_template_directory_is_included_unchanged() {
     );
     // deployment.yaml holds a Service, then the Deployment (document 2, after its "# Source" comment).
     let dep = &s.documents[2];
-    assert!(dep.file.ends_with("manifests/checkout/templates/deployment.yaml"), "{}", dep.file);
+    assert!(
+        dep.file.ends_with("manifests/checkout/templates/deployment.yaml"),
+        "{}",
+        dep.file
+    );
     assert_eq!((dep.index, dep.line), (2, 13));
-    let names: Vec<(&str, &str, WorkloadKind)> =
-        s.workloads.iter().map(|w| (w.namespace.as_str(), w.name.as_str(), w.kind)).collect();
+    let names: Vec<(&str, &str, WorkloadKind)> = s
+        .workloads
+        .iter()
+        .map(|w| (w.namespace.as_str(), w.name.as_str(), w.kind))
+        .collect();
     assert_eq!(
         names,
         [
@@ -66,11 +75,18 @@ fn helm_template_directory_is_included_unchanged() {
     assert_eq!(s.hpas[0].metadata.namespace.as_deref(), Some("default"));
     assert_eq!(s.pdbs.len(), 1);
     assert_eq!(s.pdbs[0].max_unavailable, Some(IntOrPercent::Percent(25.0)));
-    assert_eq!(s.pdbs[0].selector.get("app.kubernetes.io/name").map(String::as_str), Some("checkout-api"));
+    assert_eq!(
+        s.pdbs[0].selector.get("app.kubernetes.io/name").map(String::as_str),
+        Some("checkout-api")
+    );
     assert!(s.provisioner.is_some() && s.controller_manager.is_some());
     assert_eq!(s.priority_classes.len(), 3);
     assert_eq!(s.warnings.len(), 2, "{:?}", s.warnings);
-    assert!(s.warnings.iter().any(|w| w.contains("skipped 1 v1 Service document") && w.contains("checkout-api")));
+    assert!(
+        s.warnings
+            .iter()
+            .any(|w| w.contains("skipped 1 v1 Service document") && w.contains("checkout-api"))
+    );
     assert!(s.warnings.iter().any(|w| w.contains("init container \"migrate\"")));
 }
 
@@ -86,16 +102,30 @@ fn pod_template_fields_and_upstream_defaults() {
     assert_eq!(t.requests(), Resources::new(3000, 738_197_504, 1));
     assert_eq!(t.containers[1].requests, Resources::new(1000, 67_108_864, 0));
     assert_eq!(t.sidecars.len(), 1);
-    assert_eq!((t.containers[0].limit_cpu_m, t.containers[0].limit_mem), (Some(2000), Some(1_073_741_824)));
+    assert_eq!(
+        (t.containers[0].limit_cpu_m, t.containers[0].limit_mem),
+        (Some(2000), Some(1_073_741_824))
+    );
     assert_eq!(t.limit_cpu_m(), None, "the envoy sidecar has no CPU limit");
     assert_eq!(t.image(), "registry.example.com/checkout-api:1.2.3");
     assert_eq!(t.termination_grace, SimDuration::from_secs(45));
-    assert_eq!(t.node_selector.get("kubernetes.io/arch").map(String::as_str), Some("amd64"));
-    assert_eq!(t.annotations.get("cluster-autoscaler.kubernetes.io/safe-to-evict").map(String::as_str), Some("true"));
+    assert_eq!(
+        t.node_selector.get("kubernetes.io/arch").map(String::as_str),
+        Some("amd64")
+    );
+    assert_eq!(
+        t.annotations
+            .get("cluster-autoscaler.kubernetes.io/safe-to-evict")
+            .map(String::as_str),
+        Some("true")
+    );
     assert_eq!(t.labels.get("tier").map(String::as_str), Some("web"));
     assert_eq!(t.tolerations.len(), 2);
     assert_eq!(t.tolerations[0].effect, Some(TaintEffect::NoSchedule));
-    assert_eq!((t.tolerations[1].operator, t.tolerations[1].key.as_str()), (TolerationOperator::Exists, ""));
+    assert_eq!(
+        (t.tolerations[1].operator, t.tolerations[1].key.as_str()),
+        (TolerationOperator::Exists, "")
+    );
     assert_eq!(t.affinity.terms.len(), 1);
     assert_eq!(t.affinity.terms[0][1].operator, SelectorOperator::NotIn);
 
@@ -107,8 +137,14 @@ fn pod_template_fields_and_upstream_defaults() {
     assert_eq!(api.service.max_rps_per_pod, Some(300.0));
     assert_eq!(api.startup.image_pull, secs(20));
     assert_eq!(api.startup.readiness, secs(5));
-    assert_eq!(api.startup.image_pull_cached, Distribution::constant(defaults::IMAGE_PULL_CACHED));
-    assert_eq!(api.startup.container_start, Distribution::constant(defaults::CONTAINER_START));
+    assert_eq!(
+        api.startup.image_pull_cached,
+        Distribution::constant(defaults::IMAGE_PULL_CACHED)
+    );
+    assert_eq!(
+        api.startup.container_start,
+        Distribution::constant(defaults::CONTAINER_START)
+    );
     // "shop/worker" addressed with its namespace; no traffic for the placeholder.
     assert!(s.workloads[1].traffic.is_some());
     assert!(s.workloads[2].traffic.is_none());
@@ -116,10 +152,16 @@ fn pod_template_fields_and_upstream_defaults() {
     // Static nodes and scheduler.
     assert_eq!(s.static_nodes.len(), 2);
     let general = &s.static_nodes[0];
-    assert_eq!((general.name.as_str(), general.count, general.zone.as_str()), ("general", 3, "us-east-1b"));
+    assert_eq!(
+        (general.name.as_str(), general.count, general.zone.as_str()),
+        ("general", 3, "us-east-1b")
+    );
     assert_eq!(general.capacity_type, CapacityType::OnDemand);
     let c5 = &s.static_nodes[1];
-    assert_eq!((c5.name.as_str(), c5.count, c5.zone.as_str()), ("c5.2xlarge", 1, defaults::ZONE));
+    assert_eq!(
+        (c5.name.as_str(), c5.count, c5.zone.as_str()),
+        ("c5.2xlarge", 1, defaults::ZONE)
+    );
     assert_eq!(c5.capacity_type, CapacityType::Spot);
     assert_eq!(c5.taints[0].effect, TaintEffect::NoSchedule);
     assert_eq!(s.scoring, ScoringStrategy::MostAllocated);
@@ -162,13 +204,30 @@ fn overrides_of_each_form() {
         "Scenario:spec.scheduler.scoring=LeastAllocated",
     ]);
     assert_eq!(s.workloads[0].replicas, 6);
-    let target = s.hpas[0].spec.as_ref().and_then(|sp| sp.metrics.as_ref()).and_then(|m| m[0].resource.as_ref());
+    let target = s.hpas[0]
+        .spec
+        .as_ref()
+        .and_then(|sp| sp.metrics.as_ref())
+        .and_then(|m| m[0].resource.as_ref());
     assert_eq!(target.and_then(|r| r.target.average_utilization), Some(70));
     assert_eq!(s.seed, 3);
     let scen = s.documents.iter().find(|d| d.kind == "Scenario").unwrap();
-    assert_eq!(scen.value["spec"]["workloads"]["checkout-api"]["traffic"]["base"], serde_json::json!(800));
-    assert_eq!(s.workloads[0].template.node_selector.get("kubernetes.io/arch").map(String::as_str), Some("arm64"));
-    assert_eq!(s.workloads[1].template.node_selector.get("disk").map(String::as_str), Some("ssd"));
+    assert_eq!(
+        scen.value["spec"]["workloads"]["checkout-api"]["traffic"]["base"],
+        serde_json::json!(800)
+    );
+    assert_eq!(
+        s.workloads[0]
+            .template
+            .node_selector
+            .get("kubernetes.io/arch")
+            .map(String::as_str),
+        Some("arm64")
+    );
+    assert_eq!(
+        s.workloads[1].template.node_selector.get("disk").map(String::as_str),
+        Some("ssd")
+    );
     assert_eq!(s.static_nodes[0].count, 5);
     assert_eq!(s.scoring, ScoringStrategy::LeastAllocated);
 }
@@ -199,11 +258,15 @@ fn defaults_are_applied() {
 
 #[test]
 fn static_node_defaults() {
-    let text = "apiVersion: capsim/v1alpha1\nkind: Scenario\nspec:\n  duration: 60s\n  nodes: [{instanceType: m5.large}]\n";
+    let text =
+        "apiVersion: capsim/v1alpha1\nkind: Scenario\nspec:\n  duration: 60s\n  nodes: [{instanceType: m5.large}]\n";
     let s = scenario::load_str("n.yaml", text, None, &[]).unwrap_or_else(|e| panic!("{e}"));
     let n = &s.static_nodes[0];
     assert_eq!((n.name.as_str(), n.count), ("m5.large", defaults::STATIC_NODE_COUNT));
-    assert_eq!((n.capacity_type, n.zone.as_str()), (CapacityType::OnDemand, "us-east-1a"));
+    assert_eq!(
+        (n.capacity_type, n.zone.as_str()),
+        (CapacityType::OnDemand, "us-east-1a")
+    );
 }
 
 #[test]
@@ -244,7 +307,10 @@ fn real_quantities_and_durations() {
     assert_eq!(w.service.mem_per_rps, 65536.0);
     assert_eq!(w.service.idle_cpu_m, 50.0);
     assert_eq!(w.startup.image_pull, secs(60));
-    assert_eq!(w.startup.readiness, Distribution::constant(SimDuration::from_millis(500)));
+    assert_eq!(
+        w.startup.readiness,
+        Distribution::constant(SimDuration::from_millis(500))
+    );
     assert_eq!(s.node_latency.launch, secs(150));
     let s = scenario::load(&data("units.yaml"), &["Scenario:spec.duration=10m".to_string()]).unwrap();
     assert_eq!(s.duration, SimDuration::from_secs(600));

@@ -438,14 +438,14 @@ fn service_model(
         idle_mem: nonneg("idle.memory", idle.and_then(|r| r.memory.as_ref()), 1.0)?,
         max_rps_per_pod: max_rps,
     };
-    if let Some(m) = max_rps {
-        if !(m.is_finite() && m > 0.0) {
-            return Err(doc.error(
-                ErrorKind::Invalid,
-                format!("{path}.maxRequestsPerPod"),
-                format!("must be > 0, got {m}"),
-            ));
-        }
+    if let Some(m) = max_rps
+        && !(m.is_finite() && m > 0.0)
+    {
+        return Err(doc.error(
+            ErrorKind::Invalid,
+            format!("{path}.maxRequestsPerPod"),
+            format!("must be > 0, got {m}"),
+        ));
     }
     Ok(model)
 }

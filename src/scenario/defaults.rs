@@ -159,6 +159,10 @@ pub const MAX_YAML_DEPTH: usize = 64;
 /// is what stops a "billion laughs" alias bomb: a 1 KiB bomb expands to ~10^9 nodes.
 pub const MAX_YAML_NODES: usize = 1_000_000;
 
+/// Events replayed from YAML aliases (`*name`) per file. Manifests rarely use aliases at all; a
+/// "billion laughs" bomb needs millions of replays, so it trips this limit within milliseconds.
+pub const MAX_ALIAS_REPLAYED_EVENTS: usize = 100_000;
+
 /// Documents per file (a `helm template` of a large chart has a few hundred).
 pub const MAX_YAML_DOCUMENTS: usize = 10_000;
 
@@ -169,8 +173,11 @@ pub fn yaml_options() -> serde_saphyr::Options {
     budget.max_nodes = MAX_YAML_NODES;
     budget.max_documents = MAX_YAML_DOCUMENTS;
     budget.max_reader_input_bytes = Some(MAX_FILE_BYTES as usize);
+    let mut alias_limits = serde_saphyr::options::AliasLimits::default();
+    alias_limits.max_total_replayed_events = MAX_ALIAS_REPLAYED_EVENTS;
     serde_saphyr::options! {
         budget: Some(budget),
+        alias_limits: alias_limits,
         // Plain messages with line and column; the loader adds the file name.
         with_snippet: false,
         // YAML 1.2 booleans only: `y`, `on`, `no` stay strings (label values, the "Norway problem").

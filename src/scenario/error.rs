@@ -30,8 +30,16 @@ pub enum ErrorKind {
 
 /// A rejected scenario. `Display` reads like
 /// `scenario.yaml: document 3 (HorizontalPodAutoscaler checkout-api): spec.maxReplicas: must be >= minReplicas (4), got 2`.
+///
+/// The details are boxed (one pointer travels in every `Result`) and reachable as fields through
+/// `Deref`: `err.kind`, `err.path`, `err.message`.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub struct ScenarioError {
+#[error("{0}")]
+pub struct ScenarioError(Box<ErrorDetail>);
+
+/// Where and what: file, document, object, field path and message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ErrorDetail {
     pub kind: ErrorKind,
     /// The file as the user named it (or `--set '...'` for overrides, or the embedded name).
     pub file: String,
@@ -48,10 +56,23 @@ pub struct ScenarioError {
     pub message: String,
 }
 
+impl From<ErrorDetail> for ScenarioError {
+    fn from(d: ErrorDetail) -> Self {
+        ScenarioError(Box::new(d))
+    }
+}
+
+impl std::ops::Deref for ScenarioError {
+    type Target = ErrorDetail;
+    fn deref(&self) -> &ErrorDetail {
+        &self.0
+    }
+}
+
 impl ScenarioError {
     /// An error about a whole file (no document).
     pub fn file(kind: ErrorKind, file: impl Into<String>, message: impl Into<String>) -> Self {
-        ScenarioError {
+        ScenarioError::from(ErrorDetail {
             kind,
             file: file.into(),
             document: None,
@@ -60,18 +81,18 @@ impl ScenarioError {
             object: None,
             path: None,
             message: message.into(),
-        }
+        })
     }
 
     /// Sets the field path (builder style).
     pub fn with_path(mut self, path: impl Into<String>) -> Self {
         let p = path.into();
-        self.path = if p.is_empty() { None } else { Some(p) };
+        self.0.path = if p.is_empty() { None } else { Some(p) };
         self
     }
 }
 
-impl fmt::Display for ScenarioError {
+impl fmt::Display for ErrorDetail {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.file)?;
         if let Some(d) = self.document {
@@ -98,7 +119,7 @@ mod tests {
 
     #[test]
     fn display_reads_like_the_design_example() {
-        let e = ScenarioError {
+        let e = ErrorDetail {
             kind: ErrorKind::Invalid,
             file: "scenario.yaml".into(),
             document: Some(3),
@@ -114,11 +135,12 @@ mod tests {
         );
         let f = ScenarioError::file(ErrorKind::Empty, "x.yaml", "file is empty");
         assert_eq!(f.to_string(), "x.yaml: file is empty");
-        let g = ScenarioError {
+        let g = ScenarioError::from(ErrorDetail {
             item: Some(2),
             path: None,
-            ..e
-        };
+            ..e.clone()
+        });
+        assert_eq!(ScenarioError::from(e.clone()).to_string(), e.to_string());
         assert_eq!(
             g.to_string(),
             "scenario.yaml: document 3 item 2 (HorizontalPodAutoscaler checkout-api): must be >= minReplicas (4), got 2"

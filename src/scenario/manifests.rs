@@ -280,6 +280,32 @@ pub fn pod_template(
             "must have at least one container",
         ));
     }
+    // upstream: pkg/apis/core/validation `validateContainers` / `validateInitContainers`: names are
+    // required and unique across containers and init containers.
+    let mut names = std::collections::BTreeSet::new();
+    let all = spec
+        .containers
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (format!("{base}.containers[{i}]"), c));
+    let init = spec
+        .init_containers
+        .iter()
+        .flatten()
+        .enumerate()
+        .map(|(i, c)| (format!("{base}.initContainers[{i}]"), c));
+    for (path, c) in all.chain(init) {
+        if c.name.is_empty() {
+            return Err(doc.error(ErrorKind::Schema, format!("{path}.name"), "required field is missing"));
+        }
+        if !names.insert(c.name.as_str()) {
+            return Err(doc.error(
+                ErrorKind::Duplicate,
+                format!("{path}.name"),
+                format!("duplicate container name {:?}", c.name),
+            ));
+        }
+    }
     let mut containers = Vec::new();
     for (i, c) in spec.containers.iter().enumerate() {
         containers.push(container(doc, &format!("{base}.containers[{i}]"), c, warnings)?);
@@ -330,14 +356,14 @@ pub fn pod_template(
         .map_err(|m| doc.error(ErrorKind::Reference, format!("{base}.priorityClassName"), m))?;
     // upstream admission.go: a pod may not state a priority or preemptionPolicy different from what
     // its class gives.
-    if let Some(p) = spec.priority {
-        if p != priority {
-            return Err(doc.error(
-                ErrorKind::Invalid,
-                format!("{base}.priority"),
-                format!("must not differ from the priority of the PriorityClass ({priority}), got {p}"),
-            ));
-        }
+    if let Some(p) = spec.priority
+        && p != priority
+    {
+        return Err(doc.error(
+            ErrorKind::Invalid,
+            format!("{base}.priority"),
+            format!("must not differ from the priority of the PriorityClass ({priority}), got {p}"),
+        ));
     }
     let preempts = match parse_preemption_policy(
         doc,

@@ -58,7 +58,7 @@ pub mod overrides;
 pub mod raw;
 pub mod schema;
 
-pub use error::{ErrorKind, ScenarioError};
+pub use error::{ErrorDetail, ErrorKind, ScenarioError};
 pub use manifests::PriorityClassInfo;
 pub use overrides::{Override, Segment, apply_override, parse_override};
 pub use raw::RawDocument;

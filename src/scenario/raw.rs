@@ -1,7 +1,7 @@
 //! Stage 1: files → YAML documents → [`RawDocument`]s, following `spec.include`.
 
 use super::defaults;
-use super::error::{ErrorKind, ScenarioError};
+use super::error::{ErrorDetail, ErrorKind, ScenarioError};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::io::Read;
@@ -166,7 +166,7 @@ impl RawDocument {
     /// validation) use this so their errors carry the same location.
     pub fn error(&self, kind: ErrorKind, path: impl Into<String>, message: impl Into<String>) -> ScenarioError {
         let path = path.into();
-        ScenarioError {
+        ScenarioError::from(ErrorDetail {
             kind,
             file: self.file.clone(),
             document: Some(self.index),
@@ -175,7 +175,7 @@ impl RawDocument {
             object: (!self.kind.is_empty()).then(|| self.object()),
             path: (!path.is_empty()).then_some(path),
             message: message.into(),
-        }
+        })
     }
 }
 
@@ -228,12 +228,13 @@ pub fn parse_documents(file: &str, text: &str) -> Result<Vec<RawDocument>, Scena
 /// serde-saphyr's message already ends in "at line L, column C".
 fn yaml_message(e: &serde_saphyr::Error) -> String {
     let msg = e.to_string();
-    if msg.contains("budget breached") {
+    if msg.contains("budget breached") || msg.contains("recursion limit") || msg.contains("alias replay") {
         format!(
-            "{msg} (capsim limits YAML to depth {}, {} nodes after alias expansion and {} documents \
+            "YAML input exceeds a safety limit: {msg} (capsim limits YAML to depth {}, {} nodes, {} alias-replayed events and {} documents \
              per file; alias bombs and runaway nesting are rejected)",
             defaults::MAX_YAML_DEPTH,
             defaults::MAX_YAML_NODES,
+            defaults::MAX_ALIAS_REPLAYED_EVENTS,
             defaults::MAX_YAML_DOCUMENTS
         )
     } else {
