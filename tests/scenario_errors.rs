@@ -521,3 +521,41 @@ fn not_utf8() {
     let _ = std::fs::remove_file(&path);
     assert!(e.message.contains("not UTF-8"), "{e}");
 }
+
+// ---- no input panics ----------------------------------------------------------------------------------
+
+mod no_panic {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn parse_override_never_panics(s in "\\PC{0,40}") {
+            let _ = scenario::parse_override(&s);
+        }
+
+        #[test]
+        fn overrides_on_a_valid_scenario_never_panic(
+            target in prop::sample::select(vec!["Deployment/web", "Scenario", "Deployment/default/web", "Nope/x"]),
+            path in "[a-z\\.\\[\\]0-9\"]{1,24}",
+            value in "[a-z0-9 \\[\\]{}:,\"-]{0,12}",
+        ) {
+            let ov = format!("{target}:{path}={value}");
+            let _ = scenario::load_str("scenario.yaml", BASE, None, &[ov]);
+        }
+
+        /// BASE with a slice replaced by YAML-ish noise: any result is fine, a panic is not.
+        #[test]
+        fn mangled_scenarios_never_panic(
+            at in 0..BASE.len(),
+            cut in 0usize..12,
+            noise in "[ :\\-\\[\\]{}a-z0-9\"'&*!\n]{0,8}",
+        ) {
+            let end = (at + cut).min(BASE.len());
+            let text = format!("{}{}{}", &BASE[..at], noise, &BASE[end..]);
+            let _ = load(&text);
+        }
+    }
+}

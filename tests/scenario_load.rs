@@ -315,3 +315,14 @@ fn real_quantities_and_durations() {
     let s = scenario::load(&data("units.yaml"), &["Scenario:spec.duration=10m".to_string()]).unwrap();
     assert_eq!(s.duration, SimDuration::from_secs(600));
 }
+
+#[test]
+fn numeric_quantities_in_manifests() {
+    // `cpu: 2` and `memory: 1048576` as YAML numbers, as kubectl accepts them.
+    let text = "apiVersion: capsim/v1alpha1\nkind: Scenario\nspec: {duration: 60s}\n---\n\
+                apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  \
+                selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    \
+                spec: {containers: [{name: web, image: nginx, resources: {requests: {cpu: 2, memory: 1048576}}}]}\n";
+    let s = scenario::load_str("q.yaml", text, None, &[]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(s.workloads[0].template.requests(), Resources::new(2000, 1_048_576, 1));
+}
