@@ -120,7 +120,25 @@ fn pod_template_fields_and_upstream_defaults() {
         Some("true")
     );
     assert_eq!(t.labels.get("tier").map(String::as_str), Some("web"));
+    // `{operator: Exists, effect: NoExecute}` already covers the admission defaults: nothing added.
     assert_eq!(t.tolerations.len(), 2);
+    // No tolerations written: DefaultTolerationSeconds adds not-ready and unreachable (NoExecute).
+    let keys = |i: usize| -> Vec<String> {
+        s.workloads[i]
+            .template
+            .tolerations
+            .iter()
+            .map(|t| t.key.clone())
+            .collect()
+    };
+    assert_eq!(
+        keys(1),
+        ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"]
+    );
+    // The DaemonSet's `{operator: Exists}` plus the six the DaemonSet controller adds (no hostNetwork).
+    assert_eq!(s.workloads[3].template.tolerations.len(), 7);
+    assert!(keys(3).contains(&"node.kubernetes.io/unschedulable".to_string()));
+    assert!(!keys(3).contains(&"node.kubernetes.io/network-unavailable".to_string()));
     assert_eq!(t.tolerations[0].effect, Some(TaintEffect::NoSchedule));
     assert_eq!(
         (t.tolerations[1].operator, t.tolerations[1].key.as_str()),

@@ -1,11 +1,11 @@
 //! Stage 2: raw documents (after overrides) → validated [`Scenario`], with cross-checks.
 
+use super::Scenario;
 use super::defaults;
 use super::error::{ErrorKind, ScenarioError};
 use super::manifests::{self, PriorityClassInfo, PriorityResolver, location, require_name, typed, typed_at};
 use super::raw::{CAPSIM_API_VERSION, RawDocument, SCENARIO_KIND};
 use super::schema::{CapacityTypeSpec, QuantityField, ResourceUse, ScenarioSpec, ScoringSpec, TaintEffectSpec};
-use super::{NodeLatency, Scenario};
 use crate::cloud::latency::DistributionSpec;
 use crate::cloud::{Catalog, Distribution};
 use crate::model::{
@@ -316,7 +316,7 @@ pub fn build(
         nodepools,
         static_nodes,
         scoring,
-        node_latency: NodeLatency { ..node_latency },
+        node_latency,
         warnings,
         provisioner: spec.provisioner,
         controller_manager: spec.controller_manager,
@@ -484,8 +484,9 @@ fn daemon_set(
     let Some(spec) = d.spec else {
         return Err(doc.error(ErrorKind::Schema, "spec", "required field is missing"));
     };
-    let template = manifests::pod_template(doc, &spec.template, priorities, warnings)?;
+    let mut template = manifests::pod_template(doc, &spec.template, priorities, warnings)?;
     manifests::check_selector(doc, &spec.selector, &template.labels)?;
+    manifests::add_daemon_set_tolerations(&mut template.tolerations, manifests::host_network(&spec.template));
     Ok(workload(doc, name, WorkloadKind::DaemonSet, 0, template))
 }
 

@@ -349,6 +349,7 @@ pub fn pod_template(
     for (i, t) in spec.tolerations.iter().flatten().enumerate() {
         tolerations.push(toleration(doc, &format!("{base}.tolerations[{i}]"), t)?);
     }
+    add_default_tolerations(&mut tolerations);
     let affinity = node_affinity(doc, &format!("{base}.affinity.nodeAffinity"), spec, warnings)?;
 
     let (priority_class, priority, class_preempts) = priorities
@@ -405,6 +406,60 @@ pub fn pod_template(
         preempts,
         termination_grace,
     })
+}
+
+/// Tolerations every pod gets when it is created, unless it already tolerates the taint.
+/// upstream: kubernetes/kubernetes plugin/pkg/admission/defaulttolerationseconds (not-ready and
+/// unreachable, NoExecute, for 300 s; the scheduler's TaintToleration filter ignores the seconds).
+pub fn add_default_tolerations(tolerations: &mut Vec<Toleration>) {
+    for key in ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"] {
+        // upstream checks key (or empty key) and effect (or empty effect), not operator or value.
+        let covered = tolerations
+            .iter()
+            .any(|t| (t.key.is_empty() || t.key == key) && t.effect.is_none_or(|e| e == TaintEffect::NoExecute));
+        if !covered {
+            tolerations.push(exists(key, TaintEffect::NoExecute));
+        }
+    }
+}
+
+/// Tolerations the DaemonSet controller adds to its pods so they run where ordinary pods may not.
+/// upstream: kubernetes/kubernetes pkg/controller/daemon/util/daemonset_util.go
+/// `AddOrUpdateDaemonPodTolerations` (network-unavailable only for host-network pods).
+pub fn add_daemon_set_tolerations(tolerations: &mut Vec<Toleration>, host_network: bool) {
+    let mut wanted = vec![
+        exists("node.kubernetes.io/not-ready", TaintEffect::NoExecute),
+        exists("node.kubernetes.io/unreachable", TaintEffect::NoExecute),
+        exists("node.kubernetes.io/disk-pressure", TaintEffect::NoSchedule),
+        exists("node.kubernetes.io/memory-pressure", TaintEffect::NoSchedule),
+        exists("node.kubernetes.io/pid-pressure", TaintEffect::NoSchedule),
+        exists("node.kubernetes.io/unschedulable", TaintEffect::NoSchedule),
+    ];
+    if host_network {
+        wanted.push(exists(
+            "node.kubernetes.io/network-unavailable",
+            TaintEffect::NoSchedule,
+        ));
+    }
+    for t in wanted {
+        if !tolerations.contains(&t) {
+            tolerations.push(t);
+        }
+    }
+}
+
+fn exists(key: &str, effect: TaintEffect) -> Toleration {
+    Toleration {
+        key: key.to_string(),
+        operator: TolerationOperator::Exists,
+        value: String::new(),
+        effect: Some(effect),
+    }
+}
+
+/// Whether the pod template uses the host network (DaemonSet tolerations depend on it).
+pub fn host_network(tpl: &core::PodTemplateSpec) -> bool {
+    tpl.spec.as_ref().and_then(|s| s.host_network).unwrap_or(false)
 }
 
 /// `file: document N (Kind name)` for warnings.
@@ -773,6 +828,34 @@ mod tests {
         assert!(p(IntOrString::String("12.5%".into())).is_err());
         assert!(p(IntOrString::String("101%".into())).is_err());
         assert!(p(IntOrString::String("5".into())).is_err());
+    }
+
+    #[test]
+    fn default_tolerations_respect_existing_ones() {
+        let tol = |key: &str, effect: Option<TaintEffect>| Toleration {
+            key: key.into(),
+            operator: TolerationOperator::Exists,
+            value: String::new(),
+            effect,
+        };
+        // Covers not-ready only (key match, any effect): unreachable is added.
+        let mut t = vec![tol("node.kubernetes.io/not-ready", None)];
+        add_default_tolerations(&mut t);
+        assert_eq!(t.len(), 2);
+        assert_eq!(t[1].key, "node.kubernetes.io/unreachable");
+        // A NoSchedule toleration of not-ready does not cover the NoExecute taint: both added.
+        let mut t = vec![tol("node.kubernetes.io/not-ready", Some(TaintEffect::NoSchedule))];
+        add_default_tolerations(&mut t);
+        assert_eq!(t.len(), 3);
+        // Tolerate-everything covers both.
+        let mut t = vec![tol("", None)];
+        add_default_tolerations(&mut t);
+        assert_eq!(t.len(), 1);
+        // DaemonSet: idempotent, network-unavailable only with hostNetwork.
+        let mut t = Vec::new();
+        add_daemon_set_tolerations(&mut t, true);
+        add_daemon_set_tolerations(&mut t, true);
+        assert_eq!(t.len(), 7);
     }
 
     #[test]
