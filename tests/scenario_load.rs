@@ -73,6 +73,20 @@ fn helm_template_directory_is_included_unchanged() {
     );
     assert_eq!(s.hpas.len(), 1);
     assert_eq!(s.hpas[0].metadata.namespace.as_deref(), Some("default"));
+    let hpa_doc = s
+        .document("HorizontalPodAutoscaler", "default", "checkout-api")
+        .expect("raw HPA");
+    assert_eq!((hpa_doc.index, hpa_doc.api_version.as_str()), (1, "autoscaling/v2"));
+    let e = hpa_doc.error(
+        scenario::ErrorKind::Invalid,
+        "spec.maxReplicas",
+        "must be >= minReplicas (4), got 2",
+    );
+    assert!(e.to_string().ends_with(
+        "hpa.yaml: document 1 (HorizontalPodAutoscaler checkout-api): spec.maxReplicas: must be >= minReplicas (4), got 2"
+    ));
+    assert_eq!(s.documents_of("scheduling.k8s.io/v1", "PriorityClass").count(), 3);
+    assert!(s.document("PriorityClass", "", "business-critical").is_some());
     assert_eq!(s.pdbs.len(), 1);
     assert_eq!(s.pdbs[0].max_unavailable, Some(IntOrPercent::Percent(25.0)));
     assert_eq!(

@@ -117,6 +117,26 @@ pub struct Scenario {
     pub base_dir: Option<PathBuf>,
 }
 
+impl Scenario {
+    /// The raw document of an object (`namespace` is empty for cluster-scoped kinds), so that later
+    /// stages locate their errors with [`RawDocument::error`]: e.g. the HPA module validating
+    /// `hpas[i]` finds `document("HorizontalPodAutoscaler", ns, name)`.
+    pub fn document(&self, kind: &str, namespace: &str, name: &str) -> Option<&RawDocument> {
+        self.documents
+            .iter()
+            .find(|d| d.kind == kind && d.namespace == namespace && d.name == name)
+    }
+
+    /// All raw documents of one apiVersion and kind, in load order (NodeGroup, EC2NodeClass...).
+    pub fn documents_of<'a>(
+        &'a self,
+        api_version: &'a str,
+        kind: &'a str,
+    ) -> impl Iterator<Item = &'a RawDocument> + 'a {
+        self.documents.iter().filter(move |d| d.is(api_version, kind))
+    }
+}
+
 /// Loads a scenario file (following its includes), applies `--set` overrides, and validates it.
 pub fn load(path: &Path, overrides: &[String]) -> Result<Scenario, ScenarioError> {
     let mut loader = raw::Loader::new();
