@@ -344,6 +344,19 @@ pub fn pod_template(
         }
     }
 
+    // Pod-level resources (`spec.resources`, PodLevelResources, beta in 1.34) replace the container
+    // sum in the scheduler (upstream: pkg/api/v1/resource/helpers.go `PodRequests`); the model has no
+    // place for them yet, so say so rather than silently schedule on a different request.
+    if spec
+        .resources
+        .as_ref()
+        .is_some_and(|r| r.requests.is_some() || r.limits.is_some())
+    {
+        warnings.push(format!(
+            "{}: {base}.resources: pod-level resources are not modelled; capsim uses the containers' requests",
+            location(doc)
+        ));
+    }
     let node_selector: Labels = spec.node_selector.clone().unwrap_or_default();
     let mut tolerations = Vec::new();
     for (i, t) in spec.tolerations.iter().flatten().enumerate() {
