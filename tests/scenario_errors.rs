@@ -186,7 +186,10 @@ fn yaml_syntax_error() {
     assert!(s.starts_with("scenario.yaml: YAML syntax error: "), "{s}");
     assert!(s.contains("line "), "names the line: {s}");
     let e = err("apiVersion: v1\nkind: Scenario\nkind: Scenario\n");
-    assert_eq!(e.to_string(), "scenario.yaml: YAML syntax error: duplicate mapping key: kind at line 3, column 1");
+    assert_eq!(
+        e.to_string(),
+        "scenario.yaml: YAML syntax error: duplicate mapping key: kind at line 3, column 1"
+    );
     let e = err("a: 1\n  b: 2\n");
     assert!(e.to_string().contains("at line 2, column 4"), "{e}");
 }

@@ -228,7 +228,9 @@ pub fn parse_documents(file: &str, text: &str) -> Result<Vec<RawDocument>, Scena
 /// serde-saphyr's message already ends in "at line L, column C".
 fn yaml_message(e: &serde_saphyr::Error) -> String {
     // Drop serde-saphyr's advice to its API users, which means nothing to a scenario author.
-    let msg = e.to_string().replace(", set DuplicateKeyPolicy in Options if acceptable", "");
+    let msg = e
+        .to_string()
+        .replace(", set DuplicateKeyPolicy in Options if acceptable", "");
     if msg.contains("budget breached") || msg.contains("recursion limit") || msg.contains("alias replay") {
         format!(
             "YAML input exceeds a safety limit: {msg} (capsim limits YAML to depth {}, {} nodes, {} alias-replayed events and {} documents \
