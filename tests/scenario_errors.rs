@@ -302,6 +302,14 @@ fn hpa_target_must_exist() {
         HPA.replace("kind: Deployment, name", "kind: StatefulSet, name")
     ));
     assert_eq!(e.path.as_deref(), Some("spec.scaleTargetRef.kind"));
+    let second = HPA.replace("metadata: {name: web}", "metadata: {name: web2}");
+    let e = err(&format!("{BASE}{HPA}{second}"));
+    assert_eq!((e.kind, e.document), (ErrorKind::Duplicate, Some(4)));
+    assert!(
+        e.message
+            .contains("HorizontalPodAutoscaler web already targets Deployment web"),
+        "{e}"
+    );
     let e = err(&format!(
         "{BASE}{}",
         HPA.replace("maxReplicas: 10", "maxReplicas: many")

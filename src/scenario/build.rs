@@ -298,9 +298,28 @@ pub fn build(
         }
     }
 
-    let mut hpas = Vec::new();
+    let mut hpas: Vec<HorizontalPodAutoscaler> = Vec::new();
+    let mut hpa_targets: BTreeMap<(String, String), String> = BTreeMap::new();
     for d in by_role(Role::Hpa) {
-        hpas.push(hpa(d, &workloads)?);
+        let h = hpa(d, &workloads)?;
+        let target = h
+            .spec
+            .as_ref()
+            .map(|s| s.scale_target_ref.name.clone())
+            .unwrap_or_default();
+        // Two HPAs over the same pods: upstream sets ScalingActive=False (reason AmbiguousSelector) on
+        // both and scales neither (kubernetes/kubernetes pkg/controller/podautoscaler/horizontal.go,
+        // PR #112011, since 1.26). Almost always a mistake, so capsim rejects it up front.
+        if let Some(other) = hpa_targets.insert((d.namespace.clone(), target.clone()), d.name.clone()) {
+            return Err(d.error(
+                ErrorKind::Duplicate,
+                "spec.scaleTargetRef.name",
+                format!(
+                    "HorizontalPodAutoscaler {other} already targets Deployment {target}; upstream would scale neither"
+                ),
+            ));
+        }
+        hpas.push(h);
     }
     let nodepools = by_role(Role::NodePool).map(|d| d.value.clone()).collect();
 
