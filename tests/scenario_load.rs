@@ -358,3 +358,15 @@ fn numeric_quantities_in_manifests() {
     let s = scenario::load_str("q.yaml", text, None, &[]).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(s.workloads[0].template.requests(), Resources::new(2000, 1_048_576, 1));
 }
+
+#[test]
+#[ignore = "needs units, traffic shapes and latency distributions"]
+fn the_design_example_loads() {
+    let s = scenario::load(&data("design-example.yaml"), &[]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(s.duration, SimDuration::from_secs(3 * 3600));
+    assert_eq!(s.workloads[0].template.requests(), Resources::new(500, 536_870_912, 1));
+    assert_eq!(s.workloads[0].service.cpu_per_rps_m, 2.0);
+    assert_eq!(s.documents_of("capsim/v1alpha1", "NodeGroup").count(), 1);
+    assert_eq!(s.hpas.len(), 1);
+    assert!(s.provisioner.is_some());
+}

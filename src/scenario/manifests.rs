@@ -558,7 +558,7 @@ fn quantities(
             doc.error(
                 ErrorKind::Invalid,
                 format!("{path}.{name}"),
-                format!("{e}: expected a quantity such as \"250m\", \"0.5\", \"512Mi\" or \"1G\""),
+                super::schema::unit_error(&q.0, &e, super::schema::QUANTITY_EXAMPLES),
             )
         })?;
         if parsed.as_f64() < 0.0 {

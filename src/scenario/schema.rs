@@ -141,6 +141,21 @@ pub struct NodeLatencySpec {
     pub terminate: Option<DistributionSpec>,
 }
 
+/// What a quantity looks like, for error messages.
+pub const QUANTITY_EXAMPLES: &str = "a quantity such as \"250m\", \"0.5\", \"512Mi\" or \"1G\"";
+/// What a duration looks like, for error messages.
+pub const DURATION_EXAMPLES: &str = "a Go duration such as \"90s\", \"10m\" or \"1h30m\"";
+
+/// A units error message that names the input even when the parser's message does not.
+pub fn unit_error(input: &str, err: &dyn fmt::Display, expected: &str) -> String {
+    let e = err.to_string();
+    if e.contains(input) {
+        format!("{e}: expected {expected}")
+    } else {
+        format!("{input:?}: {e}: expected {expected}")
+    }
+}
+
 /// A Go duration string (`90s`, `1h30m`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DurationField(pub SimDuration);
@@ -154,11 +169,9 @@ impl<'de> Deserialize<'de> for DurationField {
                 f.write_str("a duration such as \"90s\", \"10m\" or \"1h30m\"")
             }
             fn visit_str<E: de::Error>(self, s: &str) -> Result<DurationField, E> {
-                parse_duration(s).map(DurationField).map_err(|e| {
-                    E::custom(format!(
-                        "{e}: expected a Go duration such as \"90s\", \"10m\" or \"1h30m\""
-                    ))
-                })
+                parse_duration(s)
+                    .map(DurationField)
+                    .map_err(|e| E::custom(unit_error(s, &e, DURATION_EXAMPLES)))
             }
         }
         d.deserialize_any(V)
@@ -174,11 +187,9 @@ impl<'de> Deserialize<'de> for QuantityField {
         struct V;
         impl V {
             fn parse<E: de::Error>(s: &str) -> Result<QuantityField, E> {
-                Quantity::parse(s).map(QuantityField).map_err(|e| {
-                    E::custom(format!(
-                        "{e}: expected a quantity such as \"250m\", \"0.5\", \"512Mi\" or \"1G\""
-                    ))
-                })
+                Quantity::parse(s)
+                    .map(QuantityField)
+                    .map_err(|e| E::custom(unit_error(s, &e, QUANTITY_EXAMPLES)))
             }
         }
         impl Visitor<'_> for V {
