@@ -370,3 +370,10 @@ fn the_design_example_loads() {
     assert_eq!(s.hpas.len(), 1);
     assert!(s.provisioner.is_some());
 }
+
+#[test]
+fn an_empty_include_directory_is_warned_about() {
+    let s = scenario::load(&data("empty-dir/scenario.yaml"), &[]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(s.warnings.len(), 1, "{:?}", s.warnings);
+    assert!(s.warnings[0].contains("spec.include[0]: directory") && s.warnings[0].contains("holds no *.yaml"));
+}

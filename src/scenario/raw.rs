@@ -334,6 +334,12 @@ impl Loader {
             let mut files = Vec::new();
             self.walk_dir(target, &mut files)
                 .map_err(|e| from.error(ErrorKind::Include, path_in_doc, e))?;
+            if files.is_empty() {
+                self.warnings.push(format!(
+                    "{}: {path_in_doc}: directory {display} holds no *.yaml or *.yml files",
+                    from.file
+                ));
+            }
             for file in files {
                 let canonical = file.canonicalize().map_err(|e| {
                     from.error(
