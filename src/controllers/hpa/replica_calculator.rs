@@ -8,6 +8,7 @@
 
 use super::observation::{
     ConditionStatus, MetricResource, MetricsError, ObservedPod, PodId, PodMetricSample, PodPhase, PodResourceSample,
+    ResourceAmounts,
 };
 use crate::engine::{SimDuration, SimTime};
 use std::collections::{BTreeMap, BTreeSet};
@@ -80,6 +81,10 @@ pub enum ReplicaCalcError {
         container: String,
         pod: String,
     },
+    #[error("missing pod-level request for {resource} in Pod {pod}")]
+    MissingPodLevelRequest { resource: MetricResource, pod: String },
+    #[error("container {container} not found in Pod {pod}")]
+    ContainerNotFound { container: String, pod: String },
     #[error("no metrics returned matched known pods")]
     NoMetricsMatchedKnownPods,
     #[error("unable to calculate ready pods: {0}")]
@@ -249,9 +254,11 @@ pub fn custom_pod_metrics(samples: &[PodMetricSample]) -> Result<PodMetricsInfo,
         .collect())
 }
 
-/// Requests per pod: the named container's, else every container plus restartable init containers;
-/// pod-level requests win when the PodLevelResources gate is on and no container is named.
-/// Any summed container without a request is an error. upstream: replica_calculator.go `calculateRequests`.
+/// Requests per pod: the named container's (an error if the pod has no such container), else every
+/// container plus restartable init containers; pod-level requests win when the PodLevelResources gate is
+/// on, the pod sets any, and no container is named. A summed container without a request is an error.
+/// upstream: replica_calculator.go `calculateRequests`, `calculatePodLevelRequests`,
+/// `calculatePodRequestsFromContainers`.
 pub fn calculate_requests(
     pods: &[ObservedPod],
     container: Option<&str>,
@@ -260,31 +267,65 @@ pub fn calculate_requests(
 ) -> Result<BTreeMap<PodId, i64>, ReplicaCalcError> {
     let mut requests = BTreeMap::new();
     for pod in pods {
-        if pod_level_resources
-            && container.is_none()
-            && let Some(r) = pod.pod_requests.get(resource)
-        {
-            requests.insert(pod.id, r);
-            continue;
-        }
-        let mut sum = 0i64;
-        for c in pod.containers.iter().chain(pod.sidecars.iter()) {
-            if container.is_none_or(|name| name == &*c.name) {
-                match c.requests.get(resource) {
-                    Some(r) => sum = sum.saturating_add(r),
-                    None => {
-                        return Err(ReplicaCalcError::MissingRequest {
-                            resource,
-                            container: c.name.to_string(),
-                            pod: pod.name.to_string(),
-                        });
-                    }
-                }
-            }
-        }
-        requests.insert(pod.id, sum);
+        let pod_level_set = pod.pod_requests != ResourceAmounts::NONE;
+        let request = if pod_level_resources && pod_level_set && container.is_none() {
+            calculate_pod_level_requests(pod, resource)?
+        } else {
+            calculate_pod_requests_from_containers(pod, container, resource)?
+        };
+        requests.insert(pod.id, request);
     }
     Ok(requests)
+}
+
+/// Pod-level request of `resource`; a resource not set at pod level is aggregated from the containers
+/// (as `resourcehelpers.PodRequests` does), and an error if no container sets it either.
+fn calculate_pod_level_requests(pod: &ObservedPod, resource: MetricResource) -> Result<i64, ReplicaCalcError> {
+    if let Some(r) = pod.pod_requests.get(resource) {
+        return Ok(r);
+    }
+    let set: Vec<i64> =
+        pod.containers.iter().chain(pod.sidecars.iter()).filter_map(|c| c.requests.get(resource)).collect();
+    if set.is_empty() {
+        return Err(ReplicaCalcError::MissingPodLevelRequest {
+            resource,
+            pod: pod.name.to_string(),
+        });
+    }
+    Ok(set.iter().fold(0i64, |a, r| a.saturating_add(*r)))
+}
+
+fn calculate_pod_requests_from_containers(
+    pod: &ObservedPod,
+    container: Option<&str>,
+    resource: MetricResource,
+) -> Result<i64, ReplicaCalcError> {
+    let mut sum = 0i64;
+    for c in pod.containers.iter().chain(pod.sidecars.iter()) {
+        if container.is_none_or(|name| name == &*c.name) {
+            match c.requests.get(resource) {
+                Some(r) => sum = sum.saturating_add(r),
+                None => {
+                    return Err(ReplicaCalcError::MissingRequest {
+                        resource,
+                        container: c.name.to_string(),
+                        pod: pod.name.to_string(),
+                    });
+                }
+            }
+            // Container names are unique within a pod.
+            if container.is_some() {
+                return Ok(sum);
+            }
+        }
+    }
+    match container {
+        Some(name) => Err(ReplicaCalcError::ContainerNotFound {
+            container: name.to_string(),
+            pod: pod.name.to_string(),
+        }),
+        None => Ok(sum),
+    }
 }
 
 /// Utilization ratio over pods with both a metric and a request: `utilization = floor(100 × Σusage /
@@ -486,11 +527,16 @@ impl ReplicaCalculator {
         }
 
         if !g.missing.is_empty() {
-            // Scale-down: missing pods are assumed at exactly the target; otherwise at 0 (note: unlike
-            // the utilization path, a ratio of exactly 1 counts as scale-up here).
-            let value = if ratio < 1.0 { target_usage } else { 0 };
-            for id in &g.missing {
-                metrics.insert(*id, filled(value));
+            if ratio < 1.0 {
+                // Scale-down: missing pods are assumed at exactly the target.
+                for id in &g.missing {
+                    metrics.insert(*id, filled(target_usage));
+                }
+            } else if ratio > 1.0 {
+                // Scale-up: missing pods are assumed at 0.
+                for id in &g.missing {
+                    metrics.insert(*id, filled(0));
+                }
             }
         }
         if scale_up_with_unready {
