@@ -19,6 +19,7 @@
 //! * [`sim`] is the world: it gathers snapshots, calls controllers, applies decisions and
 //!   schedules the events they cause.
 
+pub mod cli;
 pub mod cloud;
 pub mod controllers;
 pub mod engine;

@@ -667,3 +667,241 @@ fn proposal_after_rebalance(
     }
     proposal(new_replicas, ProposalRule::Rebalanced)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::controllers::hpa::observation::{ContainerUsage, ObservedContainer, ReadyCondition};
+    use std::sync::Arc;
+
+    const NOW: SimTime = SimTime(10_000_000);
+    const TIMING: ReadinessTiming = ReadinessTiming {
+        now: NOW,
+        cpu_initialization_period: SimDuration::from_secs(300),
+        initial_readiness_delay: SimDuration::from_secs(30),
+    };
+    const CALC: ReplicaCalculator = ReplicaCalculator {
+        timing: TIMING,
+        pod_level_resources: true,
+    };
+    const TOL: Tolerances = Tolerances {
+        scale_down: 0.1,
+        scale_up: 0.1,
+    };
+
+    fn ago(s: u64) -> SimTime {
+        SimTime(NOW.0 - s * 1000)
+    }
+
+    /// A Running pod started `age` s ago, Ready (True/False) since `ready_age` s ago, one container with
+    /// `request` millicores.
+    fn pod(id: u64, age: u64, ready: bool, ready_age: u64, request: i64) -> ObservedPod {
+        ObservedPod {
+            id,
+            name: Arc::from(format!("p{id}")),
+            phase: PodPhase::Running,
+            deleting: false,
+            start_time: Some(ago(age)),
+            ready: Some(ReadyCondition {
+                status: if ready { ConditionStatus::True } else { ConditionStatus::False },
+                last_transition: ago(ready_age),
+            }),
+            containers: vec![ObservedContainer {
+                name: Arc::from("app"),
+                requests: ResourceAmounts::cpu(request),
+            }],
+            sidecars: vec![],
+            pod_requests: ResourceAmounts::NONE,
+        }
+    }
+    fn old(id: u64) -> ObservedPod {
+        pod(id, 3600, true, 3600, 1000)
+    }
+    fn sample(id: u64, cpu: i64) -> PodResourceSample {
+        PodResourceSample {
+            pod: id,
+            timestamp: NOW,
+            window: SimDuration::from_secs(60),
+            containers: vec![ContainerUsage {
+                name: Arc::from("app"),
+                usage: ResourceAmounts::cpu(cpu),
+            }],
+        }
+    }
+    fn metric(value: i64, ts: SimTime) -> PodMetric {
+        PodMetric {
+            value,
+            timestamp: ts,
+            window: SimDuration::from_secs(60),
+        }
+    }
+
+    #[test]
+    fn group_pods_rules() {
+        let mut deleting = old(1);
+        deleting.deleting = true;
+        let mut failed = old(2);
+        failed.phase = PodPhase::Failed;
+        let mut pending = old(3);
+        pending.phase = PodPhase::Pending;
+        let missing = old(4);
+        // started 100 s ago (within the 300 s cpu initialization), ready 30 s ago: a 60 s window ending
+        // now began before the transition -> unready
+        let fresh = pod(5, 100, true, 30, 1000);
+        // within initialization, ready 90 s ago: the window is entirely after the transition -> ready
+        let settled = pod(6, 100, true, 90, 1000);
+        // past initialization, not ready, last transition 20 s after start (< 30 s readiness delay):
+        // never became ready -> unready
+        let never_ready = pod(7, 600, false, 580, 1000);
+        // past initialization, not ready, transition 100 s after start: it was ready once -> counted
+        let was_ready = pod(8, 600, false, 500, 1000);
+        let mut no_condition = old(9);
+        no_condition.ready = None;
+        let pods = vec![deleting, failed, pending, missing, fresh, settled, never_ready, was_ready, no_condition];
+        let metrics: PodMetricsInfo =
+            [1, 2, 3, 5, 6, 7, 8, 9].into_iter().map(|id| (id, metric(100, NOW))).collect();
+        let g = group_pods(&pods, &metrics, Some(MetricResource::Cpu), &TIMING);
+        assert_eq!(g.ignored, BTreeSet::from([1, 2]));
+        assert_eq!(g.unready, BTreeSet::from([3, 5, 7, 9]));
+        assert_eq!(g.missing, BTreeSet::from([4]));
+        assert_eq!(g.ready_count, 2); // 6 and 8
+        // memory (and Pods metrics) skip the readiness rules: only pending stays unready
+        let g = group_pods(&pods, &metrics, Some(MetricResource::Memory), &TIMING);
+        assert_eq!(g.unready, BTreeSet::from([3]));
+        assert_eq!(g.ready_count, 5);
+    }
+
+    #[test]
+    fn resource_utilization_table() {
+        // (usages of 3 old pods with 1000m requests, target %, current, expected replicas, utilization %)
+        let cases = [
+            // Σ 1500 / 3000 = 50 % ; 50/30 = 1.667 ; ceil(1.667 × 3) = 5
+            (vec![300, 500, 700], 30, 3, 5, 50),
+            // 33 % of target 30: ratio 1.1 is inside the inclusive tolerance -> stay at 3
+            (vec![330, 330, 330], 30, 3, 3, 33),
+            // integer percent: Σ 1005 / 3000 = 33.5 % -> 33 % (truncated), ratio 1.1 -> stay
+            (vec![335, 335, 335], 30, 3, 3, 33),
+            // 10 % of 50: ratio 0.2 -> ceil(0.2 × 3) = 1
+            (vec![100, 100, 100], 50, 3, 1, 10),
+        ];
+        for (usages, target, current, want, util) in cases {
+            let pods: Vec<_> = (0..3).map(old).collect();
+            let samples: Vec<_> = usages.iter().enumerate().map(|(i, u)| sample(i as u64, *u)).collect();
+            let p = CALC
+                .get_resource_replicas(current, target, MetricResource::Cpu, TOL, None, &pods, &samples)
+                .unwrap();
+            assert_eq!((p.replicas, p.usage), (want, util), "{usages:?} target {target}");
+        }
+    }
+
+    #[test]
+    fn resource_rebalancing_for_missing_and_unready_pods() {
+        // Scale-up with one unready pod: ready pods 1, 2 use 900m each of 1000m: 90 % vs target 50 % ->
+        // ratio 1.8 > 1, so the unready pod counts as 0: Σ 1800 / 3000 = 60 % -> 1.2 -> ceil(1.2 × 3) = 4
+        let pods = vec![pod(0, 60, false, 60, 1000), old(1), old(2)];
+        let samples = vec![sample(0, 900), sample(1, 900), sample(2, 900)];
+        let p = CALC.get_resource_replicas(3, 50, MetricResource::Cpu, TOL, None, &pods, &samples).unwrap();
+        assert_eq!((p.replicas, p.usage, p.rule), (4, 90, ProposalRule::Rebalanced));
+        // Scale-down with a missing pod: 2 pods at 100m (10 %), target 50 % -> ratio 0.2; the missing pod
+        // counts at max(100, 50) % = 1000m: Σ 1200 / 3000 = 40 % -> 0.8 -> ceil(0.8 × 3) = 3 = current
+        let pods = vec![old(0), old(1), old(2)];
+        let samples = vec![sample(0, 100), sample(1, 100)];
+        let p = CALC.get_resource_replicas(3, 50, MetricResource::Cpu, TOL, None, &pods, &samples).unwrap();
+        assert_eq!(p.replicas, 3);
+        // Target above 100 %: the missing pod is assumed at the target (300 % of 1000m = 3000m):
+        // samples 200m + 200m, Σ 3400 / 3000 = 113 % / 300 = 0.377 -> ceil(0.377 × 3) = 2
+        let p = CALC.get_resource_replicas(4, 300, MetricResource::Cpu, TOL, None, &pods, &samples).unwrap();
+        assert_eq!(p.replicas, 2);
+        // Scale-up where rebalancing crosses 1.0: one ready pod at 600m (60 %) vs 50 %, two missing pods
+        // at 0: Σ 600 / 3000 = 20 % -> 0.4 < 1 while the first pass said scale up -> hold at current
+        let samples = vec![sample(0, 600)];
+        let p = CALC.get_resource_replicas(3, 50, MetricResource::Cpu, TOL, None, &pods, &samples).unwrap();
+        assert_eq!((p.replicas, p.rule), (3, ProposalRule::RebalancedHold));
+    }
+
+    #[test]
+    fn resource_errors_carry_upstream_messages() {
+        let pods: Vec<_> = (0..2).map(old).collect();
+        let e = CALC.get_resource_replicas(2, 50, MetricResource::Cpu, TOL, None, &pods, &[]).unwrap_err();
+        assert_eq!(e.to_string(), "unable to get metrics for resource cpu: no metrics returned from resource metrics API");
+        let e = CALC.get_resource_replicas(2, 50, MetricResource::Cpu, TOL, None, &[], &[sample(0, 1)]).unwrap_err();
+        assert_eq!(e, ReplicaCalcError::NoPods);
+        let unready = vec![pod(0, 10, false, 10, 1000)];
+        let e = CALC.get_resource_replicas(1, 50, MetricResource::Cpu, TOL, None, &unready, &[sample(0, 1)]).unwrap_err();
+        assert_eq!(e, ReplicaCalcError::NoMetricsForReadyPods);
+        let mut no_request = old(0);
+        no_request.containers[0].requests = ResourceAmounts::NONE;
+        let e = CALC.get_resource_replicas(1, 50, MetricResource::Cpu, TOL, None, &[no_request], &[sample(0, 1)]).unwrap_err();
+        assert_eq!(e.to_string(), "missing request for cpu in container app of Pod p0");
+        let e = CALC
+            .get_resource_replicas(1, 50, MetricResource::Cpu, TOL, Some("sidecar"), &[old(0)], &[sample(0, 1)])
+            .unwrap_err();
+        assert!(matches!(e, ReplicaCalcError::NoMetricsForReadyPods | ReplicaCalcError::ContainerNotFound { .. }));
+    }
+
+    #[test]
+    fn calculate_requests_rules() {
+        let mut p = old(0);
+        p.containers.push(ObservedContainer {
+            name: Arc::from("log"),
+            requests: ResourceAmounts::cpu(100),
+        });
+        p.sidecars.push(ObservedContainer {
+            name: Arc::from("mesh"),
+            requests: ResourceAmounts::cpu(50),
+        });
+        // 1000 + 100 + sidecar 50
+        assert_eq!(calculate_requests(&[p.clone()], None, MetricResource::Cpu, true).unwrap()[&0], 1150);
+        assert_eq!(calculate_requests(&[p.clone()], Some("log"), MetricResource::Cpu, true).unwrap()[&0], 100);
+        p.pod_requests = ResourceAmounts::cpu(2000);
+        // pod-level wins unless a container is named or the gate is off
+        assert_eq!(calculate_requests(&[p.clone()], None, MetricResource::Cpu, true).unwrap()[&0], 2000);
+        assert_eq!(calculate_requests(&[p.clone()], Some("app"), MetricResource::Cpu, true).unwrap()[&0], 1000);
+        assert_eq!(calculate_requests(&[p.clone()], None, MetricResource::Cpu, false).unwrap()[&0], 1150);
+        let e = calculate_requests(&[p], Some("nope"), MetricResource::Cpu, false).unwrap_err();
+        assert_eq!(e.to_string(), "container nope not found in Pod p0");
+    }
+
+    #[test]
+    fn plain_metrics_table() {
+        let pods: Vec<_> = (0..4).map(old).collect();
+        let s = |id: u64, v: i64| PodMetricSample {
+            pod: id,
+            value_milli: v,
+            timestamp: NOW,
+            window: SimDuration::from_secs(60),
+        };
+        // (samples, target, current, expected)
+        let cases = [
+            // mean 30 rps vs 10 -> ratio 3 -> ceil(3 × 4) = 12
+            (vec![s(0, 30_000), s(1, 30_000), s(2, 30_000), s(3, 30_000)], 10_000, 4, 12),
+            // one missing, ratio exactly 1 (20 vs 20): not filled, new ratio 1 -> within tolerance, stay
+            (vec![s(0, 20_000), s(1, 19_000), s(2, 21_000)], 20_000, 4, 4),
+            // one missing on scale-down: mean 5 vs 10 -> the missing pod counts at the target:
+            // (15 + 10) / 4 = 6.25 -> 0.625 -> ceil(0.625 × 4) = 3
+            (vec![s(0, 5_000), s(1, 5_000), s(2, 5_000)], 10_000, 4, 3),
+        ];
+        for (samples, target, current, want) in cases {
+            let p = CALC.get_metric_replicas(current, target, "rps", TOL, &pods, &samples).unwrap();
+            assert_eq!(p.replicas, want, "{samples:?}");
+        }
+    }
+
+    #[test]
+    fn value_targets_use_ready_pods_and_scale_from_zero() {
+        // 4 pods, 2 ready; total 30 vs target 10 -> ratio 3 -> ceil(3 × 2 ready) = 6 (not 12)
+        let pods = vec![old(0), old(1), pod(2, 10, false, 10, 1), pod(3, 10, false, 10, 1)];
+        let p = CALC.get_object_metric_replicas(4, 10_000, 30_000, TOL, &pods).unwrap();
+        assert_eq!(p.replicas, 6);
+        // from zero replicas: ceil(ratio), no tolerance: 15 / 10 -> 2
+        let p = CALC.get_external_metric_replicas(0, 10_000, &[10_000, 5_000], TOL, &[]).unwrap();
+        assert_eq!((p.replicas, p.rule), (2, ProposalRule::FromZero));
+        // AverageValue: 8.6 total vs 2.15 per pod over 3 replicas: ratio 1.33 -> ceil(8.6 / 2.15) = 4,
+        // reported usage ceil(8600 / 3) = 2867
+        let p = get_external_per_pod_metric_replicas(3, 2150, &[8600], TOL);
+        assert_eq!((p.replicas, p.usage), (4, 2867));
+        // Saturation: the sum caps at MaxInt64; replicas cap at MaxInt32
+        let p = CALC.get_external_metric_replicas(3, 1, &[i64::MAX, i64::MAX], TOL, &pods).unwrap();
+        assert_eq!((p.replicas, p.usage), (i32::MAX, i64::MAX));
+    }
+}
