@@ -499,3 +499,187 @@ fn limit_message(reason: ConditionReason) -> &'static str {
         _ => "the desired count is within the acceptable range",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::controllers::hpa::observation::{ObservedPod, PodMetricSample, PodPhase, ReadyCondition, ResourceAmounts};
+    use crate::controllers::hpa::spec::{Behavior, ScaleTargetRef, ScalingRules};
+    use std::sync::Arc;
+
+    const NOW: SimTime = SimTime(100_000_000);
+
+    fn spec(min: i32, max: i32, metrics: Vec<MetricSpec>, behavior: Option<Behavior>) -> HpaSpec {
+        HpaSpec {
+            name: "web".into(),
+            namespace: "default".into(),
+            scale_target: ScaleTargetRef {
+                api_version: None,
+                kind: "Deployment".into(),
+                name: "web".into(),
+            },
+            min_replicas: min,
+            max_replicas: max,
+            metrics,
+            behavior,
+        }
+    }
+    fn rps(target: i64) -> MetricSpec {
+        MetricSpec::Pods {
+            metric: "rps".into(),
+            target: MetricTarget::AverageValue(target),
+        }
+    }
+    fn external(target: i64) -> MetricSpec {
+        MetricSpec::External {
+            metric: "queue".into(),
+            target: MetricTarget::Value(target),
+        }
+    }
+    /// `n` ready pods each reporting `per_pod` (milli) for every Pods metric; `external` values for External.
+    fn obs(n: i32, per_pod: i64, metrics: &[MetricSpec], external: Option<i64>) -> HpaObservation {
+        let pods: Vec<ObservedPod> = (0..n)
+            .map(|i| ObservedPod {
+                id: i as u64,
+                name: Arc::from(format!("p{i}")),
+                phase: PodPhase::Running,
+                deleting: false,
+                start_time: Some(SimTime(0)),
+                ready: Some(ReadyCondition {
+                    status: ConditionStatus::True,
+                    last_transition: SimTime(0),
+                }),
+                containers: vec![],
+                sidecars: vec![],
+                pod_requests: ResourceAmounts::NONE,
+            })
+            .collect();
+        let samples: Vec<PodMetricSample> = (0..n)
+            .map(|i| PodMetricSample {
+                pod: i as u64,
+                value_milli: per_pod,
+                timestamp: NOW,
+                window: SimDuration::from_secs(60),
+            })
+            .collect();
+        HpaObservation {
+            spec_replicas: n,
+            status_replicas: n,
+            pods,
+            resource_metrics: vec![],
+            metric_values: metrics
+                .iter()
+                .map(|m| match m {
+                    MetricSpec::Pods { .. } => Some(Ok(MetricValues::Pods(samples.clone()))),
+                    MetricSpec::External { .. } => {
+                        Some(external.map(|v| MetricValues::External(vec![v])).ok_or_else(MetricsError::no_external_metrics))
+                    }
+                    _ => None,
+                })
+                .collect(),
+        }
+    }
+    fn warm() -> HpaState {
+        HpaState {
+            recommendations: Some(vec![]),
+            ..HpaState::default()
+        }
+    }
+
+    #[test]
+    fn pre_checks_bypass_metrics() {
+        let cfg = HpaControllerConfig::default();
+        let s = spec(2, 5, vec![rps(10_000)], None);
+        // (spec replicas, desired, scale_updated, reason)
+        let cases = [
+            (0, 0, false, DecisionReason::ScalingDisabled),
+            (7, 5, true, DecisionReason::AboveMaxReplicas),
+            (1, 2, true, DecisionReason::BelowMinReplicas),
+        ];
+        for (replicas, want, updated, reason) in cases {
+            let mut o = obs(replicas, 0, &s.metrics, None);
+            o.metric_values.clear(); // metrics are not read
+            let d = reconcile(&s, &cfg, &mut warm(), &o, NOW);
+            assert_eq!((d.desired_replicas, d.scale_updated, d.reason), (want, updated, reason), "{replicas}");
+        }
+    }
+
+    #[test]
+    fn metrics_combine_by_max_with_partial_failure_rules() {
+        let cfg = HpaControllerConfig::default();
+        // rps: 4 pods at 20 vs 10 -> 8 ; external 30 vs 10 over 4 ready pods -> 12 ; max 12, then the
+        // legacy cap max(2 x 4, 4) = 8
+        let s = spec(1, 50, vec![rps(10_000), external(10_000)], None);
+        let d = reconcile(&s, &cfg, &mut warm(), &obs(4, 20_000, &s.metrics, Some(30_000)), NOW);
+        assert_eq!(d.metric_replicas, Some(12));
+        assert_eq!((d.desired_replicas, d.reason), (8, DecisionReason::Limited(ConditionReason::ScaleUpLimit)));
+        assert_eq!(d.conditions.get(ConditionType::ScalingActive).map(|c| c.reason), Some(ConditionReason::ValidMetricFound));
+        // the external metric fails and the valid one scales up: proceed, with the error reported
+        let d = reconcile(&s, &cfg, &mut warm(), &obs(4, 20_000, &s.metrics, None), NOW);
+        assert_eq!(d.desired_replicas, 8);
+        assert!(d.error.as_deref().is_some_and(|e| e.contains("invalid metrics (1 invalid out of 2)")), "{:?}", d.error);
+        // it fails and the valid one would scale down: no scaling at all
+        let d = reconcile(&s, &cfg, &mut warm(), &obs(4, 2_000, &s.metrics, None), NOW);
+        assert_eq!((d.desired_replicas, d.scale_updated), (4, false));
+        assert_eq!(d.reason, DecisionReason::MetricsUnavailable(ConditionReason::FailedGetExternalMetric));
+        let c = d.conditions.get(ConditionType::ScalingActive).unwrap();
+        assert_eq!(c.status, ConditionStatus::False);
+        assert!(c.message.starts_with("the HPA was unable to compute the replica count: failed to get queue external metric value: unable to get external metric default/queue/nil: no metrics returned from external metrics API"), "{}", c.message);
+    }
+
+    #[test]
+    fn new_hpa_records_an_initial_recommendation() {
+        let cfg = HpaControllerConfig::default();
+        let s = spec(1, 10, vec![rps(10_000)], None);
+        let mut state = HpaState::default();
+        // 4 pods at 1 vs 10 -> proposal 1, but the initial recommendation 4 (now) holds it
+        let d = reconcile(&s, &cfg, &mut state, &obs(4, 1_000, &s.metrics, None), NOW);
+        assert_eq!((d.metric_replicas, d.desired_replicas), (Some(1), 4));
+        assert_eq!(d.reason, DecisionReason::Stabilized(ConditionReason::ScaleDownStabilized));
+        let recs = state.recommendations.as_ref().unwrap();
+        assert_eq!(recs.iter().map(|r| r.recommendation).collect::<Vec<_>>(), vec![4, 1]);
+        // five minutes later the initial entry is outside the window (the slot is reused)
+        let later = NOW + SimDuration::from_secs(300);
+        let d = reconcile(&s, &cfg, &mut state, &obs(4, 1_000, &s.metrics, None), later);
+        assert_eq!(d.desired_replicas, 1);
+        assert_eq!(state.last_scale_time, Some(later));
+        assert!(state.scale_down_events.is_empty(), "no events without behavior");
+    }
+
+    #[test]
+    fn behavior_path_stores_scale_events_and_uses_them() {
+        let cfg = HpaControllerConfig::default();
+        let b = Behavior {
+            scale_up: ScalingRules::default_scale_up(),
+            scale_down: ScalingRules::default_scale_down(),
+        };
+        let s = spec(1, 100, vec![rps(10_000)], Some(b));
+        let mut state = warm();
+        // 2 pods at 100 vs 10 -> 20; default up policies: max(2 + 4, 2 x 2) = 6
+        let d = reconcile(&s, &cfg, &mut state, &obs(2, 100_000, &s.metrics, None), NOW);
+        assert_eq!((d.desired_replicas, d.reason), (6, DecisionReason::Limited(ConditionReason::ScaleUpLimit)));
+        assert_eq!(state.scale_up_events.len(), 1);
+        assert_eq!(state.scale_up_events[0].replica_change, 4);
+        // 5 s later (within the 15 s period) the period started at 2: same limit 6 -> no change
+        let d = reconcile(&s, &cfg, &mut state, &obs(6, 100_000, &s.metrics, None), NOW + SimDuration::from_secs(5));
+        assert_eq!((d.desired_replicas, d.scale_updated), (6, false));
+        // 15 s after the event it no longer counts: max(6 + 4, 12) = 12
+        let d = reconcile(&s, &cfg, &mut state, &obs(6, 100_000, &s.metrics, None), NOW + SimDuration::from_secs(15));
+        assert_eq!(d.desired_replicas, 12);
+    }
+
+    #[test]
+    fn per_direction_tolerance_from_behavior() {
+        let mut cfg = HpaControllerConfig::default();
+        let mut up = ScalingRules::default_scale_up();
+        up.tolerance = Some(0.5);
+        let s = spec(1, 100, vec![rps(10_000)], Some(Behavior { scale_up: up, scale_down: ScalingRules::default_scale_down() }));
+        // 14 vs 10: ratio 1.4 is within the 50 % scale-up tolerance
+        let d = reconcile(&s, &cfg, &mut warm(), &obs(4, 14_000, &s.metrics, None), NOW);
+        assert_eq!((d.desired_replicas, d.reason), (4, DecisionReason::WithinTolerance));
+        // with the feature gate off the cluster tolerance (0.1) applies: ceil(1.4 x 4) = 6
+        cfg.feature_gates.hpa_configurable_tolerance = false;
+        let d = reconcile(&s, &cfg, &mut warm(), &obs(4, 14_000, &s.metrics, None), NOW);
+        assert_eq!(d.desired_replicas, 6);
+    }
+}
