@@ -73,7 +73,10 @@ fn explain_prints_a_table_and_writes_csv() {
     let outcome = run(&explain_args(hpa, series, Some(out_csv.clone())), &mut out).unwrap();
     assert_eq!(outcome, HpaOutcome::Success);
     let text = String::from_utf8(out).unwrap();
-    assert!(text.contains("HPA web -> Deployment web (min 2, max 10, behavior)"), "{text}");
+    assert!(
+        text.contains("HPA web -> Deployment web (min 2, max 10, behavior)"),
+        "{text}"
+    );
     assert!(text.contains("ScaleUpLimit"), "{text}");
     assert!(text.contains("scaleUp Pods 2/60s -> 4"), "{text}");
     let csv = std::fs::read_to_string(&out_csv).unwrap();
@@ -85,7 +88,11 @@ fn explain_prints_a_table_and_writes_csv() {
     // syncs at 0, 15, ..., 90
     assert_eq!(lines.len(), 1 + 7);
     assert!(lines[1].starts_with("0,2,2,500,250000,5,"), "{}", lines[1]);
-    assert!(lines[1].ends_with(",5,4,ScaleUpLimit,scaleUp Pods 2/60s -> 4,"), "{}", lines[1]);
+    assert!(
+        lines[1].ends_with(",5,4,ScaleUpLimit,scaleUp Pods 2/60s -> 4,"),
+        "{}",
+        lines[1]
+    );
     assert!(lines[5].starts_with("60,4,4,500,125000,5,"), "{}", lines[5]);
     assert!(lines[5].contains(",5,DesiredWithinRange,"), "{}", lines[5]);
 }
@@ -95,11 +102,17 @@ fn explain_rejects_bad_input_with_the_field() {
     let hpa = temp("bad-hpa.yaml", &HPA.replace("maxReplicas: 10", "maxReplicas: 1"));
     let series = temp("ok-series.csv", "time,value\n0,1\n");
     let err = run(&explain_args(hpa, series, None), &mut Vec::new()).unwrap_err();
-    assert!(format!("{err:#}").contains("spec.maxReplicas: must be greater than or equal to `minReplicas` (2), got 1"), "{err:#}");
+    assert!(
+        format!("{err:#}").contains("spec.maxReplicas: must be greater than or equal to `minReplicas` (2), got 1"),
+        "{err:#}"
+    );
     let hpa = temp("no-hpa.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: x}\n");
     let series = temp("ok-series2.csv", "time,value\n0,1\n");
     let err = run(&explain_args(hpa, series, None), &mut Vec::new()).unwrap_err();
-    assert!(format!("{err:#}").contains("no HorizontalPodAutoscaler document"), "{err:#}");
+    assert!(
+        format!("{err:#}").contains("no HorizontalPodAutoscaler document"),
+        "{err:#}"
+    );
 }
 
 #[test]

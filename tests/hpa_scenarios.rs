@@ -32,11 +32,15 @@ fn series(points: &[(u64, f64)]) -> Series {
 }
 
 fn at(rows: &[ExplainRow], t: u64) -> &ExplainRow {
-    rows.iter().find(|r| r.time == SimDuration::from_secs(t)).expect("a sync at that time")
+    rows.iter()
+        .find(|r| r.time == SimDuration::from_secs(t))
+        .expect("a sync at that time")
 }
 
-const CPU50: &str = "  metrics:\n  - type: Resource\n    resource: {name: cpu, target: {type: Utilization, averageUtilization: 50}}\n";
-const RPS10: &str = "  metrics:\n  - type: Pods\n    pods: {metric: {name: rps}, target: {type: AverageValue, averageValue: \"10\"}}\n";
+const CPU50: &str =
+    "  metrics:\n  - type: Resource\n    resource: {name: cpu, target: {type: Utilization, averageUtilization: 50}}\n";
+const RPS10: &str =
+    "  metrics:\n  - type: Pods\n    pods: {metric: {name: rps}, target: {type: AverageValue, averageValue: \"10\"}}\n";
 
 #[test]
 fn after_a_surge_the_default_downscale_stabilization_holds_replicas_for_five_minutes() {
@@ -50,16 +54,33 @@ fn after_a_surge_the_default_downscale_stabilization_holds_replicas_for_five_min
             value_kind: ValueKind::Total,
             ..ExplainOptions::default()
         };
-        let rows = explain(&s, &HpaControllerConfig::default(), &series(&[(0, 400.0), (600, 100.0), (1200, 100.0)]), &opts)
-            .unwrap();
+        let rows = explain(
+            &s,
+            &HpaControllerConfig::default(),
+            &series(&[(0, 400.0), (600, 100.0), (1200, 100.0)]),
+            &opts,
+        )
+        .unwrap();
         assert_eq!(at(&rows, 0).desired_replicas, 8);
         for r in rows.iter().filter(|r| (600..885).contains(&(r.time.0 / 1000))) {
-            assert_eq!((r.current_replicas, r.desired_replicas), (8, 8), "t={:?} {behavior}", r.time);
-            assert_eq!(r.reason, DecisionReason::Stabilized(ConditionReason::ScaleDownStabilized));
+            assert_eq!(
+                (r.current_replicas, r.desired_replicas),
+                (8, 8),
+                "t={:?} {behavior}",
+                r.time
+            );
+            assert_eq!(
+                r.reason,
+                DecisionReason::Stabilized(ConditionReason::ScaleDownStabilized)
+            );
             assert_eq!(r.proposal, Some(2));
         }
         let release = at(&rows, 885);
-        assert_eq!((release.current_replicas, release.desired_replicas), (8, 2), "{behavior}");
+        assert_eq!(
+            (release.current_replicas, release.desired_replicas),
+            (8, 2),
+            "{behavior}"
+        );
     }
 }
 
@@ -74,12 +95,34 @@ fn a_percent_policy_of_100_per_minute_doubles_at_most_once_a_minute() {
         value_kind: ValueKind::Total,
         ..ExplainOptions::default()
     };
-    let rows = explain(&s, &HpaControllerConfig::default(), &series(&[(0, 10_000.0), (400, 10_000.0)]), &opts).unwrap();
-    for (t, want) in [(0, 4), (15, 4), (45, 4), (60, 8), (105, 8), (120, 16), (180, 32), (240, 64), (300, 100)] {
+    let rows = explain(
+        &s,
+        &HpaControllerConfig::default(),
+        &series(&[(0, 10_000.0), (400, 10_000.0)]),
+        &opts,
+    )
+    .unwrap();
+    for (t, want) in [
+        (0, 4),
+        (15, 4),
+        (45, 4),
+        (60, 8),
+        (105, 8),
+        (120, 16),
+        (180, 32),
+        (240, 64),
+        (300, 100),
+    ] {
         assert_eq!(at(&rows, t).desired_replicas, want, "t={t}");
     }
-    assert_eq!(at(&rows, 30).reason, DecisionReason::Limited(ConditionReason::ScaleUpLimit));
-    assert_eq!(at(&rows, 300).reason, DecisionReason::Limited(ConditionReason::TooManyReplicas));
+    assert_eq!(
+        at(&rows, 30).reason,
+        DecisionReason::Limited(ConditionReason::ScaleUpLimit)
+    );
+    assert_eq!(
+        at(&rows, 300).reason,
+        DecisionReason::Limited(ConditionReason::TooManyReplicas)
+    );
     // A 60 s period counts the events of the last 60 s, so each sync may at most double the replicas
     // that the first sync of that period saw (the sync 45 s earlier).
     for w in rows.windows(4) {
@@ -99,7 +142,13 @@ fn unready_new_pods_do_not_inflate_a_scale_up() {
         ready_delay: SimDuration::from_secs(90),
         ..ExplainOptions::default()
     };
-    let rows = explain(&s, &HpaControllerConfig::default(), &series(&[(0, 400.0), (600, 400.0)]), &opts).unwrap();
+    let rows = explain(
+        &s,
+        &HpaControllerConfig::default(),
+        &series(&[(0, 400.0), (600, 400.0)]),
+        &opts,
+    )
+    .unwrap();
     assert_eq!(at(&rows, 0).desired_replicas, 8);
     assert!(rows.iter().all(|r| r.desired_replicas <= 8), "{rows:#?}");
     // while they start, the naive ratio would be 2 x 8 = 16
@@ -116,15 +165,27 @@ fn an_hpa_without_behavior_follows_the_legacy_cap_every_sync() {
         value_kind: ValueKind::Total,
         ..ExplainOptions::default()
     };
-    let rows = explain(&s, &HpaControllerConfig::default(), &series(&[(0, 10_000.0), (90, 10_000.0)]), &opts).unwrap();
+    let rows = explain(
+        &s,
+        &HpaControllerConfig::default(),
+        &series(&[(0, 10_000.0), (90, 10_000.0)]),
+        &opts,
+    )
+    .unwrap();
     let got: Vec<i32> = rows.iter().map(|r| r.desired_replicas).collect();
     assert_eq!(got, vec![4, 8, 16, 32, 50, 50, 50]);
     assert_eq!(rows[0].limiting_rule, Some(LimitingRule::LegacyScaleUpCap(4)));
     assert_eq!(rows[3].reason, DecisionReason::Limited(ConditionReason::ScaleUpLimit));
-    assert_eq!(rows[4].reason, DecisionReason::Limited(ConditionReason::TooManyReplicas));
+    assert_eq!(
+        rows[4].reason,
+        DecisionReason::Limited(ConditionReason::TooManyReplicas)
+    );
     // at maxReplicas the proposal is still clamped, without a rescale
     assert_eq!((rows[5].current_replicas, rows[5].desired_replicas), (50, 50));
-    assert_eq!(rows[5].reason, DecisionReason::Limited(ConditionReason::TooManyReplicas));
+    assert_eq!(
+        rows[5].reason,
+        DecisionReason::Limited(ConditionReason::TooManyReplicas)
+    );
 }
 
 #[test]
@@ -138,7 +199,17 @@ fn a_new_hpa_cannot_scale_down_for_one_window() {
         new_hpa: true,
         ..ExplainOptions::default()
     };
-    let rows = explain(&s, &HpaControllerConfig::default(), &series(&[(0, 6.0), (400, 6.0)]), &opts).unwrap();
-    assert!(rows.iter().filter(|r| r.time.0 < 300_000).all(|r| r.desired_replicas == 6));
+    let rows = explain(
+        &s,
+        &HpaControllerConfig::default(),
+        &series(&[(0, 6.0), (400, 6.0)]),
+        &opts,
+    )
+    .unwrap();
+    assert!(
+        rows.iter()
+            .filter(|r| r.time.0 < 300_000)
+            .all(|r| r.desired_replicas == 6)
+    );
     assert_eq!(at(&rows, 300).desired_replicas, 1);
 }

@@ -13,7 +13,13 @@ fn all_public_vectors_pass() {
     let passed = outcomes.len() - failed.len();
     eprintln!("{passed} passed, {} failed", failed.len());
     assert_eq!(outcomes.len(), 144, "the public set has 144 vectors");
-    assert!(failed.is_empty(), "{} of {} vectors failed:\n{}", failed.len(), outcomes.len(), failed.join("\n"));
+    assert!(
+        failed.is_empty(),
+        "{} of {} vectors failed:\n{}",
+        failed.len(),
+        outcomes.len(),
+        failed.join("\n")
+    );
 }
 
 #[test]
@@ -21,7 +27,9 @@ fn wrong_schema_is_rejected() {
     assert!(VectorFile::parse("[]").is_err());
     assert!(VectorFile::parse(r#"{"schema": "other/v1", "vectors": []}"#).is_err());
     assert!(VectorFile::parse(r#"{"schema": "k8s-autoscaling-sim/hpa-vectors/v1"}"#).is_err());
-    assert!(VectorFile::parse(r#"{"schema": "k8s-autoscaling-sim/hpa-vectors/v1", "vectors": [{"id": "X"}]}"#).is_err());
+    assert!(
+        VectorFile::parse(r#"{"schema": "k8s-autoscaling-sim/hpa-vectors/v1", "vectors": [{"id": "X"}]}"#).is_err()
+    );
 }
 
 #[test]

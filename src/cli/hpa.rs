@@ -115,7 +115,11 @@ pub fn run_eval(args: &EvalArgs, out: &mut dyn Write) -> Result<HpaOutcome> {
         writeln!(out, "{}", o.to_json_line())?;
     }
     writeln!(out, "{passed} passed, {} failed", outcomes.len() - passed)?;
-    Ok(if passed == outcomes.len() { HpaOutcome::Success } else { HpaOutcome::VectorsFailed })
+    Ok(if passed == outcomes.len() {
+        HpaOutcome::Success
+    } else {
+        HpaOutcome::VectorsFailed
+    })
 }
 
 /// Reads the first `HorizontalPodAutoscaler` document of a YAML file.
@@ -131,10 +135,21 @@ pub fn read_hpa_manifest(path: &Path) -> Result<HorizontalPodAutoscaler> {
     if let Some(v) = doc.get("apiVersion").and_then(|v| v.as_str())
         && v != "autoscaling/v2"
     {
-        bail!("{}: document {}: apiVersion {v:?} is not supported (expected autoscaling/v2)", path.display(), i + 1);
+        bail!(
+            "{}: document {}: apiVersion {v:?} is not supported (expected autoscaling/v2)",
+            path.display(),
+            i + 1
+        );
     }
-    serde_path_to_error::deserialize(doc)
-        .map_err(|e| anyhow!("{}: document {} (HorizontalPodAutoscaler): {}: {}", path.display(), i + 1, e.path(), e.inner()))
+    serde_path_to_error::deserialize(doc).map_err(|e| {
+        anyhow!(
+            "{}: document {} (HorizontalPodAutoscaler): {}: {}",
+            path.display(),
+            i + 1,
+            e.path(),
+            e.inner()
+        )
+    })
 }
 
 /// `capsim hpa explain HPA.yaml SERIES.csv`.
@@ -169,7 +184,11 @@ pub fn run_explain(args: &ExplainArgs, out: &mut dyn Write) -> Result<HpaOutcome
         spec.scale_target.name,
         spec.min_replicas,
         spec.max_replicas,
-        if spec.behavior.is_some() { "behavior" } else { "no behavior: legacy rules" },
+        if spec.behavior.is_some() {
+            "behavior"
+        } else {
+            "no behavior: legacy rules"
+        },
         match value_kind {
             ValueKind::PerPod => "value per ready pod",
             ValueKind::Total => "value is the total",
@@ -177,7 +196,11 @@ pub fn run_explain(args: &ExplainArgs, out: &mut dyn Write) -> Result<HpaOutcome
         config.sync_period.as_secs_f64(),
     )?;
     if spec.metrics.len() > 1 {
-        writeln!(out, "note: only spec.metrics[{}] is explained; the other metrics are ignored", args.metric)?;
+        writeln!(
+            out,
+            "note: only spec.metrics[{}] is explained; the other metrics are ignored",
+            args.metric
+        )?;
     }
     write!(out, "{}", explain::render_table(&rows, args.changes_only))?;
     if let Some(path) = &args.output {

@@ -192,7 +192,10 @@ impl HpaFeatureGates {
                 "true" => true,
                 "false" => false,
                 other => {
-                    return Err(invalid("--feature-gates", format!("{name}: expected true or false, got {other:?}")));
+                    return Err(invalid(
+                        "--feature-gates",
+                        format!("{name}: expected true or false, got {other:?}"),
+                    ));
                 }
             };
             match name.trim() {
@@ -230,12 +233,24 @@ impl<'de> Deserialize<'de> for HpaControllerConfig {
             Ok(())
         };
         dur("syncPeriod", &raw.sync_period, &mut cfg.sync_period).map_err(D::Error::custom)?;
-        dur("downscaleStabilization", &raw.downscale_stabilization, &mut cfg.downscale_stabilization)
-            .map_err(D::Error::custom)?;
-        dur("cpuInitializationPeriod", &raw.cpu_initialization_period, &mut cfg.cpu_initialization_period)
-            .map_err(D::Error::custom)?;
-        dur("initialReadinessDelay", &raw.initial_readiness_delay, &mut cfg.initial_readiness_delay)
-            .map_err(D::Error::custom)?;
+        dur(
+            "downscaleStabilization",
+            &raw.downscale_stabilization,
+            &mut cfg.downscale_stabilization,
+        )
+        .map_err(D::Error::custom)?;
+        dur(
+            "cpuInitializationPeriod",
+            &raw.cpu_initialization_period,
+            &mut cfg.cpu_initialization_period,
+        )
+        .map_err(D::Error::custom)?;
+        dur(
+            "initialReadinessDelay",
+            &raw.initial_readiness_delay,
+            &mut cfg.initial_readiness_delay,
+        )
+        .map_err(D::Error::custom)?;
         if let Some(t) = raw.tolerance {
             cfg.tolerance = t;
         }

@@ -151,9 +151,11 @@ fn compute_replicas_for_metric(
     match metric {
         MetricSpec::Resource { resource, target } | MetricSpec::ContainerResource { resource, target, .. } => {
             let (container, reason, what) = match metric {
-                MetricSpec::ContainerResource { container, .. } => {
-                    (Some(&**container), ConditionReason::FailedGetContainerResourceMetric, "container")
-                }
+                MetricSpec::ContainerResource { container, .. } => (
+                    Some(&**container),
+                    ConditionReason::FailedGetContainerResourceMetric,
+                    "container",
+                ),
                 _ => (None, ConditionReason::FailedGetResourceMetric, "resource"),
             };
             let r = match *target {
@@ -190,7 +192,10 @@ fn compute_replicas_for_metric(
         MetricSpec::Pods { metric: name, target } => {
             let reason = ConditionReason::FailedGetPodsMetric;
             let MetricTarget::AverageValue(t) = *target else {
-                return fail(reason, "failed to get pods metric value: a Pods metric needs an AverageValue target".into());
+                return fail(
+                    reason,
+                    "failed to get pods metric value: a Pods metric needs an AverageValue target".into(),
+                );
             };
             let r = match fetched() {
                 Ok(MetricValues::Pods(samples)) => {
@@ -265,7 +270,9 @@ fn compute_replicas_for_metric(
                 MetricTarget::Utilization(_) => {
                     return fail(
                         reason,
-                        format!("failed to get {name} external metric value: invalid external metric source: neither a value target nor an average value target was set"),
+                        format!(
+                            "failed to get {name} external metric value: invalid external metric source: neither a value target nor an average value target was set"
+                        ),
                     );
                 }
             };
@@ -273,7 +280,10 @@ fn compute_replicas_for_metric(
         }
         MetricSpec::Unknown { type_name } => {
             // Rejected by the API server; this is the controller's default branch.
-            fail(ConditionReason::InvalidMetricSourceType, format!("unknown metric source type {type_name:?}"))
+            fail(
+                ConditionReason::InvalidMetricSourceType,
+                format!("unknown metric source type {type_name:?}"),
+            )
         }
     }
 }
@@ -365,15 +375,23 @@ pub fn reconcile(
             });
         }
         let invalid_error = first_invalid.as_ref().map(|f| {
-            format!("invalid metrics ({invalid} invalid out of {}), first error is: {}", spec.metrics.len(), f.message)
+            format!(
+                "invalid metrics ({invalid} invalid out of {}), first error is: {}",
+                spec.metrics.len(),
+                f.message
+            )
         });
         // All metrics failed, or some failed and the rest would scale down: no scaling on partial data.
         if invalid >= spec.metrics.len() || (invalid > 0 && replicas < current) {
             let (reason, message) = match first_invalid {
                 Some(f) => (f.reason, unable_message(&f.message)),
-                None => (ConditionReason::InvalidMetricSourceType, unable_message("no metrics configured")),
+                None => (
+                    ConditionReason::InvalidMetricSourceType,
+                    unable_message("no metrics configured"),
+                ),
             };
-            d.conditions.set(ConditionType::ScalingActive, ConditionStatus::False, reason, message);
+            d.conditions
+                .set(ConditionType::ScalingActive, ConditionStatus::False, reason, message);
             d.reason = DecisionReason::MetricsUnavailable(reason);
             d.error = Some(format!(
                 "failed to compute desired number of replicas based on listed metrics: {}",
@@ -409,8 +427,9 @@ pub fn reconcile(
                     Some(s) => SimDuration::from_secs(u64::try_from(s).unwrap_or(0)),
                     None => config.downscale_stabilization,
                 };
-                let up_window =
-                    SimDuration::from_secs(u64::try_from(b.scale_up.stabilization_window_seconds.unwrap_or(0)).unwrap_or(0));
+                let up_window = SimDuration::from_secs(
+                    u64::try_from(b.scale_up.stabilization_window_seconds.unwrap_or(0)).unwrap_or(0),
+                );
                 let (s, reason) = stabilize_recommendation_with_behaviors(
                     recommendations,
                     current,
@@ -427,7 +446,12 @@ pub fn reconcile(
                     current_replicas: current,
                     desired_replicas: s,
                 };
-                let l = convert_desired_replicas_with_behavior_rate(&args, &state.scale_up_events, &state.scale_down_events, now);
+                let l = convert_desired_replicas_with_behavior_rate(
+                    &args,
+                    &state.scale_up_events,
+                    &state.scale_down_events,
+                    now,
+                );
                 (s, reason, l)
             }
         };
@@ -438,7 +462,12 @@ pub fn reconcile(
             } else {
                 "recent recommendations were higher than current one, applying the highest recent recommendation"
             };
-            d.conditions.set(ConditionType::AbleToScale, ConditionStatus::True, stabilized_reason, message.into());
+            d.conditions.set(
+                ConditionType::AbleToScale,
+                ConditionStatus::True,
+                stabilized_reason,
+                message.into(),
+            );
         } else {
             d.conditions.set(
                 ConditionType::AbleToScale,
@@ -447,8 +476,17 @@ pub fn reconcile(
                 "recommended size matches current size".into(),
             );
         }
-        let limited_status = if limited.replicas == stabilized { ConditionStatus::False } else { ConditionStatus::True };
-        d.conditions.set(ConditionType::ScalingLimited, limited_status, limited.reason, limit_message(limited.reason).into());
+        let limited_status = if limited.replicas == stabilized {
+            ConditionStatus::False
+        } else {
+            ConditionStatus::True
+        };
+        d.conditions.set(
+            ConditionType::ScalingLimited,
+            limited_status,
+            limited.reason,
+            limit_message(limited.reason).into(),
+        );
         desired = limited.replicas;
         d.limiting_rule = limited.rule;
         d.reason = if limited.reason != ConditionReason::DesiredWithinRange {
@@ -503,7 +541,9 @@ fn limit_message(reason: ConditionReason) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::controllers::hpa::observation::{ObservedPod, PodMetricSample, PodPhase, ReadyCondition, ResourceAmounts};
+    use crate::controllers::hpa::observation::{
+        ObservedPod, PodMetricSample, PodPhase, ReadyCondition, ResourceAmounts,
+    };
     use crate::controllers::hpa::spec::{Behavior, ScaleTargetRef, ScalingRules};
     use std::sync::Arc;
 
@@ -571,9 +611,11 @@ mod tests {
                 .iter()
                 .map(|m| match m {
                     MetricSpec::Pods { .. } => Some(Ok(MetricValues::Pods(samples.clone()))),
-                    MetricSpec::External { .. } => {
-                        Some(external.map(|v| MetricValues::External(vec![v])).ok_or_else(MetricsError::no_external_metrics))
-                    }
+                    MetricSpec::External { .. } => Some(
+                        external
+                            .map(|v| MetricValues::External(vec![v]))
+                            .ok_or_else(MetricsError::no_external_metrics),
+                    ),
                     _ => None,
                 })
                 .collect(),
@@ -600,7 +642,11 @@ mod tests {
             let mut o = obs(replicas, 0, &s.metrics, None);
             o.metric_values.clear(); // metrics are not read
             let d = reconcile(&s, &cfg, &mut warm(), &o, NOW);
-            assert_eq!((d.desired_replicas, d.scale_updated, d.reason), (want, updated, reason), "{replicas}");
+            assert_eq!(
+                (d.desired_replicas, d.scale_updated, d.reason),
+                (want, updated, reason),
+                "{replicas}"
+            );
         }
     }
 
@@ -612,16 +658,31 @@ mod tests {
         let s = spec(1, 50, vec![rps(10_000), external(10_000)], None);
         let d = reconcile(&s, &cfg, &mut warm(), &obs(4, 20_000, &s.metrics, Some(30_000)), NOW);
         assert_eq!(d.metric_replicas, Some(12));
-        assert_eq!((d.desired_replicas, d.reason), (8, DecisionReason::Limited(ConditionReason::ScaleUpLimit)));
-        assert_eq!(d.conditions.get(ConditionType::ScalingActive).map(|c| c.reason), Some(ConditionReason::ValidMetricFound));
+        assert_eq!(
+            (d.desired_replicas, d.reason),
+            (8, DecisionReason::Limited(ConditionReason::ScaleUpLimit))
+        );
+        assert_eq!(
+            d.conditions.get(ConditionType::ScalingActive).map(|c| c.reason),
+            Some(ConditionReason::ValidMetricFound)
+        );
         // the external metric fails and the valid one scales up: proceed, with the error reported
         let d = reconcile(&s, &cfg, &mut warm(), &obs(4, 20_000, &s.metrics, None), NOW);
         assert_eq!(d.desired_replicas, 8);
-        assert!(d.error.as_deref().is_some_and(|e| e.contains("invalid metrics (1 invalid out of 2)")), "{:?}", d.error);
+        assert!(
+            d.error
+                .as_deref()
+                .is_some_and(|e| e.contains("invalid metrics (1 invalid out of 2)")),
+            "{:?}",
+            d.error
+        );
         // it fails and the valid one would scale down: no scaling at all
         let d = reconcile(&s, &cfg, &mut warm(), &obs(4, 2_000, &s.metrics, None), NOW);
         assert_eq!((d.desired_replicas, d.scale_updated), (4, false));
-        assert_eq!(d.reason, DecisionReason::MetricsUnavailable(ConditionReason::FailedGetExternalMetric));
+        assert_eq!(
+            d.reason,
+            DecisionReason::MetricsUnavailable(ConditionReason::FailedGetExternalMetric)
+        );
         let c = d.conditions.get(ConditionType::ScalingActive).unwrap();
         assert_eq!(c.status, ConditionStatus::False);
         assert!(c.message.starts_with("the HPA was unable to compute the replica count: failed to get queue external metric value: unable to get external metric default/queue/nil: no metrics returned from external metrics API"), "{}", c.message);
@@ -635,7 +696,10 @@ mod tests {
         // 4 pods at 1 vs 10 -> proposal 1, but the initial recommendation 4 (now) holds it
         let d = reconcile(&s, &cfg, &mut state, &obs(4, 1_000, &s.metrics, None), NOW);
         assert_eq!((d.metric_replicas, d.desired_replicas), (Some(1), 4));
-        assert_eq!(d.reason, DecisionReason::Stabilized(ConditionReason::ScaleDownStabilized));
+        assert_eq!(
+            d.reason,
+            DecisionReason::Stabilized(ConditionReason::ScaleDownStabilized)
+        );
         let recs = state.recommendations.as_ref().unwrap();
         assert_eq!(recs.iter().map(|r| r.recommendation).collect::<Vec<_>>(), vec![4, 1]);
         // five minutes later the initial entry is outside the window (the slot is reused)
@@ -657,14 +721,29 @@ mod tests {
         let mut state = warm();
         // 2 pods at 100 vs 10 -> 20; default up policies: max(2 + 4, 2 x 2) = 6
         let d = reconcile(&s, &cfg, &mut state, &obs(2, 100_000, &s.metrics, None), NOW);
-        assert_eq!((d.desired_replicas, d.reason), (6, DecisionReason::Limited(ConditionReason::ScaleUpLimit)));
+        assert_eq!(
+            (d.desired_replicas, d.reason),
+            (6, DecisionReason::Limited(ConditionReason::ScaleUpLimit))
+        );
         assert_eq!(state.scale_up_events.len(), 1);
         assert_eq!(state.scale_up_events[0].replica_change, 4);
         // 5 s later (within the 15 s period) the period started at 2: same limit 6 -> no change
-        let d = reconcile(&s, &cfg, &mut state, &obs(6, 100_000, &s.metrics, None), NOW + SimDuration::from_secs(5));
+        let d = reconcile(
+            &s,
+            &cfg,
+            &mut state,
+            &obs(6, 100_000, &s.metrics, None),
+            NOW + SimDuration::from_secs(5),
+        );
         assert_eq!((d.desired_replicas, d.scale_updated), (6, false));
         // 15 s after the event it no longer counts: max(6 + 4, 12) = 12
-        let d = reconcile(&s, &cfg, &mut state, &obs(6, 100_000, &s.metrics, None), NOW + SimDuration::from_secs(15));
+        let d = reconcile(
+            &s,
+            &cfg,
+            &mut state,
+            &obs(6, 100_000, &s.metrics, None),
+            NOW + SimDuration::from_secs(15),
+        );
         assert_eq!(d.desired_replicas, 12);
     }
 
@@ -673,7 +752,15 @@ mod tests {
         let mut cfg = HpaControllerConfig::default();
         let mut up = ScalingRules::default_scale_up();
         up.tolerance = Some(0.5);
-        let s = spec(1, 100, vec![rps(10_000)], Some(Behavior { scale_up: up, scale_down: ScalingRules::default_scale_down() }));
+        let s = spec(
+            1,
+            100,
+            vec![rps(10_000)],
+            Some(Behavior {
+                scale_up: up,
+                scale_down: ScalingRules::default_scale_down(),
+            }),
+        );
         // 14 vs 10: ratio 1.4 is within the 50 % scale-up tolerance
         let d = reconcile(&s, &cfg, &mut warm(), &obs(4, 14_000, &s.metrics, None), NOW);
         assert_eq!((d.desired_replicas, d.reason), (4, DecisionReason::WithinTolerance));

@@ -118,17 +118,25 @@ pub enum ExplainError {
 /// Reads `time,value[,ready_pods]`. Time is seconds (`90`, `90.5`) or a Go duration (`90s`); the value
 /// column is `value`, `value_per_pod` or `value_total`. Rows must be in time order.
 pub fn parse_series(text: &str) -> Result<Series, ExplainError> {
-    let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_bytes());
+    let mut rdr = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
     let headers = rdr.headers()?.clone();
-    let col = |names: &[&str]| headers.iter().position(|h| names.contains(&h.to_ascii_lowercase().as_str()));
-    let t_col = col(&["time", "time_s", "t"]).ok_or_else(|| ExplainError::Header("missing a \"time\" column".into()))?;
+    let col = |names: &[&str]| {
+        headers
+            .iter()
+            .position(|h| names.contains(&h.to_ascii_lowercase().as_str()))
+    };
+    let t_col =
+        col(&["time", "time_s", "t"]).ok_or_else(|| ExplainError::Header("missing a \"time\" column".into()))?;
     let (v_col, kind) = if let Some(i) = col(&["value_per_pod"]) {
         (i, Some(ValueKind::PerPod))
     } else if let Some(i) = col(&["value_total"]) {
         (i, Some(ValueKind::Total))
     } else {
-        let i = col(&["value"])
-            .ok_or_else(|| ExplainError::Header("missing a \"value\" (or value_per_pod / value_total) column".into()))?;
+        let i = col(&["value"]).ok_or_else(|| {
+            ExplainError::Header("missing a \"value\" (or value_per_pod / value_total) column".into())
+        })?;
         (i, None)
     };
     let r_col = col(&["ready_pods", "ready"]);
@@ -161,7 +169,11 @@ pub fn parse_series(text: &str) -> Result<Series, ExplainError> {
         if points.last().is_some_and(|p| p.time > time) {
             return Err(err("times must be in increasing order".into()));
         }
-        points.push(SeriesPoint { time, value, ready_pods });
+        points.push(SeriesPoint {
+            time,
+            value,
+            ready_pods,
+        });
     }
     if points.is_empty() {
         return Err(ExplainError::Empty);
@@ -247,10 +259,14 @@ pub fn explain(
             ..HpaObservation::default()
         };
         let resource_usage = |res_per_pod: f64| match metric {
-            MetricSpec::Resource { target: MetricTarget::Utilization(_), .. }
-            | MetricSpec::ContainerResource { target: MetricTarget::Utilization(_), .. } => {
-                (res_per_pod * MODEL_REQUEST_MILLI as f64 / 100.0).round() as i64
+            MetricSpec::Resource {
+                target: MetricTarget::Utilization(_),
+                ..
             }
+            | MetricSpec::ContainerResource {
+                target: MetricTarget::Utilization(_),
+                ..
+            } => (res_per_pod * MODEL_REQUEST_MILLI as f64 / 100.0).round() as i64,
             _ => milli(res_per_pod),
         };
         let mut pod_samples = Vec::new();
@@ -269,7 +285,11 @@ pub fn explain(
                 deleting: false,
                 start_time: Some(p.created),
                 ready: Some(ReadyCondition {
-                    status: if is_ready_pod { ConditionStatus::True } else { ConditionStatus::False },
+                    status: if is_ready_pod {
+                        ConditionStatus::True
+                    } else {
+                        ConditionStatus::False
+                    },
                     last_transition: if is_ready_pod { ready_at.min(now) } else { p.created },
                 }),
                 containers: vec![ObservedContainer {
@@ -336,7 +356,13 @@ pub fn explain(
             if pods.len() > desired {
                 // ReplicaSet deletion order: not-ready first, then the newest.
                 let mut idxs: Vec<usize> = (0..pods.len()).collect();
-                idxs.sort_by_key(|&i| (is_ready(&pods[i]), std::cmp::Reverse(pods[i].created), std::cmp::Reverse(i)));
+                idxs.sort_by_key(|&i| {
+                    (
+                        is_ready(&pods[i]),
+                        std::cmp::Reverse(pods[i].created),
+                        std::cmp::Reverse(i),
+                    )
+                });
                 let mut remove: Vec<usize> = idxs.into_iter().take(pods.len() - desired).collect();
                 remove.sort_unstable_by(|a, b| b.cmp(a));
                 for i in remove {
@@ -409,7 +435,18 @@ fn clock(d: SimDuration) -> String {
 /// A table for a person: one line per sync; with `changes_only`, only syncs where the replicas change
 /// or the reason differs from the previous sync.
 pub fn render_table(rows: &[ExplainRow], changes_only: bool) -> String {
-    let header = ["time", "current", "ready", "value", "usage", "proposal", "desired", "", "reason", "limiting rule"];
+    let header = [
+        "time",
+        "current",
+        "ready",
+        "value",
+        "usage",
+        "proposal",
+        "desired",
+        "",
+        "reason",
+        "limiting rule",
+    ];
     let mut lines: Vec<[String; 10]> = Vec::new();
     let mut prev: Option<&ExplainRow> = None;
     for r in rows {

@@ -49,9 +49,15 @@ pub enum LimitingRule {
     /// Legacy path: `max(factor × current, minimum)`.
     LegacyScaleUpCap(i32),
     /// A `behavior.scaleUp` policy (or `None` when `selectPolicy: Disabled`) with its resulting limit.
-    ScaleUpPolicy { policy: Option<ScalingPolicy>, limit: i32 },
+    ScaleUpPolicy {
+        policy: Option<ScalingPolicy>,
+        limit: i32,
+    },
     /// A `behavior.scaleDown` policy (or `None` when `selectPolicy: Disabled`) with its resulting limit.
-    ScaleDownPolicy { policy: Option<ScalingPolicy>, limit: i32 },
+    ScaleDownPolicy {
+        policy: Option<ScalingPolicy>,
+        limit: i32,
+    },
 }
 
 impl fmt::Display for LimitingRule {
@@ -122,9 +128,17 @@ pub fn convert_desired_replicas_with_rules(
 ) -> Limited {
     let scale_up_limit = calculate_scale_up_limit(current_replicas, limit);
     let (maximum_allowed, reason, rule) = if max_replicas > scale_up_limit {
-        (scale_up_limit, ConditionReason::ScaleUpLimit, LimitingRule::LegacyScaleUpCap(scale_up_limit))
+        (
+            scale_up_limit,
+            ConditionReason::ScaleUpLimit,
+            LimitingRule::LegacyScaleUpCap(scale_up_limit),
+        )
     } else {
-        (max_replicas, ConditionReason::TooManyReplicas, LimitingRule::MaxReplicas(max_replicas))
+        (
+            max_replicas,
+            ConditionReason::TooManyReplicas,
+            LimitingRule::MaxReplicas(max_replicas),
+        )
     };
     if desired_replicas < min_replicas {
         return Limited {
@@ -239,9 +253,17 @@ pub fn calculate_scale_up_limit_with_scaling_rules(
             PolicyType::Percent => (f64::from(start) * (1.0 + f64::from(policy.value) / 100.0)).ceil() as i32,
         };
         // Max: the largest limit (most change); Min: the smallest.
-        let better = if min_change { proposed < result } else { proposed > result };
+        let better = if min_change {
+            proposed < result
+        } else {
+            proposed > result
+        };
         if better || chosen.is_none() {
-            result = if min_change { result.min(proposed) } else { result.max(proposed) };
+            result = if min_change {
+                result.min(proposed)
+            } else {
+                result.max(proposed)
+            };
             chosen = Some(i);
         }
     }
@@ -271,9 +293,17 @@ pub fn calculate_scale_down_limit_with_behaviors(
             PolicyType::Percent => (f64::from(start) * (1.0 - f64::from(policy.value) / 100.0)) as i32,
         };
         // Max (most change) keeps the lowest limit; Min (least change) the highest.
-        let better = if min_change { proposed > result } else { proposed < result };
+        let better = if min_change {
+            proposed > result
+        } else {
+            proposed < result
+        };
         if better || chosen.is_none() {
-            result = if min_change { result.max(proposed) } else { result.min(proposed) };
+            result = if min_change {
+                result.max(proposed)
+            } else {
+                result.min(proposed)
+            };
             chosen = Some(i);
         }
     }
@@ -305,15 +335,28 @@ pub fn convert_desired_replicas_with_behavior_rate(
         rule: None,
     };
     if args.desired_replicas > args.current_replicas {
-        let (mut limit, idx) =
-            calculate_scale_up_limit_with_scaling_rules(args.current_replicas, up_events, down_events, args.scale_up, now);
+        let (mut limit, idx) = calculate_scale_up_limit_with_scaling_rules(
+            args.current_replicas,
+            up_events,
+            down_events,
+            args.scale_up,
+            now,
+        );
         // Never below current: wait for old scale-up events to age out.
         limit = limit.max(args.current_replicas);
         let policy = idx.and_then(|i| args.scale_up.policies.get(i).copied());
         let (maximum_allowed, reason, rule) = if args.max_replicas > limit {
-            (limit, ConditionReason::ScaleUpLimit, LimitingRule::ScaleUpPolicy { policy, limit })
+            (
+                limit,
+                ConditionReason::ScaleUpLimit,
+                LimitingRule::ScaleUpPolicy { policy, limit },
+            )
         } else {
-            (args.max_replicas, ConditionReason::TooManyReplicas, LimitingRule::MaxReplicas(args.max_replicas))
+            (
+                args.max_replicas,
+                ConditionReason::TooManyReplicas,
+                LimitingRule::MaxReplicas(args.max_replicas),
+            )
         };
         if args.desired_replicas > maximum_allowed {
             return Limited {
@@ -323,14 +366,27 @@ pub fn convert_desired_replicas_with_behavior_rate(
             };
         }
     } else if args.desired_replicas < args.current_replicas {
-        let (mut limit, idx) =
-            calculate_scale_down_limit_with_behaviors(args.current_replicas, up_events, down_events, args.scale_down, now);
+        let (mut limit, idx) = calculate_scale_down_limit_with_behaviors(
+            args.current_replicas,
+            up_events,
+            down_events,
+            args.scale_down,
+            now,
+        );
         limit = limit.min(args.current_replicas);
         let policy = idx.and_then(|i| args.scale_down.policies.get(i).copied());
         let (minimum_allowed, reason, rule) = if args.min_replicas < limit {
-            (limit, ConditionReason::ScaleDownLimit, LimitingRule::ScaleDownPolicy { policy, limit })
+            (
+                limit,
+                ConditionReason::ScaleDownLimit,
+                LimitingRule::ScaleDownPolicy { policy, limit },
+            )
         } else {
-            (args.min_replicas, ConditionReason::TooFewReplicas, LimitingRule::MinReplicas(args.min_replicas))
+            (
+                args.min_replicas,
+                ConditionReason::TooFewReplicas,
+                LimitingRule::MinReplicas(args.min_replicas),
+            )
         };
         if args.desired_replicas < minimum_allowed {
             return Limited {
@@ -444,15 +500,24 @@ mod tests {
     fn legacy_stabilization_takes_max_in_window_and_reuses_old_slot() {
         // window 300 s: 5 (60 s old) is in the window, 10 (600 s) is not -> max(3, 5) = 5
         let mut recs = vec![rec(10, 600), rec(5, 60)];
-        assert_eq!(stabilize_recommendation(&mut recs, 3, SimDuration::from_secs(300), NOW), 5);
+        assert_eq!(
+            stabilize_recommendation(&mut recs, 3, SimDuration::from_secs(300), NOW),
+            5
+        );
         assert_eq!(recs.iter().map(|r| r.recommendation).collect::<Vec<_>>(), vec![3, 5]);
         // it also raises a scale-up: 8 in the window beats prenormalized 6
         let mut recs = vec![rec(8, 100)];
-        assert_eq!(stabilize_recommendation(&mut recs, 6, SimDuration::from_secs(300), NOW), 8);
+        assert_eq!(
+            stabilize_recommendation(&mut recs, 6, SimDuration::from_secs(300), NOW),
+            8
+        );
         assert_eq!(recs.len(), 2);
         // an entry exactly one window old is outside the window
         let mut recs = vec![rec(9, 300)];
-        assert_eq!(stabilize_recommendation(&mut recs, 2, SimDuration::from_secs(300), NOW), 2);
+        assert_eq!(
+            stabilize_recommendation(&mut recs, 2, SimDuration::from_secs(300), NOW),
+            2
+        );
     }
 
     #[test]
@@ -472,24 +537,51 @@ mod tests {
 
     #[test]
     fn scale_limits_table() {
-        let min_rules = rules(SelectPolicy::Min, vec![pol(PolicyType::Pods, 2, 60), pol(PolicyType::Percent, 50, 60)]);
+        let min_rules = rules(
+            SelectPolicy::Min,
+            vec![pol(PolicyType::Pods, 2, 60), pol(PolicyType::Percent, 50, 60)],
+        );
         // up from 1: Pods 1+2=3, Percent ceil(1*1.5)=2; Min -> 2
-        assert_eq!(calculate_scale_up_limit_with_scaling_rules(1, &[], &[], &min_rules, NOW).0, 2);
+        assert_eq!(
+            calculate_scale_up_limit_with_scaling_rules(1, &[], &[], &min_rules, NOW).0,
+            2
+        );
         // down from 5: Pods 5-2=3, Percent trunc(5*0.5)=2; Min (least change) -> 3
-        assert_eq!(calculate_scale_down_limit_with_behaviors(5, &[], &[], &min_rules, NOW).0, 3);
-        let max_rules = rules(SelectPolicy::Max, vec![pol(PolicyType::Pods, 2, 60), pol(PolicyType::Percent, 50, 60)]);
-        assert_eq!(calculate_scale_up_limit_with_scaling_rules(1, &[], &[], &max_rules, NOW), (3, Some(0)));
-        assert_eq!(calculate_scale_down_limit_with_behaviors(5, &[], &[], &max_rules, NOW), (2, Some(1)));
+        assert_eq!(
+            calculate_scale_down_limit_with_behaviors(5, &[], &[], &min_rules, NOW).0,
+            3
+        );
+        let max_rules = rules(
+            SelectPolicy::Max,
+            vec![pol(PolicyType::Pods, 2, 60), pol(PolicyType::Percent, 50, 60)],
+        );
+        assert_eq!(
+            calculate_scale_up_limit_with_scaling_rules(1, &[], &[], &max_rules, NOW),
+            (3, Some(0))
+        );
+        assert_eq!(
+            calculate_scale_down_limit_with_behaviors(5, &[], &[], &max_rules, NOW),
+            (2, Some(1))
+        );
         // events within the period shift the period start: up events 1@100s, 5@60s, 9@20s with Pods 150/120s:
         // start = 100 - 15 = 85, limit 235
         let r = rules(SelectPolicy::Max, vec![pol(PolicyType::Pods, 150, 120)]);
         let up = [ev(1, 100), ev(5, 60), ev(9, 20)];
-        assert_eq!(calculate_scale_up_limit_with_scaling_rules(100, &up, &[], &r, NOW).0, 235);
+        assert_eq!(
+            calculate_scale_up_limit_with_scaling_rules(100, &up, &[], &r, NOW).0,
+            235
+        );
         // an event exactly one period old no longer counts: 60 s period -> only 9@20s -> 91 + 150
         let r60 = rules(SelectPolicy::Max, vec![pol(PolicyType::Pods, 150, 60)]);
-        assert_eq!(calculate_scale_up_limit_with_scaling_rules(100, &up, &[], &r60, NOW).0, 241);
+        assert_eq!(
+            calculate_scale_up_limit_with_scaling_rules(100, &up, &[], &r60, NOW).0,
+            241
+        );
         let disabled = rules(SelectPolicy::Disabled, vec![pol(PolicyType::Pods, 150, 60)]);
-        assert_eq!(calculate_scale_up_limit_with_scaling_rules(7, &up, &[], &disabled, NOW), (7, None));
+        assert_eq!(
+            calculate_scale_up_limit_with_scaling_rules(7, &up, &[], &disabled, NOW),
+            (7, None)
+        );
     }
 
     #[test]
@@ -527,7 +619,10 @@ mod tests {
     #[test]
     fn store_scale_event_reuses_last_outdated_slot() {
         let b = Behavior {
-            scale_up: rules(SelectPolicy::Max, vec![pol(PolicyType::Pods, 10, 60), pol(PolicyType::Percent, 100, 30)]),
+            scale_up: rules(
+                SelectPolicy::Max,
+                vec![pol(PolicyType::Pods, 10, 60), pol(PolicyType::Percent, 100, 30)],
+            ),
             scale_down: ScalingRules::default_scale_down(),
         };
         let mut up = vec![ev(8, 29), ev(6, 59), ev(7, 61), ev(9, 61)];

@@ -186,7 +186,8 @@ pub fn group_pods(
                         cond.status == ConditionStatus::False || metric.timestamp < cond.last_transition + metric.window
                     } else {
                         // Past initialization: unready only if it never became ready since start.
-                        cond.status == ConditionStatus::False && start + t.initial_readiness_delay > cond.last_transition
+                        cond.status == ConditionStatus::False
+                            && start + t.initial_readiness_delay > cond.last_transition
                     }
                 }
                 // No Ready condition or no start time.
@@ -216,7 +217,11 @@ pub fn resource_pod_metrics(
     let mut out = PodMetricsInfo::new();
     for s in samples {
         let value = match container {
-            Some(name) => s.containers.iter().find(|c| &*c.name == name).and_then(|c| c.usage.get(resource)),
+            Some(name) => s
+                .containers
+                .iter()
+                .find(|c| &*c.name == name)
+                .and_then(|c| c.usage.get(resource)),
             None if s.containers.is_empty() => None,
             None => s.containers.iter().map(|c| c.usage.get(resource)).sum::<Option<i64>>(),
         };
@@ -284,8 +289,12 @@ fn calculate_pod_level_requests(pod: &ObservedPod, resource: MetricResource) -> 
     if let Some(r) = pod.pod_requests.get(resource) {
         return Ok(r);
     }
-    let set: Vec<i64> =
-        pod.containers.iter().chain(pod.sidecars.iter()).filter_map(|c| c.requests.get(resource)).collect();
+    let set: Vec<i64> = pod
+        .containers
+        .iter()
+        .chain(pod.sidecars.iter())
+        .filter_map(|c| c.requests.get(resource))
+        .collect();
     if set.is_empty() {
         return Err(ReplicaCalcError::MissingPodLevelRequest {
             resource,
@@ -350,7 +359,11 @@ pub fn get_resource_utilization_ratio(
     }
     let utilization = clamp_i32(usage * 100 / request);
     let raw_average = clamp_i64(usage / n);
-    Ok((f64::from(utilization) / f64::from(target_utilization), utilization, raw_average))
+    Ok((
+        f64::from(utilization) / f64::from(target_utilization),
+        utilization,
+        raw_average,
+    ))
 }
 
 /// Plain-metric ratio: `usage = floor(Σvalue / n)`, `ratio = usage / target`.
@@ -408,7 +421,8 @@ impl ReplicaCalculator {
             return Err(ReplicaCalcError::NoMetricsForReadyPods);
         }
         let requests = calculate_requests(pods, container, resource, self.pod_level_resources)?;
-        let (ratio, utilization, raw_average) = get_resource_utilization_ratio(&metrics, &requests, target_utilization)?;
+        let (ratio, utilization, raw_average) =
+            get_resource_utilization_ratio(&metrics, &requests, target_utilization)?;
         let proposal = |replicas, rule| Proposal {
             replicas,
             usage: i64::from(utilization),
@@ -423,7 +437,10 @@ impl ReplicaCalculator {
                 return Ok(proposal(current_replicas, ProposalRule::WithinTolerance));
             }
             // No unready or missing pods: scale by the ratio over the ready pods.
-            return Ok(proposal(ceil_replicas(ratio * g.ready_count as f64), ProposalRule::Ratio));
+            return Ok(proposal(
+                ceil_replicas(ratio * g.ready_count as f64),
+                ProposalRule::Ratio,
+            ));
         }
 
         if !g.missing.is_empty() {
@@ -450,7 +467,14 @@ impl ReplicaCalculator {
         }
 
         let (new_ratio, _, _) = get_resource_utilization_ratio(&metrics, &requests, target_utilization)?;
-        Ok(proposal_after_rebalance(current_replicas, ratio, new_ratio, metrics.len(), tolerances, proposal))
+        Ok(proposal_after_rebalance(
+            current_replicas,
+            ratio,
+            new_ratio,
+            metrics.len(),
+            tolerances,
+            proposal,
+        ))
     }
 
     /// Resource / ContainerResource metric with an AverageValue target.
@@ -468,7 +492,14 @@ impl ReplicaCalculator {
     ) -> Result<Proposal, ReplicaCalcError> {
         let metrics = resource_pod_metrics(samples, resource, container)
             .map_err(|source| ReplicaCalcError::ResourceMetrics { resource, source })?;
-        self.calc_plain_metric_replicas(metrics, current_replicas, target_usage, tolerances, pods, Some(resource))
+        self.calc_plain_metric_replicas(
+            metrics,
+            current_replicas,
+            target_usage,
+            tolerances,
+            pods,
+            Some(resource),
+        )
     }
 
     /// Pods metric (AverageValue). upstream: replica_calculator.go `GetMetricReplicas`.
@@ -523,7 +554,10 @@ impl ReplicaCalculator {
             if tolerances.is_within(ratio) {
                 return Ok(proposal(current_replicas, ProposalRule::WithinTolerance));
             }
-            return Ok(proposal(ceil_replicas(ratio * g.ready_count as f64), ProposalRule::Ratio));
+            return Ok(proposal(
+                ceil_replicas(ratio * g.ready_count as f64),
+                ProposalRule::Ratio,
+            ));
         }
 
         if !g.missing.is_empty() {
@@ -545,7 +579,14 @@ impl ReplicaCalculator {
             }
         }
         let (new_ratio, _) = get_metric_usage_ratio(&metrics, target_usage);
-        Ok(proposal_after_rebalance(current_replicas, ratio, new_ratio, metrics.len(), tolerances, proposal))
+        Ok(proposal_after_rebalance(
+            current_replicas,
+            ratio,
+            new_ratio,
+            metrics.len(),
+            tolerances,
+            proposal,
+        ))
     }
 
     /// Object metric, Value target. upstream: replica_calculator.go `GetObjectMetricReplicas`.
@@ -596,7 +637,10 @@ pub fn get_per_pod_metric_replicas(
     let (replicas, rule) = if tolerances.is_within(ratio) {
         (status_replicas, ProposalRule::WithinTolerance)
     } else {
-        (ceil_replicas(usage as f64 / target_average_usage as f64), ProposalRule::Ratio)
+        (
+            ceil_replicas(usage as f64 / target_average_usage as f64),
+            ProposalRule::Ratio,
+        )
     };
     Proposal {
         replicas,
@@ -703,7 +747,11 @@ mod tests {
             deleting: false,
             start_time: Some(ago(age)),
             ready: Some(ReadyCondition {
-                status: if ready { ConditionStatus::True } else { ConditionStatus::False },
+                status: if ready {
+                    ConditionStatus::True
+                } else {
+                    ConditionStatus::False
+                },
                 last_transition: ago(ready_age),
             }),
             containers: vec![ObservedContainer {
@@ -757,9 +805,21 @@ mod tests {
         let was_ready = pod(8, 600, false, 500, 1000);
         let mut no_condition = old(9);
         no_condition.ready = None;
-        let pods = vec![deleting, failed, pending, missing, fresh, settled, never_ready, was_ready, no_condition];
-        let metrics: PodMetricsInfo =
-            [1, 2, 3, 5, 6, 7, 8, 9].into_iter().map(|id| (id, metric(100, NOW))).collect();
+        let pods = vec![
+            deleting,
+            failed,
+            pending,
+            missing,
+            fresh,
+            settled,
+            never_ready,
+            was_ready,
+            no_condition,
+        ];
+        let metrics: PodMetricsInfo = [1, 2, 3, 5, 6, 7, 8, 9]
+            .into_iter()
+            .map(|id| (id, metric(100, NOW)))
+            .collect();
         let g = group_pods(&pods, &metrics, Some(MetricResource::Cpu), &TIMING);
         assert_eq!(g.ignored, BTreeSet::from([1, 2]));
         assert_eq!(g.unready, BTreeSet::from([3, 5, 7, 9]));
@@ -800,43 +860,73 @@ mod tests {
         // ratio 1.8 > 1, so the unready pod counts as 0: Σ 1800 / 3000 = 60 % -> 1.2 -> ceil(1.2 × 3) = 4
         let pods = vec![pod(0, 60, false, 60, 1000), old(1), old(2)];
         let samples = vec![sample(0, 900), sample(1, 900), sample(2, 900)];
-        let p = CALC.get_resource_replicas(3, 50, MetricResource::Cpu, TOL, None, &pods, &samples).unwrap();
+        let p = CALC
+            .get_resource_replicas(3, 50, MetricResource::Cpu, TOL, None, &pods, &samples)
+            .unwrap();
         assert_eq!((p.replicas, p.usage, p.rule), (4, 90, ProposalRule::Rebalanced));
         // Scale-down with a missing pod: 2 pods at 100m (10 %), target 50 % -> ratio 0.2; the missing pod
         // counts at max(100, 50) % = 1000m: Σ 1200 / 3000 = 40 % -> 0.8 -> ceil(0.8 × 3) = 3 = current
         let pods = vec![old(0), old(1), old(2)];
         let samples = vec![sample(0, 100), sample(1, 100)];
-        let p = CALC.get_resource_replicas(3, 50, MetricResource::Cpu, TOL, None, &pods, &samples).unwrap();
+        let p = CALC
+            .get_resource_replicas(3, 50, MetricResource::Cpu, TOL, None, &pods, &samples)
+            .unwrap();
         assert_eq!(p.replicas, 3);
         // Target above 100 %: the missing pod is assumed at the target (300 % of 1000m = 3000m):
         // samples 200m + 200m, Σ 3400 / 3000 = 113 % / 300 = 0.377 -> ceil(0.377 × 3) = 2
-        let p = CALC.get_resource_replicas(4, 300, MetricResource::Cpu, TOL, None, &pods, &samples).unwrap();
+        let p = CALC
+            .get_resource_replicas(4, 300, MetricResource::Cpu, TOL, None, &pods, &samples)
+            .unwrap();
         assert_eq!(p.replicas, 2);
         // Scale-up where rebalancing crosses 1.0: one ready pod at 600m (60 %) vs 50 %, two missing pods
         // at 0: Σ 600 / 3000 = 20 % -> 0.4 < 1 while the first pass said scale up -> hold at current
         let samples = vec![sample(0, 600)];
-        let p = CALC.get_resource_replicas(3, 50, MetricResource::Cpu, TOL, None, &pods, &samples).unwrap();
+        let p = CALC
+            .get_resource_replicas(3, 50, MetricResource::Cpu, TOL, None, &pods, &samples)
+            .unwrap();
         assert_eq!((p.replicas, p.rule), (3, ProposalRule::RebalancedHold));
     }
 
     #[test]
     fn resource_errors_carry_upstream_messages() {
         let pods: Vec<_> = (0..2).map(old).collect();
-        let e = CALC.get_resource_replicas(2, 50, MetricResource::Cpu, TOL, None, &pods, &[]).unwrap_err();
-        assert_eq!(e.to_string(), "unable to get metrics for resource cpu: no metrics returned from resource metrics API");
-        let e = CALC.get_resource_replicas(2, 50, MetricResource::Cpu, TOL, None, &[], &[sample(0, 1)]).unwrap_err();
+        let e = CALC
+            .get_resource_replicas(2, 50, MetricResource::Cpu, TOL, None, &pods, &[])
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "unable to get metrics for resource cpu: no metrics returned from resource metrics API"
+        );
+        let e = CALC
+            .get_resource_replicas(2, 50, MetricResource::Cpu, TOL, None, &[], &[sample(0, 1)])
+            .unwrap_err();
         assert_eq!(e, ReplicaCalcError::NoPods);
         let unready = vec![pod(0, 10, false, 10, 1000)];
-        let e = CALC.get_resource_replicas(1, 50, MetricResource::Cpu, TOL, None, &unready, &[sample(0, 1)]).unwrap_err();
+        let e = CALC
+            .get_resource_replicas(1, 50, MetricResource::Cpu, TOL, None, &unready, &[sample(0, 1)])
+            .unwrap_err();
         assert_eq!(e, ReplicaCalcError::NoMetricsForReadyPods);
         let mut no_request = old(0);
         no_request.containers[0].requests = ResourceAmounts::NONE;
-        let e = CALC.get_resource_replicas(1, 50, MetricResource::Cpu, TOL, None, &[no_request], &[sample(0, 1)]).unwrap_err();
+        let e = CALC
+            .get_resource_replicas(1, 50, MetricResource::Cpu, TOL, None, &[no_request], &[sample(0, 1)])
+            .unwrap_err();
         assert_eq!(e.to_string(), "missing request for cpu in container app of Pod p0");
         let e = CALC
-            .get_resource_replicas(1, 50, MetricResource::Cpu, TOL, Some("sidecar"), &[old(0)], &[sample(0, 1)])
+            .get_resource_replicas(
+                1,
+                50,
+                MetricResource::Cpu,
+                TOL,
+                Some("sidecar"),
+                &[old(0)],
+                &[sample(0, 1)],
+            )
             .unwrap_err();
-        assert!(matches!(e, ReplicaCalcError::NoMetricsForReadyPods | ReplicaCalcError::ContainerNotFound { .. }));
+        assert!(matches!(
+            e,
+            ReplicaCalcError::NoMetricsForReadyPods | ReplicaCalcError::ContainerNotFound { .. }
+        ));
     }
 
     #[test]
@@ -851,13 +941,28 @@ mod tests {
             requests: ResourceAmounts::cpu(50),
         });
         // 1000 + 100 + sidecar 50
-        assert_eq!(calculate_requests(&[p.clone()], None, MetricResource::Cpu, true).unwrap()[&0], 1150);
-        assert_eq!(calculate_requests(&[p.clone()], Some("log"), MetricResource::Cpu, true).unwrap()[&0], 100);
+        assert_eq!(
+            calculate_requests(&[p.clone()], None, MetricResource::Cpu, true).unwrap()[&0],
+            1150
+        );
+        assert_eq!(
+            calculate_requests(&[p.clone()], Some("log"), MetricResource::Cpu, true).unwrap()[&0],
+            100
+        );
         p.pod_requests = ResourceAmounts::cpu(2000);
         // pod-level wins unless a container is named or the gate is off
-        assert_eq!(calculate_requests(&[p.clone()], None, MetricResource::Cpu, true).unwrap()[&0], 2000);
-        assert_eq!(calculate_requests(&[p.clone()], Some("app"), MetricResource::Cpu, true).unwrap()[&0], 1000);
-        assert_eq!(calculate_requests(&[p.clone()], None, MetricResource::Cpu, false).unwrap()[&0], 1150);
+        assert_eq!(
+            calculate_requests(&[p.clone()], None, MetricResource::Cpu, true).unwrap()[&0],
+            2000
+        );
+        assert_eq!(
+            calculate_requests(&[p.clone()], Some("app"), MetricResource::Cpu, true).unwrap()[&0],
+            1000
+        );
+        assert_eq!(
+            calculate_requests(&[p.clone()], None, MetricResource::Cpu, false).unwrap()[&0],
+            1150
+        );
         let e = calculate_requests(&[p], Some("nope"), MetricResource::Cpu, false).unwrap_err();
         assert_eq!(e.to_string(), "container nope not found in Pod p0");
     }
@@ -874,7 +979,12 @@ mod tests {
         // (samples, target, current, expected)
         let cases = [
             // mean 30 rps vs 10 -> ratio 3 -> ceil(3 × 4) = 12
-            (vec![s(0, 30_000), s(1, 30_000), s(2, 30_000), s(3, 30_000)], 10_000, 4, 12),
+            (
+                vec![s(0, 30_000), s(1, 30_000), s(2, 30_000), s(3, 30_000)],
+                10_000,
+                4,
+                12,
+            ),
             // one missing, ratio exactly 1 (20 vs 20): not filled, new ratio 1 -> within tolerance, stay
             (vec![s(0, 20_000), s(1, 19_000), s(2, 21_000)], 20_000, 4, 4),
             // one missing on scale-down: mean 5 vs 10 -> the missing pod counts at the target:
@@ -882,7 +992,9 @@ mod tests {
             (vec![s(0, 5_000), s(1, 5_000), s(2, 5_000)], 10_000, 4, 3),
         ];
         for (samples, target, current, want) in cases {
-            let p = CALC.get_metric_replicas(current, target, "rps", TOL, &pods, &samples).unwrap();
+            let p = CALC
+                .get_metric_replicas(current, target, "rps", TOL, &pods, &samples)
+                .unwrap();
             assert_eq!(p.replicas, want, "{samples:?}");
         }
     }
@@ -894,14 +1006,18 @@ mod tests {
         let p = CALC.get_object_metric_replicas(4, 10_000, 30_000, TOL, &pods).unwrap();
         assert_eq!(p.replicas, 6);
         // from zero replicas: ceil(ratio), no tolerance: 15 / 10 -> 2
-        let p = CALC.get_external_metric_replicas(0, 10_000, &[10_000, 5_000], TOL, &[]).unwrap();
+        let p = CALC
+            .get_external_metric_replicas(0, 10_000, &[10_000, 5_000], TOL, &[])
+            .unwrap();
         assert_eq!((p.replicas, p.rule), (2, ProposalRule::FromZero));
         // AverageValue: 8.6 total vs 2.15 per pod over 3 replicas: ratio 1.33 -> ceil(8.6 / 2.15) = 4,
         // reported usage ceil(8600 / 3) = 2867
         let p = get_external_per_pod_metric_replicas(3, 2150, &[8600], TOL);
         assert_eq!((p.replicas, p.usage), (4, 2867));
         // Saturation: the sum caps at MaxInt64; replicas cap at MaxInt32
-        let p = CALC.get_external_metric_replicas(3, 1, &[i64::MAX, i64::MAX], TOL, &pods).unwrap();
+        let p = CALC
+            .get_external_metric_replicas(3, 1, &[i64::MAX, i64::MAX], TOL, &pods)
+            .unwrap();
         assert_eq!((p.replicas, p.usage), (i32::MAX, i64::MAX));
     }
 }

@@ -8,7 +8,7 @@
 use super::config::HpaControllerConfig;
 use super::observation::MetricResource;
 use crate::model::units::Quantity;
-use k8s_openapi::api::autoscaling::v2 as v2;
+use k8s_openapi::api::autoscaling::v2;
 use std::fmt;
 use std::sync::Arc;
 
@@ -60,7 +60,9 @@ pub enum MetricSpec {
     },
     /// A source type the controller does not know. The API server rejects it; the controller handles it
     /// (condition `InvalidMetricSourceType`), and upstream's controller tests exercise that branch.
-    Unknown { type_name: String },
+    Unknown {
+        type_name: String,
+    },
 }
 
 impl MetricSpec {
@@ -242,7 +244,11 @@ impl Errs {
     }
 }
 
-fn quantity_milli(q: &k8s_openapi::apimachinery::pkg::api::resource::Quantity, path: &str, e: &mut Errs) -> Option<i64> {
+fn quantity_milli(
+    q: &k8s_openapi::apimachinery::pkg::api::resource::Quantity,
+    path: &str,
+    e: &mut Errs,
+) -> Option<i64> {
     match Quantity::parse(&q.0) {
         Ok(v) => Some(v.milli_value()),
         Err(err) => {
@@ -261,7 +267,10 @@ fn parse_resource(name: &str, path: &str, e: &mut Errs) -> Option<MetricResource
             None
         }
         other => {
-            e.push(path, format!("Unsupported value: {other:?}: capsim models metrics-server's cpu and memory"));
+            e.push(
+                path,
+                format!("Unsupported value: {other:?}: capsim models metrics-server's cpu and memory"),
+            );
             None
         }
     }
@@ -284,29 +293,46 @@ fn parse_target(t: &v2::MetricTarget, path: &str, allowed: &[&str], e: &mut Errs
         }
     }
     if !allowed.contains(&t.type_.as_str()) {
-        let list = allowed.iter().map(|a| format!("\"{a}\"")).collect::<Vec<_>>().join(", ");
-        e.push(format!("{path}.type"), format!("Unsupported value: {:?}: supported values: {list}", t.type_));
+        let list = allowed
+            .iter()
+            .map(|a| format!("\"{a}\""))
+            .collect::<Vec<_>>()
+            .join(", ");
+        e.push(
+            format!("{path}.type"),
+            format!("Unsupported value: {:?}: supported values: {list}", t.type_),
+        );
         return None;
     }
     let target = match t.type_.as_str() {
         "Utilization" => match t.average_utilization {
             Some(u) => Some(MetricTarget::Utilization(u)),
             None => {
-                e.push(format!("{path}.averageUtilization"), "Required value: must set averageUtilization when type is Utilization");
+                e.push(
+                    format!("{path}.averageUtilization"),
+                    "Required value: must set averageUtilization when type is Utilization",
+                );
                 None
             }
         },
         "AverageValue" => match &t.average_value {
-            Some(q) => quantity_milli(q, &format!("{path}.averageValue"), &mut Errs(Vec::new())).map(MetricTarget::AverageValue),
+            Some(q) => quantity_milli(q, &format!("{path}.averageValue"), &mut Errs(Vec::new()))
+                .map(MetricTarget::AverageValue),
             None => {
-                e.push(format!("{path}.averageValue"), "Required value: must set averageValue when type is AverageValue");
+                e.push(
+                    format!("{path}.averageValue"),
+                    "Required value: must set averageValue when type is AverageValue",
+                );
                 None
             }
         },
         _ => match &t.value {
             Some(q) => quantity_milli(q, &format!("{path}.value"), &mut Errs(Vec::new())).map(MetricTarget::Value),
             None => {
-                e.push(format!("{path}.value"), "Required value: must set value when type is Value");
+                e.push(
+                    format!("{path}.value"),
+                    "Required value: must set value when type is Value",
+                );
                 None
             }
         },
@@ -346,7 +372,13 @@ fn parse_metric(m: &v2::MetricSpec, path: &str, e: &mut Errs) -> Option<MetricSp
     };
     for (field, present) in set {
         if present && field != expected {
-            e.push(format!("{path}.{field}"), format!("Forbidden: must populate the given metric source only (type {})", m.type_));
+            e.push(
+                format!("{path}.{field}"),
+                format!(
+                    "Forbidden: must populate the given metric source only (type {})",
+                    m.type_
+                ),
+            );
         }
     }
     let before = e.0.len();
@@ -355,22 +387,34 @@ fn parse_metric(m: &v2::MetricSpec, path: &str, e: &mut Errs) -> Option<MetricSp
     let spec = match m.type_.as_str() {
         "Resource" => match &m.resource {
             None => {
-                e.push(format!("{path}.resource"), "Required value: must populate information for the given metric source");
+                e.push(
+                    format!("{path}.resource"),
+                    "Required value: must populate information for the given metric source",
+                );
                 None
             }
             Some(r) => {
                 let res = parse_resource(&r.name, &format!("{path}.resource.name"), e);
                 let target = parse_target(&r.target, &format!("{path}.resource.target"), &util_or_avg, e);
-                res.zip(target).map(|(resource, target)| MetricSpec::Resource { resource, target })
+                res.zip(target)
+                    .map(|(resource, target)| MetricSpec::Resource { resource, target })
             }
         },
         "ContainerResource" => match &m.container_resource {
             None => {
-                e.push(format!("{path}.containerResource"), "Required value: must populate information for the given metric source");
+                e.push(
+                    format!("{path}.containerResource"),
+                    "Required value: must populate information for the given metric source",
+                );
                 None
             }
             Some(r) => {
-                required(&r.container, format!("{path}.containerResource.container"), "a container name", e);
+                required(
+                    &r.container,
+                    format!("{path}.containerResource.container"),
+                    "a container name",
+                    e,
+                );
                 let res = parse_resource(&r.name, &format!("{path}.containerResource.name"), e);
                 let target = parse_target(&r.target, &format!("{path}.containerResource.target"), &util_or_avg, e);
                 res.zip(target).map(|(resource, target)| MetricSpec::ContainerResource {
@@ -382,24 +426,44 @@ fn parse_metric(m: &v2::MetricSpec, path: &str, e: &mut Errs) -> Option<MetricSp
         },
         "Pods" => match &m.pods {
             None => {
-                e.push(format!("{path}.pods"), "Required value: must populate information for the given metric source");
+                e.push(
+                    format!("{path}.pods"),
+                    "Required value: must populate information for the given metric source",
+                );
                 None
             }
             Some(p) => {
                 required(&p.metric.name, format!("{path}.pods.metric.name"), "a metric name", e);
-                parse_target(&p.target, &format!("{path}.pods.target"), &["AverageValue"], e)
-                    .map(|target| MetricSpec::Pods { metric: p.metric.name.clone(), target })
+                parse_target(&p.target, &format!("{path}.pods.target"), &["AverageValue"], e).map(|target| {
+                    MetricSpec::Pods {
+                        metric: p.metric.name.clone(),
+                        target,
+                    }
+                })
             }
         },
         "Object" => match &m.object {
             None => {
-                e.push(format!("{path}.object"), "Required value: must populate information for the given metric source");
+                e.push(
+                    format!("{path}.object"),
+                    "Required value: must populate information for the given metric source",
+                );
                 None
             }
             Some(o) => {
                 required(&o.metric.name, format!("{path}.object.metric.name"), "a metric name", e);
-                required(&o.described_object.kind, format!("{path}.object.describedObject.kind"), "a kind", e);
-                required(&o.described_object.name, format!("{path}.object.describedObject.name"), "a name", e);
+                required(
+                    &o.described_object.kind,
+                    format!("{path}.object.describedObject.kind"),
+                    "a kind",
+                    e,
+                );
+                required(
+                    &o.described_object.name,
+                    format!("{path}.object.describedObject.name"),
+                    "a name",
+                    e,
+                );
                 parse_target(&o.target, &format!("{path}.object.target"), &value_or_avg, e).map(|target| {
                     MetricSpec::Object {
                         metric: o.metric.name.clone(),
@@ -412,13 +476,25 @@ fn parse_metric(m: &v2::MetricSpec, path: &str, e: &mut Errs) -> Option<MetricSp
         },
         _ => match &m.external {
             None => {
-                e.push(format!("{path}.external"), "Required value: must populate information for the given metric source");
+                e.push(
+                    format!("{path}.external"),
+                    "Required value: must populate information for the given metric source",
+                );
                 None
             }
             Some(x) => {
-                required(&x.metric.name, format!("{path}.external.metric.name"), "a metric name", e);
-                parse_target(&x.target, &format!("{path}.external.target"), &value_or_avg, e)
-                    .map(|target| MetricSpec::External { metric: x.metric.name.clone(), target })
+                required(
+                    &x.metric.name,
+                    format!("{path}.external.metric.name"),
+                    "a metric name",
+                    e,
+                );
+                parse_target(&x.target, &format!("{path}.external.target"), &value_or_avg, e).map(|target| {
+                    MetricSpec::External {
+                        metric: x.metric.name.clone(),
+                        target,
+                    }
+                })
             }
         },
     };
@@ -435,7 +511,10 @@ fn parse_rules(r: Option<&v2::HPAScalingRules>, up: bool, path: &str, e: &mut Er
     let Some(r) = r else { return rules };
     if let Some(w) = r.stabilization_window_seconds {
         if w < 0 {
-            e.push(format!("{path}.stabilizationWindowSeconds"), "must be greater than or equal to zero");
+            e.push(
+                format!("{path}.stabilizationWindowSeconds"),
+                "must be greater than or equal to zero",
+            );
         } else if w > MAX_STABILIZATION_WINDOW_SECONDS {
             e.push(
                 format!("{path}.stabilizationWindowSeconds"),
@@ -480,7 +559,10 @@ fn parse_rules(r: Option<&v2::HPAScalingRules>, up: bool, path: &str, e: &mut Er
             if p.period_seconds <= 0 {
                 e.push(format!("{pp}.periodSeconds"), "must be greater than 0");
             } else if p.period_seconds > MAX_PERIOD_SECONDS {
-                e.push(format!("{pp}.periodSeconds"), format!("must be less than or equal to {MAX_PERIOD_SECONDS}"));
+                e.push(
+                    format!("{pp}.periodSeconds"),
+                    format!("must be less than or equal to {MAX_PERIOD_SECONDS}"),
+                );
             }
             if let Some(kind) = kind {
                 rules.policies.push(ScalingPolicy {
@@ -492,13 +574,19 @@ fn parse_rules(r: Option<&v2::HPAScalingRules>, up: bool, path: &str, e: &mut Er
         }
     }
     if rules.policies.is_empty() {
-        e.push(format!("{path}.policies"), "Required value: must specify at least one Policy");
+        e.push(
+            format!("{path}.policies"),
+            "Required value: must specify at least one Policy",
+        );
     }
     if let Some(t) = &r.tolerance {
         match Quantity::parse(&t.0) {
             Ok(q) if q.as_f64() >= 0.0 => rules.tolerance = Some(q.as_f64()),
             Ok(_) => e.push(format!("{path}.tolerance"), "must be greater than or equal to 0"),
-            Err(err) => e.push(format!("{path}.tolerance"), format!("invalid quantity {:?}: {err}", t.0)),
+            Err(err) => e.push(
+                format!("{path}.tolerance"),
+                format!("invalid quantity {:?}: {err}", t.0),
+            ),
         }
     }
     rules
@@ -528,13 +616,22 @@ impl HpaSpec {
         let min_bound = if scale_to_zero { 0 } else { 1 };
         let min_replicas = spec.min_replicas.unwrap_or(1);
         if min_replicas < min_bound {
-            e.push("spec.minReplicas", format!("must be greater than or equal to {min_bound}"));
+            e.push(
+                "spec.minReplicas",
+                format!("must be greater than or equal to {min_bound}"),
+            );
         }
         if spec.max_replicas < 1 {
             e.push("spec.maxReplicas", "must be greater than 0");
         }
         if spec.min_replicas.is_some() && spec.max_replicas < min_replicas {
-            e.push("spec.maxReplicas", format!("must be greater than or equal to `minReplicas` ({min_replicas}), got {}", spec.max_replicas));
+            e.push(
+                "spec.maxReplicas",
+                format!(
+                    "must be greater than or equal to `minReplicas` ({min_replicas}), got {}",
+                    spec.max_replicas
+                ),
+            );
         }
 
         let raw_metrics = spec.metrics.as_deref().unwrap_or(&[]);
@@ -552,9 +649,14 @@ impl HpaSpec {
         }
         if min_replicas == 0
             && scale_to_zero
-            && !metrics.iter().any(|m| matches!(m, MetricSpec::Object { .. } | MetricSpec::External { .. }))
+            && !metrics
+                .iter()
+                .any(|m| matches!(m, MetricSpec::Object { .. } | MetricSpec::External { .. }))
         {
-            e.push("spec.minReplicas", "must be greater than or equal to 1 unless an Object or External metric is configured");
+            e.push(
+                "spec.minReplicas",
+                "must be greater than or equal to 1 unless an Object or External metric is configured",
+            );
         }
 
         let behavior = spec.behavior.as_ref().map(|b| {
@@ -620,9 +722,15 @@ mod tests {
         assert_eq!(s.namespace, "default");
         assert_eq!(
             s.metrics,
-            vec![MetricSpec::Resource { resource: MetricResource::Cpu, target: MetricTarget::Utilization(80) }]
+            vec![MetricSpec::Resource {
+                resource: MetricResource::Cpu,
+                target: MetricTarget::Utilization(80)
+            }]
         );
-        assert!(s.behavior.is_none(), "a missing behavior is not defaulted (legacy path)");
+        assert!(
+            s.behavior.is_none(),
+            "a missing behavior is not defaulted (legacy path)"
+        );
     }
 
     #[test]
@@ -642,8 +750,14 @@ mod tests {
     fn validation_errors_name_the_field() {
         // (manifest tail, expected substring)
         let cases: &[(&str, &str)] = &[
-            ("  minReplicas: 5\n  maxReplicas: 2\n", "spec.maxReplicas: must be greater than or equal to `minReplicas` (5), got 2"),
-            ("  minReplicas: 0\n  maxReplicas: 2\n", "spec.minReplicas: must be greater than or equal to 1"),
+            (
+                "  minReplicas: 5\n  maxReplicas: 2\n",
+                "spec.maxReplicas: must be greater than or equal to `minReplicas` (5), got 2",
+            ),
+            (
+                "  minReplicas: 0\n  maxReplicas: 2\n",
+                "spec.minReplicas: must be greater than or equal to 1",
+            ),
             ("  maxReplicas: 0\n", "spec.maxReplicas: must be greater than 0"),
             (
                 "  maxReplicas: 3\n  behavior:\n    scaleUp:\n      policies: [{type: Pods, value: 1, periodSeconds: 0}]\n",
@@ -723,7 +837,13 @@ mod tests {
         cfg.feature_gates.hpa_scale_to_zero = true;
         let s = HpaSpec::from_manifest(&hpa, &cfg).unwrap();
         assert_eq!(s.min_replicas, 0);
-        assert_eq!(s.metrics, vec![MetricSpec::External { metric: "queue".into(), target: MetricTarget::Value(10_000) }]);
+        assert_eq!(
+            s.metrics,
+            vec![MetricSpec::External {
+                metric: "queue".into(),
+                target: MetricTarget::Value(10_000)
+            }]
+        );
 
         let cpu_only = format!("{HEAD}  minReplicas: 0\n  maxReplicas: 3\n");
         let hpa: v2::HorizontalPodAutoscaler = serde_saphyr::from_str(&cpu_only).unwrap();
@@ -736,6 +856,10 @@ mod tests {
         let s = parse(&format!("{HEAD}  maxReplicas: 3\n")).unwrap();
         assert!(s.check_scale_target(&["web", "api"]).is_ok());
         let err = s.check_scale_target(&["api"]).unwrap_err();
-        assert!(err.to_string().contains("spec.scaleTargetRef: Deployment \"web\" not found"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("spec.scaleTargetRef: Deployment \"web\" not found"),
+            "{err}"
+        );
     }
 }

@@ -86,7 +86,9 @@ impl VectorFile {
     /// Parses and checks the schema (top-level `schema`, `vectors` with `id`, `kind`, `input`, `expected`).
     pub fn parse(text: &str) -> Result<VectorFile, VectorFileError> {
         let root: Value = serde_json::from_str(text)?;
-        let obj = root.as_object().ok_or_else(|| VectorFileError::Schema("top level is not an object".into()))?;
+        let obj = root
+            .as_object()
+            .ok_or_else(|| VectorFileError::Schema("top level is not an object".into()))?;
         match obj.get("schema").and_then(Value::as_str) {
             Some(SCHEMA) => {}
             Some(other) => return Err(VectorFileError::Schema(format!("schema is {other:?}"))),
@@ -99,7 +101,8 @@ impl VectorFile {
         let mut vectors = Vec::with_capacity(list.len());
         for (i, v) in list.iter().enumerate() {
             let field = |k: &str| {
-                v.get(k).ok_or_else(|| VectorFileError::Schema(format!("vectors[{i}]: missing {k:?}")))
+                v.get(k)
+                    .ok_or_else(|| VectorFileError::Schema(format!("vectors[{i}]: missing {k:?}")))
             };
             let text_field = |k: &str| {
                 field(k)?
@@ -174,10 +177,19 @@ impl VectorFile {
         ReplicaCalculator {
             timing: ReadinessTiming {
                 now: NOW,
-                cpu_initialization_period: SimDuration::from_secs_f64(s("cpu_initialization_period_s", self.cpu_init_s)),
-                initial_readiness_delay: SimDuration::from_secs_f64(s("initial_readiness_delay_s", self.readiness_delay_s)),
+                cpu_initialization_period: SimDuration::from_secs_f64(s(
+                    "cpu_initialization_period_s",
+                    self.cpu_init_s,
+                )),
+                initial_readiness_delay: SimDuration::from_secs_f64(s(
+                    "initial_readiness_delay_s",
+                    self.readiness_delay_s,
+                )),
             },
-            pod_level_resources: input.get("pod_level_resources_feature").and_then(Value::as_bool).unwrap_or(true),
+            pod_level_resources: input
+                .get("pod_level_resources_feature")
+                .and_then(Value::as_bool)
+                .unwrap_or(true),
         }
     }
 
@@ -190,7 +202,9 @@ impl VectorFile {
         let tol = tolerances(input)?;
         let current = int32(input, "current_replicas")?;
         let result = if let Some(avg) = input.get("target_average_value_milli").filter(|v| !v.is_null()) {
-            let t = avg.as_i64().ok_or_else(|| bad("target_average_value_milli: expected an integer"))?;
+            let t = avg
+                .as_i64()
+                .ok_or_else(|| bad("target_average_value_milli: expected an integer"))?;
             calc.get_raw_resource_replicas(current, t, resource, tol, container.as_deref(), &pods, &samples)
         } else {
             let t = int32(input, "target_average_utilization_percent")?;
@@ -274,8 +288,11 @@ impl VectorFile {
         };
         let g = group_pods(&pods, &metrics, res, &self.calculator(input).timing);
         let names = |set: &std::collections::BTreeSet<PodId>| {
-            let mut v: Vec<String> =
-                pods.iter().filter(|p| set.contains(&p.id)).map(|p| p.name.to_string()).collect();
+            let mut v: Vec<String> = pods
+                .iter()
+                .filter(|p| set.contains(&p.id))
+                .map(|p| p.name.to_string())
+                .collect();
             v.sort();
             v
         };
@@ -328,22 +345,26 @@ fn num_eq(a: &Value, b: &Value) -> bool {
 /// the condition types the vector asserts; group_pods' name lists compare as sets.
 fn matches(kind: &str, expected: &Value, actual: &Value) -> bool {
     let Some(exp) = expected.as_object() else { return false };
-    exp.iter().filter(|(k, _)| k.as_str() != "error_contains").all(|(k, want)| {
-        let Some(got) = actual.get(k) else { return false };
-        match k.as_str() {
-            "conditions" => want
-                .as_object()
-                .is_none_or(|w| w.iter().all(|(t, r)| got.get(t).is_some_and(|g| g == r))),
-            "unready" | "missing" | "ignored" if kind == "replica_calc.group_pods" => sorted(want) == sorted(got),
-            _ => num_eq(want, got),
-        }
-    })
+    exp.iter()
+        .filter(|(k, _)| k.as_str() != "error_contains")
+        .all(|(k, want)| {
+            let Some(got) = actual.get(k) else { return false };
+            match k.as_str() {
+                "conditions" => want
+                    .as_object()
+                    .is_none_or(|w| w.iter().all(|(t, r)| got.get(t).is_some_and(|g| g == r))),
+                "unready" | "missing" | "ignored" if kind == "replica_calc.group_pods" => sorted(want) == sorted(got),
+                _ => num_eq(want, got),
+            }
+        })
 }
 
 // ------------------------------------------------------------------------------------------ input helpers
 
 fn int64(v: &Value, k: &str) -> Result<i64, Outcome> {
-    v.get(k).and_then(Value::as_i64).ok_or_else(|| bad(format!("{k}: expected an integer")))
+    v.get(k)
+        .and_then(Value::as_i64)
+        .ok_or_else(|| bad(format!("{k}: expected an integer")))
 }
 fn int32(v: &Value, k: &str) -> Result<i32, Outcome> {
     let x = int64(v, k)?;
@@ -393,11 +414,17 @@ fn time(v: Option<&Value>) -> Result<Option<SimTime>, Outcome> {
 fn secs(v: Option<&Value>, default: f64) -> Result<SimDuration, Outcome> {
     match v {
         None | Some(Value::Null) => Ok(SimDuration::from_secs_f64(default)),
-        Some(n) => n.as_f64().map(SimDuration::from_secs_f64).ok_or_else(|| bad(format!("invalid seconds {n}"))),
+        Some(n) => n
+            .as_f64()
+            .map(SimDuration::from_secs_f64)
+            .ok_or_else(|| bad(format!("invalid seconds {n}"))),
     }
 }
 fn ago(v: &Value) -> Result<SimTime, Outcome> {
-    let age = v.get("age_s").and_then(Value::as_f64).ok_or_else(|| bad("age_s: expected a number"))?;
+    let age = v
+        .get("age_s")
+        .and_then(Value::as_f64)
+        .ok_or_else(|| bad("age_s: expected a number"))?;
     Ok(SimTime(NOW.0.saturating_add_signed(-((age * 1000.0).round() as i64))))
 }
 
@@ -405,13 +432,20 @@ fn tolerances(input: &Value) -> Result<Tolerances, Outcome> {
     match input.get("tolerance") {
         None | Some(Value::Null) => Ok(Tolerances::both(TEST_TOLERANCE)),
         Some(Value::Object(t)) => {
-            let get = |k: &str| t.get(k).and_then(Value::as_f64).ok_or_else(|| bad(format!("tolerance.{k}: expected a number")));
+            let get = |k: &str| {
+                t.get(k)
+                    .and_then(Value::as_f64)
+                    .ok_or_else(|| bad(format!("tolerance.{k}: expected a number")))
+            };
             Ok(Tolerances {
                 scale_down: get("scale_down")?,
                 scale_up: get("scale_up")?,
             })
         }
-        Some(n) => n.as_f64().map(Tolerances::both).ok_or_else(|| bad("tolerance: expected a number or {scale_down, scale_up}")),
+        Some(n) => n
+            .as_f64()
+            .map(Tolerances::both)
+            .ok_or_else(|| bad("tolerance: expected a number or {scale_down, scale_up}")),
     }
 }
 
@@ -424,13 +458,20 @@ fn resource(input: &Value) -> Result<MetricResource, Outcome> {
 }
 
 fn container_name(input: &Value) -> Option<String> {
-    input.get("container").and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string)
+    input
+        .get("container")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
 }
 
 fn opt_i64(v: &Value, k: &str) -> Result<Option<i64>, Outcome> {
     match v.get(k) {
         None | Some(Value::Null) => Ok(None),
-        Some(x) => x.as_i64().map(Some).ok_or_else(|| bad(format!("{k}: expected an integer or null"))),
+        Some(x) => x
+            .as_i64()
+            .map(Some)
+            .ok_or_else(|| bad(format!("{k}: expected an integer or null"))),
     }
 }
 
@@ -465,7 +506,10 @@ fn pods(input: &Value) -> Result<(Vec<ObservedPod>, BTreeMap<String, PodId>), Ou
     let mut out = Vec::new();
     let mut ids = BTreeMap::new();
     for (i, p) in array(input, "pods")?.iter().enumerate() {
-        let name = p.get("name").and_then(Value::as_str).ok_or_else(|| bad(format!("pods[{i}].name: expected a string")))?;
+        let name = p
+            .get("name")
+            .and_then(Value::as_str)
+            .ok_or_else(|| bad(format!("pods[{i}].name: expected a string")))?;
         let phase = match p.get("phase").and_then(Value::as_str).unwrap_or("Running") {
             "Pending" => PodPhase::Pending,
             "Running" => PodPhase::Running,
@@ -507,11 +551,18 @@ fn pod_id(ids: &mut BTreeMap<String, PodId>, name: &str) -> PodId {
     *ids.entry(name.to_string()).or_insert(next)
 }
 
-fn resource_samples(input: &Value, key: &str, ids: &BTreeMap<String, PodId>) -> Result<Vec<PodResourceSample>, Outcome> {
+fn resource_samples(
+    input: &Value,
+    key: &str,
+    ids: &BTreeMap<String, PodId>,
+) -> Result<Vec<PodResourceSample>, Outcome> {
     let mut ids = ids.clone();
     let mut out = Vec::new();
     for m in array(input, key)? {
-        let pod = m.get("pod").and_then(Value::as_str).ok_or_else(|| bad(format!("{key}[].pod: expected a string")))?;
+        let pod = m
+            .get("pod")
+            .and_then(Value::as_str)
+            .ok_or_else(|| bad(format!("{key}[].pod: expected a string")))?;
         let mut cs = Vec::new();
         for c in array(m, "containers")? {
             cs.push(ContainerUsage {
@@ -533,7 +584,10 @@ fn pod_metric_samples(input: &Value, ids: &BTreeMap<String, PodId>) -> Result<Ve
     let mut ids = ids.clone();
     let mut out = Vec::new();
     for m in array(input, "pod_metrics")? {
-        let pod = m.get("pod").and_then(Value::as_str).ok_or_else(|| bad("pod_metrics[].pod: expected a string"))?;
+        let pod = m
+            .get("pod")
+            .and_then(Value::as_str)
+            .ok_or_else(|| bad("pod_metrics[].pod: expected a string"))?;
         out.push(PodMetricSample {
             pod: pod_id(&mut ids, pod),
             value_milli: int64(m, "value_m")?,
@@ -576,7 +630,10 @@ fn external_average_value(input: &Value) -> Result<Value, Outcome> {
 
 fn calculate_requests_vector(input: &Value) -> Result<Value, Outcome> {
     let (pods, _) = pods(input)?;
-    let feature = input.get("pod_level_resources_feature").and_then(Value::as_bool).unwrap_or(false);
+    let feature = input
+        .get("pod_level_resources_feature")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
     let container = container_name(input);
     let r = calculate_requests(&pods, container.as_deref(), resource(input)?, feature)
         .map_err(|e| Outcome::CalcError(e.to_string()))?;
@@ -609,15 +666,20 @@ fn legacy_rules(input: &Value) -> Result<Value, Outcome> {
 /// Rules as written in a vector: `{stabilization_window_s, select_policy, policies[{type, value, period_s}]}`,
 /// defaulted per direction like the API server. `Ok(None)` for null.
 fn rules(v: Option<&Value>, up: bool) -> Result<Option<ScalingRules>, Outcome> {
-    let Some(v) = v.filter(|v| !v.is_null()) else { return Ok(None) };
+    let Some(v) = v.filter(|v| !v.is_null()) else {
+        return Ok(None);
+    };
     let mut r = if up {
         ScalingRules::default_scale_up()
     } else {
         ScalingRules::default_scale_down()
     };
     if let Some(w) = v.get("stabilization_window_s").filter(|w| !w.is_null()) {
-        let w = w.as_i64().ok_or_else(|| bad("stabilization_window_s: expected an integer"))?;
-        r.stabilization_window_seconds = Some(i32::try_from(w).map_err(|_| bad("stabilization_window_s: out of range"))?);
+        let w = w
+            .as_i64()
+            .ok_or_else(|| bad("stabilization_window_s: expected an integer"))?;
+        r.stabilization_window_seconds =
+            Some(i32::try_from(w).map_err(|_| bad("stabilization_window_s: out of range"))?);
     }
     if let Some(s) = v.get("select_policy").and_then(Value::as_str) {
         r.select_policy = match s {
@@ -747,11 +809,23 @@ fn store_scale_event_vector(input: &Value) -> Result<Value, Outcome> {
             scale_up: r.clone(),
             scale_down: r.clone(),
         });
-        let (mut ups, mut downs) = if up { (previous.clone(), Vec::new()) } else { (Vec::new(), previous.clone()) };
-        let new = if up { prev.saturating_add(change) } else { prev.saturating_sub(change) };
+        let (mut ups, mut downs) = if up {
+            (previous.clone(), Vec::new())
+        } else {
+            (Vec::new(), previous.clone())
+        };
+        let new = if up {
+            prev.saturating_add(change)
+        } else {
+            prev.saturating_sub(change)
+        };
         store_scale_event(behavior.as_ref(), &mut ups, &mut downs, prev, new, NOW);
         let list = if up { ups } else { downs };
-        results.push(list.iter().map(|e| json!({"change": e.replica_change, "outdated": e.outdated})).collect::<Vec<_>>());
+        results.push(
+            list.iter()
+                .map(|e| json!({"change": e.replica_change, "outdated": e.outdated}))
+                .collect::<Vec<_>>(),
+        );
     }
     if results[0] != results[1] {
         return Err(Outcome::CalcError(format!(
@@ -819,7 +893,10 @@ fn metric_spec(m: &Value) -> Result<MetricSpec, Outcome> {
 
 fn controller_reconcile(input: &Value) -> Result<Value, Outcome> {
     let hpa = input.get("hpa").ok_or_else(|| bad("hpa: required"))?;
-    let metrics = array(hpa, "metrics")?.iter().map(metric_spec).collect::<Result<Vec<_>, _>>()?;
+    let metrics = array(hpa, "metrics")?
+        .iter()
+        .map(metric_spec)
+        .collect::<Result<Vec<_>, _>>()?;
     let behavior = match hpa.get("behavior").filter(|b| !b.is_null()) {
         None => None,
         Some(b) => Some(Behavior {
@@ -835,7 +912,8 @@ fn controller_reconcile(input: &Value) -> Result<Value, Outcome> {
             kind: "Deployment".into(),
             name: "test-rc".into(),
         },
-        min_replicas: opt_i64(hpa, "min_replicas")?.map_or(Ok(1), |m| i32::try_from(m).map_err(|_| bad("min_replicas")))?,
+        min_replicas: opt_i64(hpa, "min_replicas")?
+            .map_or(Ok(1), |m| i32::try_from(m).map_err(|_| bad("min_replicas")))?,
         max_replicas: int32(hpa, "max_replicas")?,
         metrics,
         behavior,
@@ -853,7 +931,8 @@ fn controller_reconcile(input: &Value) -> Result<Value, Outcome> {
     if let Some(t) = f("tolerance") {
         config.tolerance = t;
     }
-    config.cpu_initialization_period = SimDuration::from_secs_f64(f("cpu_initialization_period_s").unwrap_or(TEST_CPU_INIT_S));
+    config.cpu_initialization_period =
+        SimDuration::from_secs_f64(f("cpu_initialization_period_s").unwrap_or(TEST_CPU_INIT_S));
     config.initial_readiness_delay =
         SimDuration::from_secs_f64(f("initial_readiness_delay_s").unwrap_or(TEST_READINESS_DELAY_S));
     // horizontal_test.go overrides the package constant; honour the vector's value.
@@ -875,11 +954,17 @@ fn controller_reconcile(input: &Value) -> Result<Value, Outcome> {
         .zip(&spec.metrics)
         .map(|(raw, m)| {
             if raw.get("fetch_error").and_then(Value::as_bool) == Some(true) {
-                return Some(Err(MetricsError("metric fetch failed (injected by the test vector)".into())));
+                return Some(Err(MetricsError(
+                    "metric fetch failed (injected by the test vector)".into(),
+                )));
             }
             match m {
                 MetricSpec::Pods { .. } => Some(Ok(MetricValues::Pods(pod_samples.clone()))),
-                MetricSpec::Object { .. } => Some(object.map(MetricValues::Object).ok_or_else(MetricsError::no_custom_metrics)),
+                MetricSpec::Object { .. } => Some(
+                    object
+                        .map(MetricValues::Object)
+                        .ok_or_else(MetricsError::no_custom_metrics),
+                ),
                 MetricSpec::External { .. } => Some(Ok(MetricValues::External(external.clone()))),
                 _ => None,
             }
@@ -887,8 +972,9 @@ fn controller_reconcile(input: &Value) -> Result<Value, Outcome> {
         .collect();
     let obs = HpaObservation {
         spec_replicas: int32(scale, "spec_replicas")?,
-        status_replicas: opt_i64(scale, "status_replicas")?
-            .map_or(int32(scale, "spec_replicas"), |s| i32::try_from(s).map_err(|_| bad("status_replicas")))?,
+        status_replicas: opt_i64(scale, "status_replicas")?.map_or(int32(scale, "spec_replicas"), |s| {
+            i32::try_from(s).map_err(|_| bad("status_replicas"))
+        })?,
         pods,
         resource_metrics,
         metric_values,
