@@ -154,6 +154,7 @@ fn unready_new_pods_do_not_inflate_a_scale_up() {
     // while they start, the naive ratio would be 2 x 8 = 16
     let r = at(&rows, 30);
     assert_eq!((r.ready_pods, r.usage, r.proposal), (4, Some(100), Some(8)));
+    assert_eq!(r.reason, DecisionReason::MissingOrUnreadyPods);
 }
 
 #[test]

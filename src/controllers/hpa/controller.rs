@@ -65,6 +65,9 @@ pub enum DecisionReason {
     Stabilized(ConditionReason),
     /// Every metric is within tolerance.
     WithinTolerance,
+    /// No change because of missing or unready pods: counting them (at 0 on a scale-up, at the target on
+    /// a scale-down) brings the ratio within tolerance or reverses its direction.
+    MissingOrUnreadyPods,
     /// The proposal was applied as is.
     DesiredWithinRange,
 }
@@ -79,6 +82,7 @@ impl fmt::Display for DecisionReason {
                 write!(f, "{r}")
             }
             DecisionReason::WithinTolerance => f.write_str("WithinTolerance"),
+            DecisionReason::MissingOrUnreadyPods => f.write_str("MissingOrUnreadyPods"),
             DecisionReason::DesiredWithinRange => f.write_str("DesiredWithinRange"),
         }
     }
@@ -493,14 +497,15 @@ pub fn reconcile(
             DecisionReason::Limited(limited.reason)
         } else if stabilized != prenormalized {
             DecisionReason::Stabilized(stabilized_reason)
-        } else if desired == current
-            && d.proposals.iter().all(|p| {
-                p.result
-                    .as_ref()
-                    .is_ok_and(|p| matches!(p.rule, ProposalRule::WithinTolerance | ProposalRule::RebalancedHold))
-            })
-        {
+        } else if desired == current && proposals_hold(&d.proposals, &[ProposalRule::WithinTolerance]) {
             DecisionReason::WithinTolerance
+        } else if desired == current
+            && proposals_hold(
+                &d.proposals,
+                &[ProposalRule::WithinTolerance, ProposalRule::RebalancedHold],
+            )
+        {
+            DecisionReason::MissingOrUnreadyPods
         } else {
             DecisionReason::DesiredWithinRange
         };
@@ -526,6 +531,13 @@ pub fn reconcile(
         state.last_scale_time = Some(now);
     }
     d
+}
+
+/// Every metric proposal succeeded with one of `rules`.
+fn proposals_hold(proposals: &[MetricProposal], rules: &[ProposalRule]) -> bool {
+    proposals
+        .iter()
+        .all(|p| p.result.as_ref().is_ok_and(|p| rules.contains(&p.rule)))
 }
 
 fn limit_message(reason: ConditionReason) -> &'static str {

@@ -211,7 +211,12 @@ impl VectorFile {
             calc.get_resource_replicas(current, t, resource, tol, container.as_deref(), &pods, &samples)
         };
         let p = result.map_err(|e| Outcome::CalcError(e.to_string()))?;
-        Ok(json!({"replicas": p.replicas, "utilization_percent": p.usage, "raw_average_milli": p.raw_average}))
+        Ok(json!({
+            "replicas": p.replicas,
+            "utilization_percent": p.usage,
+            "raw_average_milli": p.raw_average,
+            "usage_milli": p.raw_average.unwrap_or(p.usage),
+        }))
     }
 
     fn pods_metric(&self, input: &Value) -> Result<Value, Outcome> {
@@ -475,10 +480,18 @@ fn opt_i64(v: &Value, k: &str) -> Result<Option<i64>, Outcome> {
     }
 }
 
+/// Requests/usages of a container. The schema names cpu fields only (`cpu_request_m`, `cpu_usage_m`); a
+/// memory vector may use its own keys, else the cpu-named value is taken as the memory amount too (only
+/// the resource under test is read).
 fn amounts(v: &Value, cpu_key: &str, mem_key: &str) -> Result<ResourceAmounts, Outcome> {
+    let cpu = opt_i64(v, cpu_key)?;
+    let memory = match v.get(mem_key) {
+        Some(_) => opt_i64(v, mem_key)?,
+        None => cpu,
+    };
     Ok(ResourceAmounts {
-        cpu_milli: opt_i64(v, cpu_key)?,
-        memory_milli: opt_i64(v, mem_key)?,
+        cpu_milli: cpu,
+        memory_milli: memory,
     })
 }
 
@@ -487,6 +500,7 @@ fn containers(v: &Value, key: &str, sidecars_only: bool) -> Result<Vec<ObservedC
     for c in array(v, key)? {
         if sidecars_only {
             let restartable = c.get("restart_policy").and_then(Value::as_str) == Some("Always")
+                || c.get("restartPolicy").and_then(Value::as_str) == Some("Always")
                 || c.get("restartable").and_then(Value::as_bool) == Some(true)
                 || c.get("sidecar").and_then(Value::as_bool) == Some(true);
             if !restartable {
@@ -945,7 +959,18 @@ fn controller_reconcile(input: &Value) -> Result<Value, Outcome> {
 
     let scale = input.get("scale").ok_or_else(|| bad("scale: required"))?;
     let (pods, ids) = pods(input)?;
-    let resource_metrics = resource_samples(input, "resource_metrics", &ids)?;
+    let mut resource_metrics = resource_samples(input, "resource_metrics", &ids)?;
+    // A failing resource metrics API (the fake client errors for every resource metric call): no items.
+    let resource_fetch_error = array(hpa, "metrics")?.iter().any(|m| {
+        m.get("fetch_error").and_then(Value::as_bool) == Some(true)
+            && matches!(
+                m.get("type").and_then(Value::as_str),
+                Some("Resource" | "ContainerResource")
+            )
+    });
+    if resource_fetch_error {
+        resource_metrics.clear();
+    }
     let pod_samples = pod_metric_samples(input, &ids)?;
     let object = opt_i64(input, "object_metric_value_milli")?;
     let external = int64_list(input, "external_metric_values_milli")?;
