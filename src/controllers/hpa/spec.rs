@@ -276,68 +276,43 @@ fn parse_resource(name: &str, path: &str, e: &mut Errs) -> Option<MetricResource
     }
 }
 
-/// upstream: validation.go `validateMetricTarget`, with the allowed types per source.
-fn parse_target(t: &v2::MetricTarget, path: &str, allowed: &[&str], e: &mut Errs) -> Option<MetricTarget> {
-    let before = e.0.len();
+/// upstream: validation.go `validateMetricTarget` (shared checks); returns the parsed values
+/// `(value, averageValue, averageUtilization)` in milli-units / percent.
+fn validate_metric_target(t: &v2::MetricTarget, path: &str, e: &mut Errs) -> (Option<i64>, Option<i64>, Option<i32>) {
+    match t.type_.as_str() {
+        "" => e.push(
+            format!("{path}.type"),
+            "Required value: must specify a metric target type",
+        ),
+        "Utilization" | "Value" | "AverageValue" => {}
+        other => e.push(
+            format!("{path}.type"),
+            format!("Invalid value: {other:?}: must be either Utilization, Value, or AverageValue"),
+        ),
+    }
+    let mut positive = |field: &str, q: &Option<k8s_openapi::apimachinery::pkg::api::resource::Quantity>| {
+        let q = q.as_ref()?;
+        let v = quantity_milli(q, &format!("{path}.{field}"), e)?;
+        if v <= 0 {
+            e.push(
+                format!("{path}.{field}"),
+                format!("Invalid value: {:?}: must be positive", q.0),
+            );
+            return None;
+        }
+        Some(v)
+    };
+    let value = positive("value", &t.value);
+    let average_value = positive("averageValue", &t.average_value);
     if let Some(u) = t.average_utilization
         && u < 1
     {
-        e.push(format!("{path}.averageUtilization"), "must be greater than 0");
-    }
-    for (field, q) in [("value", &t.value), ("averageValue", &t.average_value)] {
-        if let Some(q) = q
-            && let Some(v) = quantity_milli(q, &format!("{path}.{field}"), e)
-            && v <= 0
-        {
-            e.push(format!("{path}.{field}"), "must be positive");
-        }
-    }
-    if !allowed.contains(&t.type_.as_str()) {
-        let list = allowed
-            .iter()
-            .map(|a| format!("\"{a}\""))
-            .collect::<Vec<_>>()
-            .join(", ");
         e.push(
-            format!("{path}.type"),
-            format!("Unsupported value: {:?}: supported values: {list}", t.type_),
+            format!("{path}.averageUtilization"),
+            format!("Invalid value: {u}: must be greater than 0"),
         );
-        return None;
     }
-    let target = match t.type_.as_str() {
-        "Utilization" => match t.average_utilization {
-            Some(u) => Some(MetricTarget::Utilization(u)),
-            None => {
-                e.push(
-                    format!("{path}.averageUtilization"),
-                    "Required value: must set averageUtilization when type is Utilization",
-                );
-                None
-            }
-        },
-        "AverageValue" => match &t.average_value {
-            Some(q) => quantity_milli(q, &format!("{path}.averageValue"), &mut Errs(Vec::new()))
-                .map(MetricTarget::AverageValue),
-            None => {
-                e.push(
-                    format!("{path}.averageValue"),
-                    "Required value: must set averageValue when type is AverageValue",
-                );
-                None
-            }
-        },
-        _ => match &t.value {
-            Some(q) => quantity_milli(q, &format!("{path}.value"), &mut Errs(Vec::new())).map(MetricTarget::Value),
-            None => {
-                e.push(
-                    format!("{path}.value"),
-                    "Required value: must set value when type is Value",
-                );
-                None
-            }
-        },
-    };
-    if e.0.len() > before { None } else { target }
+    (value, average_value, t.average_utilization)
 }
 
 fn required(v: &str, path: String, what: &str, e: &mut Errs) {
@@ -346,157 +321,203 @@ fn required(v: &str, path: String, what: &str, e: &mut Errs) {
     }
 }
 
+/// upstream: apimachinery `IsValidPathSegmentName` (metric names, described objects).
+fn path_segment(v: &str, path: String, what: &str, e: &mut Errs) {
+    if v.is_empty() {
+        e.push(path, format!("Required value: must specify {what}"));
+    } else if v == "." || v == ".." {
+        e.push(path, format!("Invalid value: {v:?}: may not be '.' or '..'"));
+    } else if v.contains('/') || v.contains('%') {
+        e.push(path, format!("Invalid value: {v:?}: may not contain '/' or '%'"));
+    }
+}
+
+/// Resource/ContainerResource targets: averageUtilization or averageValue, not both. The controller
+/// uses averageValue when set (`GetRawResourceReplicas`), else averageUtilization.
+/// upstream: validation.go `validateResourceSource`; horizontal.go `computeStatusForResourceMetricGeneric`.
+fn resource_target(t: &v2::MetricTarget, path: &str, e: &mut Errs) -> Option<MetricTarget> {
+    let (_, avg, util) = validate_metric_target(t, path, e);
+    match (t.average_utilization.is_some(), t.average_value.is_some()) {
+        (false, false) => {
+            e.push(
+                format!("{path}.averageUtilization"),
+                "Required value: must set either a target raw value or a target utilization",
+            );
+            None
+        }
+        (true, true) => {
+            e.push(
+                format!("{path}.averageValue"),
+                "Forbidden: may not set both a target raw value and a target utilization",
+            );
+            None
+        }
+        (false, true) => avg.map(MetricTarget::AverageValue),
+        (true, false) => util.map(MetricTarget::Utilization),
+    }
+}
+
 fn parse_metric(m: &v2::MetricSpec, path: &str, e: &mut Errs) -> Option<MetricSpec> {
-    let set = [
-        ("resource", m.resource.is_some()),
-        ("containerResource", m.container_resource.is_some()),
-        ("pods", m.pods.is_some()),
-        ("object", m.object.is_some()),
-        ("external", m.external.is_some()),
+    let sources = [
+        ("object", "Object", m.object.is_some()),
+        ("external", "External", m.external.is_some()),
+        ("pods", "Pods", m.pods.is_some()),
+        ("resource", "Resource", m.resource.is_some()),
+        ("containerResource", "ContainerResource", m.container_resource.is_some()),
     ];
-    let expected = match m.type_.as_str() {
-        "Resource" => "resource",
-        "ContainerResource" => "containerResource",
-        "Pods" => "pods",
-        "Object" => "object",
-        "External" => "external",
-        other => {
+    let Some(&(expected, _, present)) = sources.iter().find(|(_, ty, _)| *ty == m.type_) else {
+        if m.type_.is_empty() {
             e.push(
                 format!("{path}.type"),
-                format!(
-                    "Unsupported value: {other:?}: supported values: \"ContainerResource\", \"External\", \"Object\", \"Pods\", \"Resource\""
-                ),
+                "Required value: must specify a metric source type",
             );
-            return None;
         }
+        e.push(
+            format!("{path}.type"),
+            format!(
+                "Unsupported value: {:?}: supported values: \"ContainerResource\", \"External\", \"Object\", \"Pods\", \"Resource\"",
+                m.type_
+            ),
+        );
+        return None;
     };
-    for (field, present) in set {
-        if present && field != expected {
+    if !present {
+        e.push(
+            format!("{path}.{expected}"),
+            "Required value: must populate information for the given metric source",
+        );
+        return None;
+    }
+    for (field, _, p) in sources {
+        if p && field != expected {
             e.push(
                 format!("{path}.{field}"),
-                format!(
-                    "Forbidden: must populate the given metric source only (type {})",
-                    m.type_
-                ),
+                "Forbidden: must populate the given metric source only",
             );
         }
     }
     let before = e.0.len();
-    let util_or_avg = ["Utilization", "AverageValue"];
-    let value_or_avg = ["Value", "AverageValue"];
-    let spec = match m.type_.as_str() {
-        "Resource" => match &m.resource {
-            None => {
+    let spec = match (
+        &m.resource,
+        &m.container_resource,
+        &m.pods,
+        &m.object,
+        &m.external,
+        expected,
+    ) {
+        (Some(r), _, _, _, _, "resource") => {
+            let res = parse_resource(&r.name, &format!("{path}.resource.name"), e);
+            let target = resource_target(&r.target, &format!("{path}.resource.target"), e);
+            res.zip(target)
+                .map(|(resource, target)| MetricSpec::Resource { resource, target })
+        }
+        (_, Some(r), _, _, _, "containerResource") => {
+            required(
+                &r.container,
+                format!("{path}.containerResource.container"),
+                "a container",
+                e,
+            );
+            let res = parse_resource(&r.name, &format!("{path}.containerResource.name"), e);
+            let target = resource_target(&r.target, &format!("{path}.containerResource.target"), e);
+            res.zip(target).map(|(resource, target)| MetricSpec::ContainerResource {
+                resource,
+                container: Arc::from(r.container.as_str()),
+                target,
+            })
+        }
+        (_, _, Some(p), _, _, "pods") => {
+            path_segment(&p.metric.name, format!("{path}.pods.metric.name"), "a metric name", e);
+            let (_, avg, _) = validate_metric_target(&p.target, &format!("{path}.pods.target"), e);
+            if p.target.average_value.is_none() {
                 e.push(
-                    format!("{path}.resource"),
-                    "Required value: must populate information for the given metric source",
+                    format!("{path}.pods.target.averageValue"),
+                    "Required value: must specify a positive target averageValue",
                 );
-                None
             }
-            Some(r) => {
-                let res = parse_resource(&r.name, &format!("{path}.resource.name"), e);
-                let target = parse_target(&r.target, &format!("{path}.resource.target"), &util_or_avg, e);
-                res.zip(target)
-                    .map(|(resource, target)| MetricSpec::Resource { resource, target })
-            }
-        },
-        "ContainerResource" => match &m.container_resource {
-            None => {
+            avg.map(|v| MetricSpec::Pods {
+                metric: p.metric.name.clone(),
+                target: MetricTarget::AverageValue(v),
+            })
+        }
+        (_, _, _, Some(o), _, "object") => {
+            let tp = format!("{path}.object.target");
+            path_segment(
+                &o.described_object.kind,
+                format!("{path}.object.describedObject.kind"),
+                "a kind",
+                e,
+            );
+            path_segment(
+                &o.described_object.name,
+                format!("{path}.object.describedObject.name"),
+                "a name",
+                e,
+            );
+            path_segment(&o.metric.name, format!("{path}.object.metric.name"), "a metric name", e);
+            let (value, avg, _) = validate_metric_target(&o.target, &tp, e);
+            if o.target.value.is_none() && o.target.average_value.is_none() {
                 e.push(
-                    format!("{path}.containerResource"),
-                    "Required value: must populate information for the given metric source",
+                    format!("{tp}.averageValue"),
+                    "Required value: must set either a target value or averageValue",
                 );
-                None
             }
-            Some(r) => {
-                required(
-                    &r.container,
-                    format!("{path}.containerResource.container"),
-                    "a container name",
-                    e,
-                );
-                let res = parse_resource(&r.name, &format!("{path}.containerResource.name"), e);
-                let target = parse_target(&r.target, &format!("{path}.containerResource.target"), &util_or_avg, e);
-                res.zip(target).map(|(resource, target)| MetricSpec::ContainerResource {
-                    resource,
-                    container: Arc::from(r.container.as_str()),
-                    target,
-                })
-            }
-        },
-        "Pods" => match &m.pods {
-            None => {
-                e.push(
-                    format!("{path}.pods"),
-                    "Required value: must populate information for the given metric source",
-                );
-                None
-            }
-            Some(p) => {
-                required(&p.metric.name, format!("{path}.pods.metric.name"), "a metric name", e);
-                parse_target(&p.target, &format!("{path}.pods.target"), &["AverageValue"], e).map(|target| {
-                    MetricSpec::Pods {
-                        metric: p.metric.name.clone(),
-                        target,
+            // The controller reads `value` only with type Value and `averageValue` only with type
+            // AverageValue (horizontal.go `computeStatusForObjectMetric`); anything else fails every sync.
+            let target = match (o.target.type_.as_str(), value, avg) {
+                ("Value", Some(v), _) => Some(MetricTarget::Value(v)),
+                ("AverageValue", _, Some(v)) => Some(MetricTarget::AverageValue(v)),
+                (ty, _, _) => {
+                    if e.0.len() == before {
+                        e.push(
+                            format!("{tp}.type"),
+                            format!("Invalid value: {ty:?}: the HPA controller needs type Value with value, or AverageValue with averageValue"),
+                        );
                     }
-                })
+                    None
+                }
+            };
+            target.map(|target| MetricSpec::Object {
+                metric: o.metric.name.clone(),
+                kind: o.described_object.kind.clone(),
+                name: o.described_object.name.clone(),
+                target,
+            })
+        }
+        (_, _, _, _, Some(x), "external") => {
+            let tp = format!("{path}.external.target");
+            path_segment(
+                &x.metric.name,
+                format!("{path}.external.metric.name"),
+                "a metric name",
+                e,
+            );
+            let (value, avg, _) = validate_metric_target(&x.target, &tp, e);
+            match (x.target.value.is_some(), x.target.average_value.is_some()) {
+                (false, false) => {
+                    e.push(
+                        format!("{tp}.averageValue"),
+                        "Required value: must set either a target value for metric or a per-pod target",
+                    );
+                    None
+                }
+                (true, true) => {
+                    e.push(
+                        format!("{tp}.value"),
+                        "Forbidden: may not set both a target value for metric and a per-pod target",
+                    );
+                    None
+                }
+                // The controller prefers averageValue (horizontal.go `computeStatusForExternalMetric`).
+                (_, true) => avg.map(MetricTarget::AverageValue),
+                (true, false) => value.map(MetricTarget::Value),
             }
-        },
-        "Object" => match &m.object {
-            None => {
-                e.push(
-                    format!("{path}.object"),
-                    "Required value: must populate information for the given metric source",
-                );
-                None
-            }
-            Some(o) => {
-                required(&o.metric.name, format!("{path}.object.metric.name"), "a metric name", e);
-                required(
-                    &o.described_object.kind,
-                    format!("{path}.object.describedObject.kind"),
-                    "a kind",
-                    e,
-                );
-                required(
-                    &o.described_object.name,
-                    format!("{path}.object.describedObject.name"),
-                    "a name",
-                    e,
-                );
-                parse_target(&o.target, &format!("{path}.object.target"), &value_or_avg, e).map(|target| {
-                    MetricSpec::Object {
-                        metric: o.metric.name.clone(),
-                        kind: o.described_object.kind.clone(),
-                        name: o.described_object.name.clone(),
-                        target,
-                    }
-                })
-            }
-        },
-        _ => match &m.external {
-            None => {
-                e.push(
-                    format!("{path}.external"),
-                    "Required value: must populate information for the given metric source",
-                );
-                None
-            }
-            Some(x) => {
-                required(
-                    &x.metric.name,
-                    format!("{path}.external.metric.name"),
-                    "a metric name",
-                    e,
-                );
-                parse_target(&x.target, &format!("{path}.external.target"), &value_or_avg, e).map(|target| {
-                    MetricSpec::External {
-                        metric: x.metric.name.clone(),
-                        target,
-                    }
-                })
-            }
-        },
+            .map(|target| MetricSpec::External {
+                metric: x.metric.name.clone(),
+                target,
+            })
+        }
+        _ => None,
     };
     if e.0.len() > before { None } else { spec }
 }
@@ -609,8 +630,8 @@ impl HpaSpec {
             return Err(HpaValidationError { name, errors: e.0 });
         };
         let r = &spec.scale_target_ref;
-        required(&r.kind, "spec.scaleTargetRef.kind".into(), "a kind", &mut e);
-        required(&r.name, "spec.scaleTargetRef.name".into(), "a name", &mut e);
+        path_segment(&r.kind, "spec.scaleTargetRef.kind".into(), "a kind", &mut e);
+        path_segment(&r.name, "spec.scaleTargetRef.name".into(), "a name", &mut e);
 
         let scale_to_zero = config.feature_gates.hpa_scale_to_zero;
         let min_bound = if scale_to_zero { 0 } else { 1 };
@@ -647,18 +668,17 @@ impl HpaSpec {
                 target: MetricTarget::Utilization(DEFAULT_CPU_UTILIZATION),
             });
         }
+        // upstream: validation.go `validateMetrics`.
         if min_replicas == 0
-            && scale_to_zero
             && !metrics
                 .iter()
                 .any(|m| matches!(m, MetricSpec::Object { .. } | MetricSpec::External { .. }))
         {
             e.push(
-                "spec.minReplicas",
-                "must be greater than or equal to 1 unless an Object or External metric is configured",
+                "spec.metrics",
+                "Forbidden: must specify at least one Object or External metric to support scaling to zero replicas",
             );
         }
-
         let behavior = spec.behavior.as_ref().map(|b| {
             let mut scale_up = parse_rules(b.scale_up.as_ref(), true, "spec.behavior.scaleUp", &mut e);
             let mut scale_down = parse_rules(b.scale_down.as_ref(), false, "spec.behavior.scaleDown", &mut e);
@@ -789,19 +809,35 @@ mod tests {
             ),
             (
                 "  maxReplicas: 3\n  metrics:\n  - type: Resource\n    resource: {name: cpu, target: {type: Value, value: \"1\"}}\n",
-                "spec.metrics[0].resource.target.type: Unsupported value: \"Value\"",
+                "spec.metrics[0].resource.target.averageUtilization: Required value: must set either a target raw value or a target utilization",
             ),
             (
                 "  maxReplicas: 3\n  metrics:\n  - type: Resource\n    resource: {name: cpu, target: {type: Utilization, averageUtilization: 0}}\n",
-                "spec.metrics[0].resource.target.averageUtilization: must be greater than 0",
+                "spec.metrics[0].resource.target.averageUtilization: Invalid value: 0: must be greater than 0",
             ),
             (
                 "  maxReplicas: 3\n  metrics:\n  - type: Resource\n    resource: {name: cpu, target: {type: Utilization}}\n",
                 "spec.metrics[0].resource.target.averageUtilization: Required value",
             ),
             (
+                "  maxReplicas: 3\n  metrics:\n  - type: Resource\n    resource: {name: cpu, target: {type: Percent, averageUtilization: 5}}\n",
+                "spec.metrics[0].resource.target.type: Invalid value: \"Percent\": must be either Utilization, Value, or AverageValue",
+            ),
+            (
+                "  maxReplicas: 3\n  metrics:\n  - type: External\n    external: {metric: {name: q}, target: {type: Value, value: \"5\", averageValue: \"1\"}}\n",
+                "spec.metrics[0].external.target.value: Forbidden: may not set both",
+            ),
+            (
+                "  maxReplicas: 3\n  metrics:\n  - type: Object\n    object: {metric: {name: q}, describedObject: {kind: Service, name: s}, target: {type: AverageValue, value: \"5\"}}\n",
+                "spec.metrics[0].object.target.type: Invalid value: \"AverageValue\": the HPA controller needs",
+            ),
+            (
+                "  maxReplicas: 3\n  metrics:\n  - type: Object\n    object: {metric: {name: q}, describedObject: {kind: Service, name: \"\"}, target: {type: Value, value: \"5\"}}\n",
+                "spec.metrics[0].object.describedObject.name: Required value",
+            ),
+            (
                 "  maxReplicas: 3\n  metrics:\n  - type: Pods\n    pods: {metric: {name: rps}, target: {type: Value, value: \"1\"}}\n",
-                "spec.metrics[0].pods.target.type: Unsupported value",
+                "spec.metrics[0].pods.target.averageValue: Required value: must specify a positive target averageValue",
             ),
             (
                 "  maxReplicas: 3\n  metrics:\n  - type: CheddarCheese\n",
@@ -833,7 +869,12 @@ mod tests {
         );
         let hpa: v2::HorizontalPodAutoscaler = serde_saphyr::from_str(&yaml).unwrap();
         let mut cfg = HpaControllerConfig::default();
-        assert!(HpaSpec::from_manifest(&hpa, &cfg).is_err());
+        let err = HpaSpec::from_manifest(&hpa, &cfg).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("spec.minReplicas: must be greater than or equal to 1"),
+            "{err}"
+        );
         cfg.feature_gates.hpa_scale_to_zero = true;
         let s = HpaSpec::from_manifest(&hpa, &cfg).unwrap();
         assert_eq!(s.min_replicas, 0);
@@ -848,7 +889,11 @@ mod tests {
         let cpu_only = format!("{HEAD}  minReplicas: 0\n  maxReplicas: 3\n");
         let hpa: v2::HorizontalPodAutoscaler = serde_saphyr::from_str(&cpu_only).unwrap();
         let err = HpaSpec::from_manifest(&hpa, &cfg).unwrap_err();
-        assert!(err.to_string().contains("unless an Object or External metric"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("spec.metrics: Forbidden: must specify at least one Object or External metric"),
+            "{err}"
+        );
     }
 
     #[test]
