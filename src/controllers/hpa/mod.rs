@@ -14,6 +14,15 @@
 //! * [`replica_calculator`], [`normalize`], [`controller`]: one-for-one ports of upstream's rules.
 //! * [`vectors`]: the adapter that runs upstream test vectors through the same code (`capsim hpa eval`).
 //! * [`explain`]: the "HPA dry run" over a metric series (`capsim hpa explain`).
+//!
+//! Use from the simulation: validate each manifest once with [`HpaSpec::from_manifest`] (and
+//! [`HpaSpec::check_scale_target`]), keep one [`HpaState`] per HPA, and every
+//! `HpaControllerConfig::sync_period` (staggered per HPA by the caller) fill an [`HpaObservation`] from the
+//! pods and the metrics pipeline, call [`reconcile`], and apply `HpaDecision::desired_replicas` when
+//! `scale_updated`. `HpaDecision::reason` (Display) and `limiting_rule` go to `hpa.csv`.
+//!
+//! Time: upstream compares timestamps with `After`/`Before` against `time.Now()`; with integer time an
+//! entry exactly one window old counts as outside the window (see [`normalize`]).
 
 pub mod conditions;
 pub mod config;
