@@ -4,7 +4,8 @@
 //! `Tolerances`, pod-level resources, restartable init containers, overflow guards) and
 //! pkg/controller/podautoscaler/metrics/{client.go,utilization.go}.
 //!
-//! Every function is pure: it reads an [`HpaObservation`](super::observation::HpaObservation)'s pods and samples and returns a [`Proposal`].
+//! Every function is pure: it reads the pods and samples of an
+//! [`HpaObservation`](super::observation::HpaObservation) and returns a [`Proposal`].
 
 use super::observation::{
     ConditionStatus, MetricResource, MetricsError, ObservedPod, PodId, PodMetricSample, PodPhase, PodResourceSample,
