@@ -1,5 +1,6 @@
 //! Controllers: pure decision functions from an observed snapshot to a decision.
 
 pub mod hpa;
+pub mod karpenter;
 pub mod replicaset;
 pub mod scheduler;
