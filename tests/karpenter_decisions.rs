@@ -886,3 +886,95 @@ fn nodeclass_kubelet_max_pods_is_honoured() {
         "{e}"
     );
 }
+
+#[test]
+fn multi_node_consolidation_replaces_several_nodes_with_one() {
+    // Three m5.large ($0.096 each) run one 600m / 1 GiB pod each. Binary search over sizes 2..3:
+    // size 2 (nodes 0, 1): both pods fit on node 2 (1400m free) → delete, valid; size 3: all
+    // 1800m need one new node; options cheaper than $0.288 and (filterOutSameType) cheaper than
+    // the m5.large itself: c5.large $0.085 → replace all three with one c5.large.
+    // The default budget (10% of 3 → 1) would allow one node at a time; allow all.
+    let pool = nodepool(
+        "d",
+        json!({"template": {"spec": {"requirements": [
+                   {"key": "karpenter.sh/capacity-type", "operator": "In", "values": ["on-demand"]}]}},
+               "disruption": {"consolidateAfter": "0s", "budgets": [{"nodes": "100%"}]}}),
+    );
+    let mut w = World::new(TYPES, vec![workload("web", 600, GIB)], vec![pool], Value::Null);
+    let mut nodes = vec![];
+    for _ in 0..3 {
+        let p = w.pod(0, 0);
+        nodes.push(w.node("d", "m5.large", CapacityType::OnDemand, 0, &[p]));
+    }
+    let acts = w.run(0, 20);
+    assert_eq!(
+        launches(&acts),
+        vec![(15, "c5.large".to_string(), CapacityType::OnDemand)]
+    );
+    let cordoned: Vec<NodeId> = acts
+        .iter()
+        .filter_map(|(_, a)| match a {
+            Action::Cordon { node, .. } => Some(*node),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(cordoned, nodes);
+}
+
+#[test]
+fn on_demand_node_is_replaced_by_spot_when_allowed() {
+    // The pool allows both capacity types: m5.xlarge on-demand ($0.192) with a 500m pod →
+    // options cheaper than $0.192 include spot and on-demand; upstream restricts the replacement
+    // to spot, so the cheapest spot c5.large ($0.035) is launched.
+    let pool = nodepool("d", json!({"disruption": {"consolidateAfter": "0s"}}));
+    let mut w = World::new(TYPES, vec![workload("web", 500, GIB)], vec![pool], Value::Null);
+    let p = w.pod(0, 0);
+    w.node("d", "m5.xlarge", CapacityType::OnDemand, 0, &[p]);
+    assert_eq!(
+        launches(&w.run(0, 20)),
+        vec![(15, "c5.large".to_string(), CapacityType::Spot)]
+    );
+}
+
+#[test]
+fn pending_pods_join_the_consolidation_simulation() {
+    // Node 0 (m5.large, 500m pod) could go: its pod fits on node 1. But a 1900m pod is pending
+    // and joins the simulation (upstream SimulateScheduling): at t=0 it needs a NodeClaim, so the
+    // decision is "replace node 0 by one c5.large ($0.085 < $0.096) holding both pods".
+    // Provisioning launches a node for the pending pod at t=1; at validation (t=15) the pending
+    // pod fits on that in-flight node, the decision became a plain delete: the command is
+    // invalidated. The next poll (t=25) proposes the delete, executed at t=40.
+    let mut w = World::new(
+        TYPES,
+        vec![workload("web", 500, GIB), workload("big", 1900, GIB)],
+        vec![od_pool("d", "0s")],
+        Value::Null,
+    );
+    let a = w.pod(0, 0);
+    let b = w.pod(0, 0);
+    let n0 = w.node("d", "m5.large", CapacityType::OnDemand, 0, &[a]);
+    w.node("d", "m5.large", CapacityType::OnDemand, 0, &[b]);
+    w.pod(1, 0);
+    let mut invalidated = vec![];
+    let mut acts = vec![];
+    for t in 0..=40 {
+        let (a, r) = w.step(t);
+        invalidated.extend(r.iter().filter(|r| r.decision == "Invalidated").map(|_| t));
+        acts.extend(a.into_iter().map(|a| (t, a)));
+    }
+    assert_eq!(invalidated, vec![15]);
+    assert_eq!(
+        launches(&acts),
+        vec![(1, "c5.large".to_string(), CapacityType::OnDemand)]
+    );
+    let disrupted: Vec<_> = acts
+        .iter()
+        .filter_map(|(t, a)| match a {
+            Action::Drain { node, .. } | Action::Cordon { node, .. } | Action::Terminate { node, .. } => {
+                Some((*t, *node))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(disrupted, vec![(40, n0)]);
+}

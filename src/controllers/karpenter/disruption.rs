@@ -11,8 +11,6 @@
 //! (`GetAllowedDisruptionsByReason`), pkg/controllers/nodeclaim/disruption/consolidation.go
 //! (consolidatable after `consolidateAfter` since the last pod event).
 //!
-//! Simplification: the what-if simulation places the candidates' pods only (pods already pending
-//! are left to provisioning), so consolidation never folds pending pods into a replacement.
 
 use super::nodepool::{BudgetNodes, ConsolidationPolicy, DisruptionReason, NodePool};
 use super::scheduling::{self, SimPod};
@@ -246,60 +244,73 @@ fn within_budget<'c>(cands: impl Iterator<Item = &'c Candidate>, mut remaining: 
 }
 
 /// consolidation.go `computeConsolidation`: what to do with these candidates, if anything.
+/// Pending pods join the simulation (helpers.go `SimulateScheduling`): they may take the room
+/// the candidates' pods need, and NodeClaims they require count against "exactly one".
 fn compute_consolidation(k: &Karpenter, view: &ClusterView<'_>, cands: &[&Candidate]) -> Option<(Kind, String)> {
     let except: Vec<NodeId> = cands.iter().map(|c| c.node).collect();
-    let pods: Vec<SimPod<'_>> = cands
-        .iter()
-        .flat_map(|c| c.pods.iter())
-        .filter_map(|&p| Karpenter::sim_pod(view, p))
-        .collect();
+    let moving: BTreeSet<PodId> = cands.iter().flat_map(|c| c.pods.iter().copied()).collect();
+    let mut pods: Vec<SimPod<'_>> = moving.iter().filter_map(|&p| Karpenter::sim_pod(view, p)).collect();
+    pods.extend(
+        Karpenter::provisionable(view)
+            .into_iter()
+            .filter(|p| !moving.contains(&p.id)),
+    );
     let existing = k.sim_nodes(view, &except);
     let remaining = k.remaining(view, &except);
     let res = scheduling::solve(&pods, &existing, &k.pools, &remaining);
-    if !res.errors.is_empty() {
+    // upstream: `AllNonPendingPodsScheduled`: every candidate pod must land somewhere.
+    if res.errors.iter().any(|(p, _)| moving.contains(p)) {
         return None;
     }
     let total: f64 = cands.iter().map(|c| c.price_hr).sum();
     match res.claims.len() {
         0 => Some((
             Kind::Delete,
-            format!("{} pod(s) fit on other nodes; saves ${total:.4}/h", pods.len()),
+            format!("{} pod(s) fit on other nodes; saves ${total:.4}/h", moving.len()),
         )),
         1 => {
             let claim = &res.claims[0];
             let ctx = &k.pools[claim.pool];
-            // Only strictly cheaper replacements (upstream: `filterByPrice`).
+            let is_spot = |o: &usize| ctx.offerings[*o].capacity_type == CapacityType::Spot;
+            let all_spot = cands.iter().all(|c| c.capacity_type == CapacityType::Spot);
+            // Only strictly cheaper offerings (upstream: `filterByPrice`).
             let mut options: Vec<usize> = claim
                 .options
                 .iter()
                 .copied()
                 .filter(|&o| ctx.offerings[o].price_hr < total)
                 .collect();
-            let all_spot = cands.iter().all(|c| c.capacity_type == CapacityType::Spot);
-            let has_spot = options
-                .iter()
-                .any(|&o| ctx.offerings[o].capacity_type == CapacityType::Spot);
-            if all_spot && has_spot {
+            if cands.len() > 1 {
+                options = filter_out_same_type(k, view, cands, ctx, options);
+            }
+            if all_spot && claim.options.iter().any(is_spot) {
+                // upstream: `computeSpotToSpotConsolidation`.
                 if !k.settings.spot_to_spot_consolidation {
-                    // upstream: "SpotToSpotConsolidation is disabled, can't replace a spot node
-                    // with a spot node".
-                    return None;
+                    return None; // "SpotToSpotConsolidation is disabled"
                 }
-                options.retain(|&o| ctx.offerings[o].capacity_type == CapacityType::Spot);
-                let mut by_type: Vec<(f64, usize)> = Vec::new();
-                for &o in &options {
-                    let off = &ctx.offerings[o];
-                    match by_type.iter_mut().find(|(_, t)| *t == off.type_idx) {
-                        Some(e) => e.0 = e.0.min(off.price_hr),
-                        None => by_type.push((off.price_hr, off.type_idx)),
+                options.retain(is_spot);
+                if cands.len() == 1 {
+                    let mut types: Vec<(f64, usize)> = Vec::new();
+                    for &o in &options {
+                        let off = &ctx.offerings[o];
+                        match types.iter_mut().find(|(_, t)| *t == off.type_idx) {
+                            Some(e) => e.0 = e.0.min(off.price_hr),
+                            None => types.push((off.price_hr, off.type_idx)),
+                        }
                     }
+                    if types.len() < MIN_TYPES_FOR_SPOT_TO_SPOT {
+                        return None;
+                    }
+                    // Launch with the 15 cheapest so the result is not immediately consolidated again.
+                    types.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+                    let keep: Vec<usize> = types.iter().take(MIN_TYPES_FOR_SPOT_TO_SPOT).map(|e| e.1).collect();
+                    options.retain(|&o| keep.contains(&ctx.offerings[o].type_idx));
                 }
-                if by_type.len() < MIN_TYPES_FOR_SPOT_TO_SPOT {
-                    return None;
-                }
-                by_type.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-                let keep: Vec<usize> = by_type.iter().take(MIN_TYPES_FOR_SPOT_TO_SPOT).map(|e| e.1).collect();
-                options.retain(|&o| keep.contains(&ctx.offerings[o].type_idx));
+            } else if options.iter().any(is_spot) && options.iter().any(|o| !is_spot(o)) {
+                // upstream: OD → [OD, spot]: prices were judged assuming spot launches, so the
+                // replacement is restricted to spot (an ICE leaves the node alone rather than
+                // launching a pricier on-demand one).
+                options.retain(is_spot);
             }
             let cheapest = scheduling::launch_order(&options, ctx, &k.types).first().copied()?;
             let off = &ctx.offerings[cheapest];
@@ -310,7 +321,7 @@ fn compute_consolidation(k: &Karpenter, view: &ClusterView<'_>, cands: &[&Candid
                 },
                 format!(
                     "{} pod(s) fit on one cheaper node: {} {} at ${:.4}/h instead of ${total:.4}/h",
-                    pods.len(),
+                    moving.len(),
                     k.types[off.type_idx].name,
                     off.capacity_type.as_str(),
                     off.price_hr
@@ -319,6 +330,35 @@ fn compute_consolidation(k: &Karpenter, view: &ClusterView<'_>, cands: &[&Candid
         }
         _ => None,
     }
+}
+
+/// multinodeconsolidation.go `filterOutSameType`: when the replacement could be one of the
+/// candidates' own types, only options cheaper than the cheapest such candidate remain (else a
+/// plain delete of the others is the better move).
+fn filter_out_same_type(
+    k: &Karpenter,
+    view: &ClusterView<'_>,
+    cands: &[&Candidate],
+    ctx: &scheduling::PoolCtx,
+    options: Vec<usize>,
+) -> Vec<usize> {
+    let mut price_by_type: BTreeMap<&str, f64> = BTreeMap::new();
+    for c in cands {
+        if let Some(n) = view.nodes.get(c.node.0 as usize) {
+            let e = price_by_type.entry(n.instance_type.as_str()).or_insert(f64::MAX);
+            *e = e.min(c.price_hr);
+        }
+    }
+    let mut max_price = f64::MAX;
+    for &o in &options {
+        if let Some(&p) = price_by_type.get(k.types[ctx.offerings[o].type_idx].name.as_str()) {
+            max_price = max_price.min(p);
+        }
+    }
+    options
+        .into_iter()
+        .filter(|&o| ctx.offerings[o].price_hr < max_price)
+        .collect()
 }
 
 /// Finds the next command: Emptiness, then multi-node, then single-node consolidation.

@@ -252,11 +252,23 @@ impl Karpenter {
     /// Nodes the simulation may place pods on: live, not being disrupted, Ready or on their way,
     /// not in `except`. In-flight nodes have no DaemonSet pods yet, so their overhead is
     /// subtracted here as the world will at registration.
+    /// Ordered as upstream orders existing nodes (scheduler.go `calculateExistingNodeClaims`):
+    /// initialised (Ready) nodes first, then by name.
     fn sim_nodes<'v>(&self, view: &ClusterView<'v>, except: &[NodeId]) -> Vec<SimNode<'v>> {
         let nodes: &'v [Node] = view.nodes;
-        view.live_nodes
+        let mut ordered: Vec<&'v Node> = view
+            .live_nodes
             .iter()
             .filter_map(|&id| nodes.get(id.0 as usize))
+            .collect();
+        ordered.sort_by(|a, b| {
+            (a.state != NodeState::Ready)
+                .cmp(&(b.state != NodeState::Ready))
+                .then(a.name.cmp(&b.name))
+                .then(a.id.cmp(&b.id))
+        });
+        ordered
+            .into_iter()
             .filter(|n| {
                 matches!(
                     n.state,
