@@ -1,5 +1,6 @@
 //! Subcommands, one module each, with their clap `Args` and a `run`.
 
+pub mod catalog;
 pub mod demo;
 pub mod run;
 pub mod validate;
@@ -25,6 +26,8 @@ pub enum Command {
     Demo(demo::DemoArgs),
     /// Check a scenario without running it.
     Validate(validate::ValidateArgs),
+    /// List and filter the instance catalog (types, allocatable, prices, spot interruption bands).
+    Catalog(catalog::CatalogArgs),
 }
 
 /// Why a command failed, and the exit code that says so.
@@ -74,6 +77,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Run(a) => run::run(&a),
         Command::Demo(a) => demo::run(&a),
         Command::Validate(a) => validate::run(&a),
+        Command::Catalog(a) => catalog::run(&a).map_err(bad_input),
     }
     .map(|()| ExitCode::SUCCESS)
 }

@@ -110,6 +110,11 @@ pub fn write_run_outputs(dir: &Path, r: &SimResult) -> Result<Vec<PathBuf>, Outp
         (pods_path.clone(), csv_bytes(&pods_path, &r.pods)?),
         (nodes_path.clone(), csv_bytes(&nodes_path, &r.nodes)?),
     ];
+    let mut files = files;
+    if !r.decisions.is_empty() {
+        let path = dir.join("autoscaler.csv");
+        files.push((path.clone(), csv_bytes(&path, &r.decisions)?));
+    }
     let mut written = Vec::new();
     for (path, bytes) in files {
         atomic_write(&path, &bytes)?;

@@ -7,6 +7,9 @@
 //! come from named streams keyed by the object they concern (the n-th pod of a workload, the n-th
 //! node of a pool), so two scenarios that differ only in settings see the same dice.
 
+pub mod batch;
+pub mod drain;
+pub mod metrics;
 pub mod provisioner;
 pub mod record;
 pub mod state;
@@ -53,6 +56,20 @@ pub enum Event {
     NodeReady(NodeId),
     /// The instance is gone (billing ends).
     NodeTerminated(NodeId),
+    /// Call the provisioner (Cluster Autoscaler scan, Karpenter batching tick).
+    ProvisionerLoop,
+    /// Retry blocked evictions on a draining node.
+    DrainRetry(NodeId),
+    /// A drained node's evicted pods have exited: terminate the instance.
+    DrainDone(NodeId),
+    /// A spot interruption warning for the node (two minutes before the reclaim).
+    SpotWarning(NodeId),
+    /// The cloud reclaims a spot instance.
+    SpotReclaim(NodeId),
+    /// The next arrival of batch workload `.0` (arrival index `.1`).
+    BatchArrival(u32, u32),
+    /// A batch pod's containers finished: it succeeds and frees its node's resources.
+    PodCompleted(PodId),
     /// The end of the simulated span.
     End,
 }
@@ -108,6 +125,20 @@ pub struct World<'a> {
     sched_start: usize,
     tick: SimDuration,
     pub recorder: Recorder,
+    pub provisioner: Option<Box<dyn provisioner::Provisioner + 'a>>,
+    /// Every provisioner decision, for `autoscaler.csv`.
+    pub decisions: Vec<provisioner::DecisionRecord>,
+    pub drains: std::collections::BTreeMap<NodeId, drain::DrainState>,
+    pub interruptions: u32,
+    /// metrics-server's latest sample per pod (indexed by pod id).
+    pub samples: Vec<Option<metrics::ResourceSample>>,
+    /// Workloads whose pods metrics-server scrapes (those an HPA reads).
+    pub scraped: Vec<bool>,
+    pub scrape_marks: Vec<metrics::ScrapeMark>,
+    /// Batch pods to recreate (workload, requests, run time, first arrival) after the current event.
+    requeue_batch: Vec<(u32, Resources, SimDuration, SimTime)>,
+    end: SimTime,
+    started: bool,
 }
 
 impl<'a> World<'a> {
@@ -128,6 +159,16 @@ impl<'a> World<'a> {
             sched_start: 0,
             tick,
             recorder: Recorder::new(sc),
+            provisioner: None,
+            decisions: Vec::new(),
+            drains: std::collections::BTreeMap::new(),
+            interruptions: 0,
+            samples: Vec::new(),
+            scraped: vec![false; sc.workloads.len()],
+            scrape_marks: vec![metrics::ScrapeMark::default(); sc.workloads.len()],
+            requeue_batch: Vec::new(),
+            end: SimTime::ZERO + sc.duration,
+            started: false,
         };
         for set in &sc.static_nodes {
             let it = sc
@@ -169,25 +210,53 @@ impl<'a> World<'a> {
         Ok(w)
     }
 
-    /// Runs the scenario to its end.
-    pub fn run(mut self) -> SimResult {
-        let end = SimTime::ZERO + self.sc.duration;
+    /// Queues the initial events. Called once, by [`World::run`] or before the first [`World::step`].
+    fn start(&mut self) {
+        if self.started {
+            return;
+        }
+        self.started = true;
         self.queue.push(SimTime::ZERO, Event::ServiceTick);
         self.queue.push(SimTime::ZERO, Event::Sample);
-        self.queue.push(end, Event::End);
+        self.queue.push(self.end, Event::End);
         for i in 0..self.workloads.len() {
             self.reconcile_replicas(i);
         }
-        while let Some((now, ev)) = self.queue.pop() {
-            if now > end {
-                break;
-            }
-            if self.handle(now, ev) {
-                break;
-            }
+        if self.provisioner.is_some() {
+            self.queue.push(SimTime::ZERO, Event::ProvisionerLoop);
         }
-        let end_events = self.queue.delivered();
-        record::finish(self, end, end_events)
+        for i in 0..self.workloads.len() {
+            self.schedule_batch_arrival(i as u32, 0, SimTime::ZERO);
+        }
+    }
+
+    /// Delivers one event. Returns false once the run has ended.
+    pub fn step(&mut self) -> bool {
+        self.start();
+        let Some((now, ev)) = self.queue.pop() else {
+            return false;
+        };
+        if now > self.end {
+            return false;
+        }
+        let ended = self.handle(now, ev);
+        while let Some((wi, req, run_for, arrived)) = self.requeue_batch.pop() {
+            let p = self.create_pod(wi as usize, now);
+            let pod = &mut self.pods[p.0 as usize];
+            pod.requests = req;
+            pod.run_for = Some(run_for);
+            pod.arrived = arrived;
+            self.request_cycle(now);
+        }
+        !ended
+    }
+
+    /// Runs the scenario to its end.
+    pub fn run(mut self) -> SimResult {
+        while self.step() {}
+        let events = self.queue.delivered();
+        let end = self.end;
+        record::finish(self, end, events)
     }
 
     /// Applies one event. Returns true at the end of the run.
@@ -211,14 +280,29 @@ impl<'a> World<'a> {
                 if pod.phase == PodPhase::Starting {
                     pod.phase = PodPhase::Running;
                     pod.started = Some(now);
+                    if let Some(d) = pod.run_for {
+                        self.queue.push(now + d, Event::PodCompleted(p));
+                    }
                 }
             }
+            Event::BatchArrival(wi, k) => self.batch_arrival(now, wi, k),
+            Event::PodCompleted(p) => self.pod_completed(now, p),
             Event::PodReady(p) => self.pod_ready(now, p),
             Event::PodTerminated(p) => self.pod_terminated(now, p),
             Event::NodeLaunched(n) => self.node_launched(n),
             Event::NodeRegistered(n) => self.node_registered(n),
             Event::NodeReady(n) => self.node_ready(n),
             Event::NodeTerminated(n) => self.node_terminated(n),
+            Event::ProvisionerLoop => self.provisioner_loop(now),
+            Event::DrainRetry(n) => self.drain_step(now, n),
+            Event::DrainDone(n) => {
+                let reason = self.nodes[n.0 as usize].removed_by.clone();
+                if self.nodes[n.0 as usize].state == NodeState::Draining {
+                    self.terminate_node(now, n, &reason);
+                }
+            }
+            Event::SpotWarning(n) => self.spot_warning(now, n),
+            Event::SpotReclaim(n) => self.terminate_node(now, n, "SpotInterruption"),
             Event::End => {
                 self.advance_service(now);
                 return true;
@@ -333,8 +417,12 @@ impl<'a> World<'a> {
             delete_reason: None,
             image_cached: false,
             usage_mark: 0.0,
+            run_for: None,
+            arrived: now,
+            completed: None,
         });
         self.nominated_node.push(None);
+        self.samples.push(None);
         self.workloads[i].active.push(id);
         self.pending.insert((Reverse(wl.template.priority), now, id));
         id
@@ -358,6 +446,12 @@ impl<'a> World<'a> {
         let pod = &mut self.pods[p.0 as usize];
         pod.delete_reason = Some(reason);
         pod.deleted = Some(now);
+        if let (Some(run_for), true) = (pod.run_for, reason != DeleteReason::Completed) {
+            // The Job controller replaces a batch pod that was evicted or lost with its node.
+            let (requests, arrived) = (pod.requests, pod.arrived);
+            self.requeue_batch.push((wi as u32, requests, run_for, arrived));
+        }
+        let pod = &mut self.pods[p.0 as usize];
         if phase == PodPhase::Pending {
             self.pending.remove(&(Reverse(pod.priority), pod.created, p));
             pod.phase = PodPhase::Deleted;
@@ -537,7 +631,9 @@ impl<'a> World<'a> {
         let started = pulled_at + startup.container_start.sample(&mut rng);
         let ready = started + startup.readiness.sample(&mut rng);
         self.queue.push(started, Event::PodStarted(p));
-        self.queue.push(ready, Event::PodReady(p));
+        if pod.run_for.is_none() {
+            self.queue.push(ready, Event::PodReady(p));
+        }
     }
 
     // ----- nodes ---------------------------------------------------------------------------
@@ -577,6 +673,8 @@ impl<'a> World<'a> {
             images: Vec::new(),
             created_by,
             removed_by: String::new(),
+            terminate_after: SimDuration::ZERO,
+            reclaim_at: None,
         });
         self.nominated.push(Resources::ZERO);
         self.live_nodes.push(id);
@@ -599,6 +697,7 @@ impl<'a> World<'a> {
         let launched = now + latency.launch.sample(&mut rng);
         let registered = launched + latency.register.sample(&mut rng);
         let ready = registered + latency.ready.sample(&mut rng);
+        self.nodes[id.0 as usize].terminate_after = latency.terminate.sample(&mut rng);
         self.queue.push(launched, Event::NodeLaunched(id));
         self.queue.push(registered, Event::NodeRegistered(id));
         self.queue.push(ready, Event::NodeReady(id));
@@ -611,6 +710,35 @@ impl<'a> World<'a> {
         if node.state == NodeState::Launching {
             node.state = NodeState::Booting;
             node.launched = Some(now);
+            self.schedule_reclaim(n);
+        }
+    }
+
+    /// Spot instances are reclaimed at a rate drawn from their Spot Advisor band (see
+    /// `cloud::spot`); the warning comes two minutes before.
+    fn schedule_reclaim(&mut self, n: NodeId) {
+        let node = &self.nodes[n.0 as usize];
+        if node.capacity_type != CapacityType::Spot {
+            return;
+        }
+        let Some(band) = self
+            .sc
+            .catalog
+            .get(&node.instance_type)
+            .and_then(|it| it.interruption_band)
+        else {
+            return;
+        };
+        let mut rng = self.rngs.stream("spot-interruption", Rngs::key_of(&node.name));
+        let Some(after) = crate::cloud::spot::sample_time_to_interruption(band.rate_per_hour(), &mut rng) else {
+            return;
+        };
+        let launched = node.launched.unwrap_or(self.now());
+        let reclaim = launched + after;
+        let notice = crate::cloud::spot::SPOT_INTERRUPTION_NOTICE;
+        if reclaim < SimTime::ZERO + self.sc.duration + notice {
+            self.nodes[n.0 as usize].reclaim_at = Some(reclaim);
+            self.queue.push(reclaim.saturating_sub(notice), Event::SpotWarning(n));
         }
     }
 
@@ -638,6 +766,7 @@ impl<'a> World<'a> {
         node.registered = Some(now);
         node.daemonset = ds;
         node.allocatable = node.allocatable.saturating_sub(&ds);
+        self.notify(provisioner::NodeNotice::Registered(n));
     }
 
     fn node_ready(&mut self, n: NodeId) {
@@ -649,6 +778,7 @@ impl<'a> World<'a> {
         node.state = NodeState::Ready;
         node.ready = Some(now);
         self.request_cycle(now);
+        self.notify(provisioner::NodeNotice::Ready(n));
     }
 
     fn node_terminated(&mut self, n: NodeId) {
@@ -671,14 +801,42 @@ impl<'a> World<'a> {
         node.allocated = Resources::ZERO;
         self.live_nodes.retain(|&x| x != n);
         self.request_cycle(now);
+        self.notify(provisioner::NodeNotice::Terminated(n));
     }
 
     // ----- recording -----------------------------------------------------------------------
 
     fn sample(&mut self, now: SimTime) {
-        let ready_nodes = self.nodes.iter().filter(|n| n.state == NodeState::Ready).count() as u32;
-        let upcoming = self.nodes.iter().filter(|n| n.state.is_upcoming()).count() as u32;
-        let cost_rate: f64 = self.nodes.iter().filter(|n| n.is_billed()).map(|n| n.price_hr).sum();
+        let mut pools: std::collections::BTreeMap<&str, record::PoolCount> = std::collections::BTreeMap::new();
+        let mut cost_rate = 0.0;
+        let (mut ready_nodes, mut upcoming) = (0u32, 0u32);
+        for n in &self.nodes {
+            let e = pools.entry(n.pool.as_str()).or_insert_with(|| record::PoolCount {
+                pool: n.pool.clone(),
+                ..Default::default()
+            });
+            match n.state {
+                NodeState::Ready => {
+                    e.ready += 1;
+                    ready_nodes += 1;
+                }
+                s if s.is_upcoming() => {
+                    e.upcoming += 1;
+                    upcoming += 1;
+                }
+                NodeState::Draining | NodeState::Terminating => e.leaving += 1,
+                _ => {}
+            }
+            if n.is_billed() {
+                cost_rate += n.price_hr;
+            }
+        }
+        self.recorder.cluster.push(record::ClusterRow {
+            time: now,
+            pools: pools.into_values().collect(),
+            cost_rate_hr: cost_rate,
+            pods_pending: self.pending.len() as u32,
+        });
         for (i, ws) in self.workloads.iter().enumerate() {
             let wl = &self.sc.workloads[i];
             if wl.kind != WorkloadKind::Deployment {

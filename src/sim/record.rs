@@ -2,7 +2,8 @@
 
 use super::World;
 use super::state::{NodeState, PodPhase};
-use crate::engine::{SimDuration, SimTime};
+use crate::cloud::billing::{BilledNode, CostLedger, RequestSeconds, ShareWeights, split_by_requests};
+use crate::engine::SimTime;
 use crate::model::WorkloadKind;
 use crate::scenario::Scenario;
 use serde::Serialize;
@@ -27,10 +28,33 @@ pub struct TimelineRow {
     pub cost_rate_hr: f64,
 }
 
+/// Node counts of one pool at one sample.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct PoolCount {
+    pub pool: String,
+    pub ready: u32,
+    /// Requested, booting or registered but not Ready.
+    pub upcoming: u32,
+    /// Cordoned, draining or terminating.
+    pub leaving: u32,
+}
+
+/// One timeline sample of the cluster.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClusterRow {
+    pub time: SimTime,
+    /// One entry per pool that ever had a node, in name order.
+    pub pools: Vec<PoolCount>,
+    /// Sum of hourly prices of billed nodes.
+    pub cost_rate_hr: f64,
+    pub pods_pending: u32,
+}
+
 /// Collects rows during the run.
 #[derive(Clone, Debug, Default)]
 pub struct Recorder {
     pub timeline: Vec<TimelineRow>,
+    pub cluster: Vec<ClusterRow>,
 }
 
 impl Recorder {
@@ -130,6 +154,13 @@ pub struct WorkloadSummary {
     pub overload_seconds: f64,
     pub replicas_min: u32,
     pub replicas_max: u32,
+    /// Batch workloads: finish − arrival − run time of every completed pod (Pending, start-up
+    /// and any rerun after eviction).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub completion_delay: Option<Percentiles>,
+    /// Batch workloads: pods that ran to completion.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub completed: Option<u32>,
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -143,6 +174,13 @@ pub struct ClusterSummary {
     pub cost_by_pool: BTreeMap<String, f64>,
     pub cost_by_instance_type: BTreeMap<String, f64>,
     pub cost_by_capacity_type: BTreeMap<String, f64>,
+    /// Node cost split by the share of allocatable each workload's pods requested, over time.
+    pub cost_by_workload: BTreeMap<String, f64>,
+    /// Node cost no pod requested (empty capacity, boot time, billing minimums).
+    pub cost_idle_usd: f64,
+    /// Decisions by kind (`ScaleUp`, `DeleteEmpty`, `InterruptionWarning`, ...).
+    pub decisions: BTreeMap<String, u32>,
+    pub spot_interruptions: u32,
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -160,19 +198,17 @@ pub struct Summary {
 pub struct SimResult {
     pub summary: Summary,
     pub timeline: Vec<TimelineRow>,
+    /// Cluster-wide samples (nodes by pool and state, cost rate), one per timeline instant.
+    pub cluster_timeline: Vec<ClusterRow>,
     pub workload_names: Vec<String>,
     pub pods: Vec<PodRecord>,
     pub nodes: Vec<NodeRecord>,
+    /// Provisioner decisions, for `autoscaler.csv`.
+    pub decisions: Vec<super::provisioner::DecisionRecord>,
 }
 
 fn secs(t: SimTime) -> f64 {
     t.as_secs_f64()
-}
-
-/// Per-second billing with a 60-second minimum.
-fn billed_cost(price_hr: f64, from: SimTime, to: SimTime) -> f64 {
-    let d = (to - from).max(SimDuration::from_secs(60));
-    price_hr * d.as_secs_f64() / 3600.0
 }
 
 pub(super) fn finish(w: World<'_>, end: SimTime, events: u64) -> SimResult {
@@ -182,6 +218,7 @@ pub(super) fn finish(w: World<'_>, end: SimTime, events: u64) -> SimResult {
     let mut ready_by_wl: Vec<Vec<f64>> = vec![Vec::new(); sc.workloads.len()];
     let mut pending_sum = vec![0.0; sc.workloads.len()];
     let mut still_pending = vec![0u32; sc.workloads.len()];
+    let mut delay_by_wl: Vec<Vec<f64>> = vec![Vec::new(); sc.workloads.len()];
     for p in &w.pods {
         let wi = p.workload as usize;
         let wl = &sc.workloads[wi];
@@ -196,6 +233,9 @@ pub(super) fn finish(w: World<'_>, end: SimTime, events: u64) -> SimResult {
         }
         if let Some(r) = p.ready {
             ready_by_wl[wi].push((r - p.created).as_secs_f64());
+        }
+        if let (Some(done), Some(run)) = (p.completed, p.run_for) {
+            delay_by_wl[wi].push(((done - p.arrived).as_secs_f64() - run.as_secs_f64()).max(0.0));
         }
         pods.push(PodRecord {
             pod: format!("{}-{:05}", wl.name, p.ordinal),
@@ -216,9 +256,10 @@ pub(super) fn finish(w: World<'_>, end: SimTime, events: u64) -> SimResult {
     }
     let mut workloads = Vec::new();
     for (i, wl) in sc.workloads.iter().enumerate() {
-        if wl.kind != WorkloadKind::Deployment {
+        if wl.kind == WorkloadKind::DaemonSet {
             continue;
         }
+        let batch = wl.kind == WorkloadKind::Batch;
         let ws = &w.workloads[i];
         let unserved = (ws.demand_total - ws.served_total).max(0.0);
         workloads.push(WorkloadSummary {
@@ -238,6 +279,8 @@ pub(super) fn finish(w: World<'_>, end: SimTime, events: u64) -> SimResult {
             overload_seconds: ws.overload.as_secs_f64(),
             replicas_min: ws.min_desired,
             replicas_max: ws.max_desired,
+            completed: batch.then_some(delay_by_wl[i].len() as u32),
+            completion_delay: batch.then(|| Percentiles::of(std::mem::take(&mut delay_by_wl[i]))),
         });
     }
     let mut nodes = Vec::with_capacity(w.nodes.len());
@@ -251,14 +294,64 @@ pub(super) fn finish(w: World<'_>, end: SimTime, events: u64) -> SimResult {
         cost_by_pool: BTreeMap::new(),
         cost_by_instance_type: BTreeMap::new(),
         cost_by_capacity_type: BTreeMap::new(),
+        cost_by_workload: BTreeMap::new(),
+        cost_idle_usd: 0.0,
+        decisions: BTreeMap::new(),
+        spot_interruptions: w.interruptions,
     };
+    for d in &w.decisions {
+        *cluster.decisions.entry(d.decision.clone()).or_default() += 1;
+    }
     // Peak of simultaneously billed nodes: sweep over launch/termination instants.
     let mut edges: Vec<(SimTime, i32)> = Vec::new();
+    let mut ledger = CostLedger::new();
     for n in &w.nodes {
-        let cost = match n.launched {
-            Some(l) => billed_cost(n.price_hr, l, n.terminated.unwrap_or(end)),
-            None => 0.0,
+        if let Some(l) = n.launched {
+            let billed = BilledNode {
+                node: n.name.clone(),
+                group: n.pool.clone(),
+                instance_type: n.instance_type.clone(),
+                capacity_type: n.capacity_type,
+                price_per_hour: n.price_hr,
+                allocatable: n.allocatable,
+            };
+            // Names are unique and prices come from the catalog: the ledger cannot refuse them.
+            if ledger.start(billed, l).is_ok() {
+                if let Some(t) = n.terminated {
+                    let _ = ledger.stop(&n.name, t);
+                }
+            }
+        }
+    }
+    let costs = ledger.report(end);
+    let node_cost: BTreeMap<&str, f64> = costs.nodes.iter().map(|c| (c.node.as_str(), c.cost)).collect();
+    cluster.cost_total_usd = costs.total;
+    cluster.cost_by_pool = costs.by_group.clone();
+    cluster.cost_by_instance_type = costs.by_instance_type.clone();
+    cluster.cost_by_capacity_type = costs.by_capacity_type.clone();
+    // Request-seconds each workload's pods held on each node.
+    let mut held: BTreeMap<String, BTreeMap<String, RequestSeconds>> = BTreeMap::new();
+    for p in &w.pods {
+        let (Some(n), Some(from)) = (p.node, p.scheduled) else {
+            continue;
         };
+        let to = p.completed.or(p.deleted).unwrap_or(end).min(end);
+        let secs = (to - from).as_secs_f64();
+        let e = held
+            .entry(w.nodes[n.0 as usize].name.clone())
+            .or_default()
+            .entry(sc.workloads[p.workload as usize].name.clone())
+            .or_default();
+        *e += RequestSeconds {
+            cpu_m_s: p.requests.cpu_m as f64 * secs,
+            mem_b_s: p.requests.mem as f64 * secs,
+        };
+    }
+    let split = split_by_requests(&costs, &held, ShareWeights::default());
+    cluster.cost_by_workload = split.by_workload;
+    cluster.cost_idle_usd = split.idle;
+    for n in &w.nodes {
+        let cost = node_cost.get(n.name.as_str()).copied().unwrap_or(0.0);
         if let Some(l) = n.launched {
             cluster.nodes_launched += 1;
             cluster.node_hours += (n.terminated.unwrap_or(end) - l).as_secs_f64() / 3600.0;
@@ -272,16 +365,6 @@ pub(super) fn finish(w: World<'_>, end: SimTime, events: u64) -> SimResult {
         } else {
             cluster.nodes_at_end += 1;
         }
-        cluster.cost_total_usd += cost;
-        *cluster.cost_by_pool.entry(n.pool.clone()).or_default() += cost;
-        *cluster
-            .cost_by_instance_type
-            .entry(n.instance_type.clone())
-            .or_default() += cost;
-        *cluster
-            .cost_by_capacity_type
-            .entry(n.capacity_type.as_str().to_string())
-            .or_default() += cost;
         nodes.push(NodeRecord {
             node: n.name.clone(),
             pool: n.pool.clone(),
@@ -317,8 +400,10 @@ pub(super) fn finish(w: World<'_>, end: SimTime, events: u64) -> SimResult {
             cluster,
         },
         timeline: w.recorder.timeline,
+        cluster_timeline: w.recorder.cluster,
         workload_names: sc.workloads.iter().map(|w| w.name.clone()).collect(),
         pods,
         nodes,
+        decisions: w.decisions,
     }
 }

@@ -1,6 +1,6 @@
 //! The cluster's live objects: pods and nodes, indexed by dense ids.
 
-use crate::engine::SimTime;
+use crate::engine::{SimDuration, SimTime};
 use crate::model::{CapacityType, Labels, Resources, Taint};
 
 /// Index of a pod in `World::pods`. Pods are never removed from the vector, so ids are stable.
@@ -105,6 +105,12 @@ pub struct Pod {
     pub image_cached: bool,
     /// The workload's per-ready-pod CPU integral when the pod became ready (metrics window).
     pub usage_mark: f64,
+    /// Batch pods: how long the containers run before the pod succeeds.
+    pub run_for: Option<SimDuration>,
+    /// Batch pods: when the work first arrived (a pod recreated after eviction keeps it).
+    pub arrived: SimTime,
+    /// Batch pods: when it succeeded.
+    pub completed: Option<SimTime>,
 }
 
 /// Where a node is in its life.
@@ -173,6 +179,11 @@ pub struct Node {
     pub images: Vec<(u32, SimTime)>,
     pub created_by: String,
     pub removed_by: String,
+    /// Terminate call → instance gone, drawn at launch.
+    pub terminate_after: SimDuration,
+    /// When a spot instance is reclaimed (drawn at launch from its interruption band), if within
+    /// the run.
+    pub reclaim_at: Option<SimTime>,
 }
 
 impl Node {

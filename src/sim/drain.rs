@@ -1,0 +1,283 @@
+//! Applying provisioner decisions: launches, cordons, drains through the eviction API with
+//! PodDisruptionBudgets enforced, terminations, spot reclaims.
+
+use super::provisioner::{Action, ClusterView, DecisionRecord, NodeNotice};
+use super::state::{DeleteReason, NodeId, NodeState, PodId, PodPhase};
+use super::{Event, World};
+use crate::engine::{SimDuration, SimTime};
+use crate::model::IntOrPercent;
+use crate::model::labels::selector_matches;
+
+/// Blocked evictions are retried at this interval (Cluster Autoscaler retries every 10 s:
+/// upstream core/scaledown/actuation/drain.go `DefaultPodEvictionRetryTime`... capsim uses the
+/// same interval for Karpenter's terminator, which requeues blocked evictions).
+pub const EVICTION_RETRY: SimDuration = SimDuration::from_secs(10);
+
+/// An in-progress drain.
+#[derive(Clone, Debug)]
+pub struct DrainState {
+    pub reason: String,
+    pub deadline: SimTime,
+    pub force: bool,
+}
+
+impl World<'_> {
+    /// How many more disruptions each PodDisruptionBudget allows now
+    /// (upstream: pkg/controller/disruption/disruption.go: healthy − desiredHealthy, where
+    /// minAvailable percentages round up and maxUnavailable percentages round up too).
+    pub fn pdb_allowed(&self) -> Vec<i64> {
+        self.sc
+            .pdbs
+            .iter()
+            .map(|pdb| {
+                let mut expected = 0i64;
+                let mut healthy = 0i64;
+                for (i, wl) in self.sc.workloads.iter().enumerate() {
+                    if wl.namespace != pdb.namespace || !selector_matches(&pdb.selector, &wl.template.labels) {
+                        continue;
+                    }
+                    expected += i64::from(self.workloads[i].desired);
+                    healthy += i64::from(self.workloads[i].ready);
+                }
+                let pct = |p: f64| ((p / 100.0) * expected as f64).ceil() as i64;
+                let desired_healthy = match (pdb.min_available, pdb.max_unavailable) {
+                    (Some(IntOrPercent::Int(n)), _) => n,
+                    (Some(IntOrPercent::Percent(p)), _) => pct(p),
+                    (None, Some(IntOrPercent::Int(n))) => expected - n,
+                    (None, Some(IntOrPercent::Percent(p))) => expected - pct(p),
+                    (None, None) => 0,
+                };
+                (healthy - desired_healthy).max(0)
+            })
+            .collect()
+    }
+
+    /// Indexes of the PDBs that cover pods of workload `wi`.
+    fn pdbs_of(&self, wi: usize) -> Vec<usize> {
+        let wl = &self.sc.workloads[wi];
+        self.sc
+            .pdbs
+            .iter()
+            .enumerate()
+            .filter(|(_, pdb)| pdb.namespace == wl.namespace && selector_matches(&pdb.selector, &wl.template.labels))
+            .map(|(k, _)| k)
+            .collect()
+    }
+
+    /// Pods the scheduler could not place, in queue order.
+    pub fn unschedulable_pods(&self) -> Vec<PodId> {
+        self.pending
+            .iter()
+            .map(|k| k.2)
+            .filter(|p| self.pods[p.0 as usize].unschedulable_since.is_some())
+            .collect()
+    }
+
+    /// Calls the provisioner and applies what it decides.
+    pub(super) fn provisioner_loop(&mut self, now: SimTime) {
+        let Some(mut prov) = self.provisioner.take() else {
+            return;
+        };
+        let unschedulable = self.unschedulable_pods();
+        let pdb_allowed = self.pdb_allowed();
+        let view = ClusterView {
+            now,
+            scenario: self.sc,
+            nodes: &self.nodes,
+            live_nodes: &self.live_nodes,
+            pods: &self.pods,
+            unschedulable: &unschedulable,
+            pdb_allowed: &pdb_allowed,
+        };
+        let (actions, records) = prov.reconcile(&view, &self.rngs);
+        let period = prov.period();
+        let component = prov.component();
+        self.provisioner = Some(prov);
+        self.decisions.extend(records);
+        for a in actions {
+            self.apply(now, a, component);
+        }
+        self.queue.push(now + period, Event::ProvisionerLoop);
+    }
+
+    pub(super) fn notify(&mut self, notice: NodeNotice) {
+        let now = self.now();
+        if let Some(p) = self.provisioner.as_mut() {
+            p.notice(&notice, now);
+        }
+    }
+
+    fn record(&mut self, now: SimTime, component: &str, activity: &str, decision: &str, object: &str, reason: &str) {
+        self.decisions.push(DecisionRecord {
+            time_s: now.as_secs_f64(),
+            component: component.to_string(),
+            activity: activity.to_string(),
+            decision: decision.to_string(),
+            object: object.to_string(),
+            reason: reason.to_string(),
+        });
+    }
+
+    fn apply(&mut self, now: SimTime, action: Action, component: &str) {
+        match action {
+            Action::Launch { spec, latency, reason } => {
+                self.launch_node(spec, reason, &latency);
+            }
+            Action::Cordon { node, reason } => self.cordon(node, &reason),
+            Action::Uncordon { node, reason } => {
+                let n = &mut self.nodes[node.0 as usize];
+                if n.state == NodeState::Draining {
+                    n.state = NodeState::Ready;
+                    n.drain_started = None;
+                    let name = n.name.clone();
+                    self.drains.remove(&node);
+                    self.record(now, component, "drain", "Uncordon", &name, &reason);
+                    self.request_cycle(now);
+                }
+            }
+            Action::Drain {
+                node,
+                reason,
+                max_eviction_time,
+                force,
+            } => {
+                if self.nodes[node.0 as usize].state == NodeState::Terminated {
+                    return;
+                }
+                self.cordon(node, &reason);
+                self.drains.insert(
+                    node,
+                    DrainState {
+                        reason,
+                        deadline: now + max_eviction_time,
+                        force,
+                    },
+                );
+                self.drain_step(now, node);
+            }
+            Action::Terminate { node, reason } => self.terminate_node(now, node, &reason),
+        }
+    }
+
+    fn cordon(&mut self, node: NodeId, reason: &str) {
+        let now = self.now();
+        let n = &mut self.nodes[node.0 as usize];
+        if matches!(
+            n.state,
+            NodeState::Ready | NodeState::Registered | NodeState::Booting | NodeState::Launching
+        ) {
+            n.state = NodeState::Draining;
+            n.drain_started = Some(now);
+            if n.removed_by.is_empty() {
+                n.removed_by = reason.to_string();
+            }
+        }
+    }
+
+    /// One eviction pass over a draining node.
+    pub(super) fn drain_step(&mut self, now: SimTime, node: NodeId) {
+        let Some(drain) = self.drains.get(&node).cloned() else {
+            return;
+        };
+        let mut allowed = self.pdb_allowed();
+        let pods: Vec<PodId> = self.nodes[node.0 as usize].pods.clone();
+        let mut blocked = 0usize;
+        let mut last_exit = now;
+        for p in pods {
+            let pod = &self.pods[p.0 as usize];
+            if !pod.phase.is_active() {
+                continue;
+            }
+            let wi = pod.workload as usize;
+            let pdbs = self.pdbs_of(wi);
+            let counts = pod.phase == PodPhase::Ready;
+            if !drain.force && counts && pdbs.iter().any(|&k| allowed[k] <= 0) {
+                blocked += 1;
+                continue;
+            }
+            if counts {
+                for &k in &pdbs {
+                    allowed[k] -= 1;
+                }
+            }
+            let grace = self.sc.workloads[wi].template.termination_grace;
+            last_exit = last_exit.max(now + grace);
+            self.delete_pod(now, p, DeleteReason::Drained);
+            self.reconcile_replicas(wi);
+        }
+        if blocked == 0 {
+            self.drains.remove(&node);
+            // Terminate once the evicted pods have exited.
+            self.queue.push(last_exit, Event::DrainDone(node));
+        } else if now >= drain.deadline {
+            self.drains.remove(&node);
+            let n = &mut self.nodes[node.0 as usize];
+            n.state = NodeState::Ready;
+            n.drain_started = None;
+            n.removed_by.clear();
+            let name = n.name.clone();
+            self.record(
+                now,
+                "world",
+                "drain",
+                "DrainFailed",
+                &name,
+                &format!("{blocked} pod(s) blocked by PodDisruptionBudgets"),
+            );
+            self.notify(NodeNotice::DrainFailed(node));
+            self.request_cycle(now);
+        } else {
+            self.queue
+                .push((now + EVICTION_RETRY).min(drain.deadline), Event::DrainRetry(node));
+        }
+    }
+
+    /// Terminates an instance: remaining pods are deleted, billing ends after the terminate latency.
+    pub(super) fn terminate_node(&mut self, now: SimTime, node: NodeId, reason: &str) {
+        let n = &mut self.nodes[node.0 as usize];
+        if matches!(n.state, NodeState::Terminating | NodeState::Terminated) {
+            return;
+        }
+        n.state = NodeState::Terminating;
+        if n.removed_by.is_empty() {
+            n.removed_by = reason.to_string();
+        }
+        let after = n.terminate_after;
+        self.drains.remove(&node);
+        // The node is gone for scheduling at once; its pods go with it.
+        self.evict_all(now, node, DeleteReason::NodeGone);
+        self.queue.push(now + after, Event::NodeTerminated(node));
+    }
+
+    fn evict_all(&mut self, now: SimTime, node: NodeId, reason: DeleteReason) {
+        let pods: Vec<PodId> = self.nodes[node.0 as usize].pods.clone();
+        for p in pods {
+            let wi = self.pods[p.0 as usize].workload as usize;
+            if self.pods[p.0 as usize].phase.is_active() {
+                self.delete_pod(now, p, reason);
+                self.reconcile_replicas(wi);
+            }
+        }
+    }
+
+    /// Spot interruption warning: the provisioner hears of it two minutes before the reclaim.
+    pub(super) fn spot_warning(&mut self, now: SimTime, node: NodeId) {
+        let n = &self.nodes[node.0 as usize];
+        if matches!(n.state, NodeState::Terminating | NodeState::Terminated) {
+            return;
+        }
+        let name = n.name.clone();
+        let at = now + crate::cloud::spot::SPOT_INTERRUPTION_NOTICE;
+        self.interruptions += 1;
+        self.record(
+            now,
+            "cloud",
+            "spot",
+            "InterruptionWarning",
+            &name,
+            "EC2 spot interruption notice (2 minutes)",
+        );
+        self.notify(NodeNotice::InterruptionWarning { node, at });
+        self.queue.push(at, Event::SpotReclaim(node));
+    }
+}
