@@ -2,7 +2,7 @@
 //! launches become nodes, terminations and drains change node state, nothing else happens unless
 //! the test says so. Prices are made up to make the hand-worked choices obvious.
 
-use capsim::cloud::{Catalog, Distribution, InstanceType};
+use capsim::cloud::{Arch, Catalog, Distribution, InstanceType, InterruptionBand};
 use capsim::controllers::karpenter::settings::KarpenterSettings;
 use capsim::controllers::karpenter::{Karpenter, KarpenterError};
 use capsim::engine::{Rngs, SimDuration, SimTime};
@@ -29,19 +29,19 @@ const TYPES: &[T] = &[
 ];
 
 fn catalog(types: &[T]) -> Catalog {
-    Catalog {
-        types: types
-            .iter()
-            .map(|&(name, vcpu, gib, od, spot)| InstanceType {
-                name: name.into(),
-                vcpu,
-                memory_mib: gib * 1024,
-                max_pods: 110,
-                od_price_hr: od,
-                spot_price_hr: spot,
-            })
-            .collect(),
-    }
+    let rows = types
+        .iter()
+        .map(|&(name, vcpu, gib, od, spot)| {
+            // ENI-limited max pods of the real types: 29 for large, 58 for xlarge and 2xlarge.
+            let max_pods = if vcpu <= 2 { 29 } else { 58 };
+            let it = InstanceType::new(name, vcpu, gib * 1024, max_pods, Arch::Amd64, od);
+            match spot {
+                Some(p) => it.with_spot(p, InterruptionBand::Under5),
+                None => it,
+            }
+        })
+        .collect();
+    Catalog::from_types("test", rows).expect("valid test catalog")
 }
 
 fn workload(name: &str, cpu_m: i64, mem: i64) -> Workload {
@@ -78,6 +78,7 @@ fn workload(name: &str, cpu_m: i64, mem: i64) -> Workload {
             container_start: d.clone(),
             readiness: d,
         },
+        batch: None,
     }
 }
 
@@ -161,13 +162,17 @@ impl World {
             delete_reason: None,
             image_cached: false,
             usage_mark: 0.0,
+            run_for: None,
+            arrived: SimTime::from_secs(at),
+            completed: None,
         });
         id
     }
 
     /// A Ready node of `pool` and type, with `pods` bound to it.
     fn node(&mut self, pool: &str, ty: &str, ct: CapacityType, ready_at: u64, pods: &[PodId]) -> NodeId {
-        let (_, vcpu, gib, od, spot) = *TYPES.iter().find(|t| t.0 == ty).expect("type");
+        let (_, _, _, od, spot) = *TYPES.iter().find(|t| t.0 == ty).expect("type");
+        let allocatable = self.sc.catalog.get(ty).expect("type").allocatable();
         let price = if ct == CapacityType::Spot {
             spot.expect("spot price")
         } else {
@@ -182,7 +187,7 @@ impl World {
                 price_hr: price,
                 labels: Labels::new(),
                 taints: vec![],
-                allocatable: Resources::new(i64::from(vcpu) * 1000, gib * GIB, 110),
+                allocatable,
             },
             SimTime::from_secs(ready_at),
         );
@@ -223,6 +228,8 @@ impl World {
             images: vec![],
             created_by: "karpenter".into(),
             removed_by: String::new(),
+            terminate_after: SimDuration::from_secs(10),
+            reclaim_at: None,
         });
         id
     }
@@ -364,8 +371,9 @@ fn spot_is_preferred_where_allowed() {
 
 #[test]
 fn daemonset_overhead_is_included() {
-    // A DaemonSet asks 600m: a 2-vCPU type leaves 1400m, too little for a 1500m pod, so the
-    // cheapest fit becomes the 4-vCPU c5.xlarge instead of c5.large.
+    // Allocatable CPU of a 2-vCPU type is 1930m (2000 − 70m kube-reserved). A DaemonSet asking
+    // 600m leaves 1330m, too little for a 1500m pod, so the cheapest fit becomes the 4-vCPU
+    // c5.xlarge instead of c5.large.
     let mut ds = workload("node-agent", 600, 100 * M);
     ds.kind = WorkloadKind::DaemonSet;
     let mut w = World::new(
@@ -483,11 +491,11 @@ fn weights_order_nodepools() {
 #[test]
 fn pods_in_one_batch_window_share_a_nodeclaim() {
     // Pod A at t=0 opens the window, pod B at t=1 extends it; it closes at t=2 with both pods on
-    // one c5.large (2 × 900m). Pod C at t=4 opens a new window (closing at t=5) but fits on the
-    // in-flight node (2000 − 1800 = 200m ≥ 150m): no second launch.
+    // one c5.large (2 × 900m ≤ 1930m allocatable). Pod C at t=4 opens a new window (closing at
+    // t=5) but fits on the in-flight node (1930 − 1800 = 130m ≥ 100m): no second launch.
     let mut w = World::new(
         TYPES,
-        vec![workload("web", 900, GIB), workload("tiny", 150, 100 * M)],
+        vec![workload("web", 900, GIB), workload("tiny", 100, 100 * M)],
         vec![od_pool("d", "Never")],
         Value::Null,
     );
@@ -544,7 +552,7 @@ fn insufficient_capacity_falls_back_and_is_cached() {
 
     // Within the TTL the cached offering is skipped without another failed attempt.
     w.pod(0, 10);
-    // (the first node is in flight but full: 1500 + 1500 > 2000)
+    // (the first node is in flight but full: 1500 + 1500 > 1930)
     w.step(10);
     let (acts, recs) = w.step(11);
     assert!(recs.iter().all(|r| r.decision != "InsufficientCapacity"), "{recs:?}");
@@ -890,8 +898,8 @@ fn nodeclass_kubelet_max_pods_is_honoured() {
 #[test]
 fn multi_node_consolidation_replaces_several_nodes_with_one() {
     // Three m5.large ($0.096 each) run one 600m / 1 GiB pod each. Binary search over sizes 2..3:
-    // size 2 (nodes 0, 1): both pods fit on node 2 (1400m free) → delete, valid; size 3: all
-    // 1800m need one new node; options cheaper than $0.288 and (filterOutSameType) cheaper than
+    // size 2 (nodes 0, 1): both pods fit on node 2 (1330m free) → delete, valid; size 3: all
+    // 1800m / 3 GiB need one new node (c5.large allocatable 1930m / 3.04 GiB fits); options cheaper than $0.288 and (filterOutSameType) cheaper than
     // the m5.large itself: c5.large $0.085 → replace all three with one c5.large.
     // The default budget (10% of 3 → 1) would allow one node at a time; allow all.
     let pool = nodepool(

@@ -3,46 +3,15 @@
 //! `KubeletConfiguration`); AMI, subnets, security groups and the rest are accepted and ignored.
 
 use super::KarpenterError;
-use crate::model::units::{Qty, Quantity};
+use crate::cloud::KubeletConfig;
+use crate::cloud::allocatable::{EvictionThreshold, Reserved};
+use crate::model::units::Qty;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
-/// Reserved resources (`kubeReserved` / `systemReserved`): `None` where the NodeClass is silent.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct ReservedOverride {
-    pub cpu_m: Option<i64>,
-    /// Bytes.
-    pub memory: Option<i64>,
-}
-
-/// The `memory.available` hard eviction threshold.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum EvictionOverride {
-    Bytes(i64),
-    /// Fraction of capacity memory, 0..=1.
-    Fraction(f64),
-}
-
-/// The EC2NodeClass kubelet settings capsim honours.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct KubeletOverrides {
-    pub max_pods: Option<u32>,
-    pub pods_per_core: Option<u32>,
-    pub kube_reserved: ReservedOverride,
-    pub system_reserved: ReservedOverride,
-    pub eviction_hard: Option<EvictionOverride>,
-}
-
-impl KubeletOverrides {
-    /// The memory eviction threshold in bytes for a node of `capacity_mem` bytes; percentages
-    /// round up (upstream: types.go `evictionThreshold`, `ceil(capacity × p)`).
-    pub fn eviction_hard_memory(&self, capacity_mem: i64) -> Option<i64> {
-        self.eviction_hard.map(|e| match e {
-            EvictionOverride::Bytes(b) => b,
-            EvictionOverride::Fraction(f) => (capacity_mem as f64 * f).ceil() as i64,
-        })
-    }
-}
+/// The EC2NodeClass kubelet settings capsim honours (the cloud's allocatable estimate applies
+/// them).
+pub type KubeletOverrides = KubeletConfig;
 
 /// A validated EC2NodeClass.
 #[derive(Clone, Debug, PartialEq)]
@@ -111,23 +80,10 @@ impl NodeClass {
             kubelet.kube_reserved = reserved(&k.kube_reserved, "kubeReserved", &err)?;
             kubelet.system_reserved = reserved(&k.system_reserved, "systemReserved", &err)?;
             if let Some(v) = k.eviction_hard.get("memory.available") {
-                let path = "spec.kubelet.evictionHard.memory.available".to_string();
-                kubelet.eviction_hard = Some(if let Some(pct) = v.trim().strip_suffix('%') {
-                    let p: f64 = pct
-                        .trim()
-                        .parse()
-                        .map_err(|_| err(path.clone(), format!("expected a percentage such as `10%`, got `{v}`")))?;
-                    if !(0.0..=100.0).contains(&p) {
-                        return Err(err(path, format!("percentage must be within 0..100, got `{v}`")));
-                    }
-                    EvictionOverride::Fraction(p / 100.0)
-                } else {
-                    let q = Quantity::parse(v).map_err(|e| err(path.clone(), e.to_string()))?;
-                    if q.is_negative() {
-                        return Err(err(path, format!("must not be negative, got `{v}`")));
-                    }
-                    EvictionOverride::Bytes(q.value())
-                });
+                kubelet.eviction_hard = Some(
+                    EvictionThreshold::parse(v)
+                        .map_err(|m| err("spec.kubelet.evictionHard.memory.available".into(), m))?,
+                );
             }
         }
         Ok(NodeClass {
@@ -141,8 +97,8 @@ fn reserved(
     m: &BTreeMap<String, Qty>,
     field: &str,
     err: &dyn Fn(String, String) -> KarpenterError,
-) -> Result<ReservedOverride, KarpenterError> {
-    let mut r = ReservedOverride::default();
+) -> Result<Reserved, KarpenterError> {
+    let mut r = Reserved::default();
     for (k, q) in m {
         if q.0.is_negative() {
             return Err(err(
@@ -178,7 +134,7 @@ mod tests {
         assert_eq!(nc.kubelet.kube_reserved.cpu_m, Some(200));
         assert_eq!(nc.kubelet.kube_reserved.memory, Some(1 << 30));
         // 5% of 1000 bytes = 50
-        assert_eq!(nc.kubelet.eviction_hard_memory(1000), Some(50));
+        assert_eq!(nc.kubelet.eviction_hard.map(|e| e.bytes(1000)), Some(50));
     }
 
     #[test]
