@@ -104,6 +104,7 @@ struct World {
     pods: Vec<Pod>,
     k: Karpenter,
     rngs: Rngs,
+    pdb_allowed: Vec<i64>,
 }
 
 impl World {
@@ -138,6 +139,7 @@ impl World {
             pods: vec![],
             k,
             rngs: Rngs::new(1),
+            pdb_allowed: vec![],
         }
     }
 
@@ -283,7 +285,7 @@ impl World {
             live_nodes: &live,
             pods: &self.pods,
             unschedulable: &unsched,
-            pdb_allowed: &[],
+            pdb_allowed: &self.pdb_allowed,
         };
         let (actions, records) = self.k.reconcile(&view, &self.rngs);
         for a in &actions {
@@ -589,12 +591,16 @@ fn spot_interruption_drains_and_avoids_the_offering() {
         other => panic!("expected one forced drain, got {other:?}"),
     }
     assert!(recs.iter().any(|r| r.decision == "CordonAndDrain"));
-    // The evicted pod goes pending: the replacement avoids c5.large spot (cached) and takes the
-    // next cheapest spot offering, m5.large at $0.040.
-    w.unbind(p);
-    w.pod(0, 11);
+    // The pod on the deleting node is provisioned for at once (upstream provisioner `Schedule`
+    // includes the reschedulable pods of deleting nodes): the window opened at t=10 closes at
+    // t=11 and launches a replacement that avoids c5.large spot (now in the ICE cache): the next
+    // cheapest spot offering, m5.large at $0.040.
     let acts = w.run(11, 13);
-    assert_eq!(launches(&acts), vec![(12, "m5.large".to_string(), CapacityType::Spot)]);
+    assert_eq!(launches(&acts), vec![(11, "m5.large".to_string(), CapacityType::Spot)]);
+    // When the pod is evicted and recreated it fits the in-flight replacement: no new launch.
+    w.unbind(p);
+    w.pod(0, 20);
+    assert!(launches(&w.run(20, 25)).is_empty());
 }
 
 // ----- disruption -------------------------------------------------------------------------------
@@ -746,6 +752,28 @@ fn zero_budget_blocks_and_reasons_scope_budgets() {
         acts.iter()
             .any(|(t, a)| *t == 15 && matches!(a, Action::Drain { node, .. } if node.0 == 1))
     );
+}
+
+#[test]
+fn exhausted_pdb_blocks_consolidation() {
+    // A PDB covering `web` that allows no disruption right now keeps the node (upstream
+    // `CanEvictPods`); the same node without the PDB is replaced (see above).
+    let mut wl = workload("web", 500, GIB);
+    wl.template.labels.insert("app".into(), "web".into());
+    let mut w = World::new(TYPES, vec![wl], vec![od_pool("d", "0s")], Value::Null);
+    w.sc.pdbs.push(DisruptionBudget {
+        name: "web".into(),
+        namespace: "default".into(),
+        selector: [("app".to_string(), "web".to_string())].into_iter().collect(),
+        min_available: Some(IntOrPercent::Int(1)),
+        max_unavailable: None,
+    });
+    w.pdb_allowed = vec![0];
+    let p = w.pod(0, 0);
+    w.node("d", "m5.xlarge", CapacityType::OnDemand, 0, &[p]);
+    assert!(w.run(0, 40).is_empty());
+    w.pdb_allowed = vec![1];
+    assert_eq!(launches(&w.run(41, 70)).len(), 1);
 }
 
 #[test]

@@ -16,6 +16,7 @@ use super::nodepool::{BudgetNodes, ConsolidationPolicy, DisruptionReason, NodePo
 use super::scheduling::{self, SimPod};
 use super::{Karpenter, NO_DEADLINE, Replacement};
 use crate::engine::{SimDuration, SimTime};
+use crate::model::labels::selector_matches;
 use crate::model::{CapacityType, WorkloadKind};
 use crate::sim::provisioner::{Action, ClusterView, DecisionRecord};
 use crate::sim::state::{NodeId, NodeState, PodId, PodPhase};
@@ -207,6 +208,17 @@ pub fn candidates(k: &Karpenter, view: &ClusterView<'_>) -> Vec<Candidate> {
                 blocked = true;
                 break;
             }
+            // upstream: disruption/types.go `NewCandidate` → pdbLimits `CanEvictPods`: a pod
+            // covered by a PodDisruptionBudget that allows no disruption blocks its node.
+            let pdb_blocked = view.scenario.pdbs.iter().enumerate().any(|(i, pdb)| {
+                pdb.namespace == w.namespace
+                    && selector_matches(&pdb.selector, &w.template.labels)
+                    && view.pdb_allowed.get(i).is_some_and(|&a| a <= 0)
+            });
+            if pdb_blocked && pod.phase.is_active() {
+                blocked = true;
+                break;
+            }
             if w.kind != WorkloadKind::DaemonSet
                 && matches!(pod.phase, PodPhase::Starting | PodPhase::Running | PodPhase::Ready)
             {
@@ -250,11 +262,7 @@ fn compute_consolidation(k: &Karpenter, view: &ClusterView<'_>, cands: &[&Candid
     let except: Vec<NodeId> = cands.iter().map(|c| c.node).collect();
     let moving: BTreeSet<PodId> = cands.iter().flat_map(|c| c.pods.iter().copied()).collect();
     let mut pods: Vec<SimPod<'_>> = moving.iter().filter_map(|&p| Karpenter::sim_pod(view, p)).collect();
-    pods.extend(
-        Karpenter::provisionable(view)
-            .into_iter()
-            .filter(|p| !moving.contains(&p.id)),
-    );
+    pods.extend(k.pods_to_schedule(view).into_iter().filter(|p| !moving.contains(&p.id)));
     let existing = k.sim_nodes(view, &except);
     let remaining = k.remaining(view, &except);
     let res = scheduling::solve(&pods, &existing, &k.pools, &remaining);

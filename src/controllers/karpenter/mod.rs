@@ -333,6 +333,33 @@ impl Karpenter {
             .collect()
     }
 
+    /// What a solve schedules: provisionable pods, then the reschedulable pods of nodes being
+    /// deleted (draining, terminating, or disrupted by Karpenter), so their replacement capacity
+    /// is launched before the pods are evicted.
+    /// upstream: pkg/controllers/provisioning/provisioner.go `Schedule`
+    /// (`nodes.Deleting().ReschedulablePods`).
+    fn pods_to_schedule<'v>(&self, view: &ClusterView<'v>) -> Vec<SimPod<'v>> {
+        let mut pods = Self::provisionable(view);
+        for &id in view.live_nodes {
+            let Some(n) = view.nodes.get(id.0 as usize) else {
+                continue;
+            };
+            if !(matches!(n.state, NodeState::Draining | NodeState::Terminating) || self.marked.contains(&id)) {
+                continue;
+            }
+            for &pid in &n.pods {
+                let running = view
+                    .pods
+                    .get(pid.0 as usize)
+                    .is_some_and(|p| matches!(p.phase, PodPhase::Starting | PodPhase::Running | PodPhase::Ready));
+                if running {
+                    pods.extend(Self::sim_pod(view, pid));
+                }
+            }
+        }
+        pods
+    }
+
     fn next_claim_name(&mut self, pool: &str) -> String {
         self.claim_seq += 1;
         format!("{pool}-nc{:05}", self.claim_seq)
@@ -370,7 +397,7 @@ impl Karpenter {
     /// Runs one provisioning solve over the pending pods and turns its NodeClaims into launches.
     fn provision(&mut self, view: &ClusterView<'_>, actions: &mut Vec<Action>, records: &mut Vec<DecisionRecord>) {
         let now = view.now;
-        let pods = Self::provisionable(view);
+        let pods = self.pods_to_schedule(view);
         if pods.is_empty() {
             return;
         }
@@ -672,8 +699,9 @@ impl Provisioner for Karpenter {
         self.lifecycle(view, &mut actions, &mut records);
         self.track_replacements(view, &mut actions, &mut records);
 
-        // Provisioning: a pod newly seen unschedulable triggers the batcher.
-        let pending: BTreeSet<PodId> = Self::provisionable(view).iter().map(|p| p.id).collect();
+        // Provisioning: a pod newly seen unschedulable (or on a node newly being deleted)
+        // triggers the batcher.
+        let pending: BTreeSet<PodId> = self.pods_to_schedule(view).iter().map(|p| p.id).collect();
         let triggered =
             pending.iter().any(|p| !self.seen_pending.contains(p)) || (self.retrigger && !pending.is_empty());
         self.retrigger = false;
