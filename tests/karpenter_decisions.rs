@@ -1014,3 +1014,61 @@ fn pending_pods_join_the_consolidation_simulation() {
         .collect();
     assert_eq!(disrupted, vec![(40, n0)]);
 }
+
+#[test]
+fn a_full_nodepool_parses_with_defaults() {
+    let cat = catalog(TYPES);
+    let full = nodepool(
+        "general",
+        json!({
+            "template": {
+                "metadata": {"labels": {"team": "web"}},
+                "spec": {
+                    "nodeClassRef": {"group": "karpenter.k8s.aws", "kind": "EC2NodeClass", "name": "default"},
+                    "requirements": [
+                        {"key": "karpenter.k8s.aws/instance-category", "operator": "In", "values": ["c", "m"]},
+                        {"key": "karpenter.k8s.aws/instance-generation", "operator": "Gt", "values": ["4"]},
+                        {"key": "karpenter.k8s.aws/instance-hypervisor", "operator": "In", "values": ["nitro"]},
+                        {"key": "tier", "operator": "In", "values": ["frontend"]}
+                    ],
+                    "taints": [{"key": "dedicated", "value": "web", "effect": "NoSchedule"}],
+                    "startupTaints": [{"key": "ebs.csi.aws.com/agent-not-ready", "effect": "NoExecute"}],
+                    "expireAfter": "Never"
+                }
+            },
+            "limits": {"cpu": 1000, "memory": "1000Gi"},
+            "disruption": {
+                "consolidationPolicy": "WhenEmpty",
+                "consolidateAfter": "1m",
+                "budgets": [{"nodes": "20%", "reasons": ["Empty", "Drifted"]},
+                            {"nodes": "0", "schedule": "@daily", "duration": "10m"}]
+            }
+        }),
+    );
+    let minimal = nodepool("minimal", json!({}));
+    let k = Karpenter::new(KarpenterSettings::default(), &[full, minimal], &[], &cat).expect("valid");
+    let pools: Vec<_> = k.pools().collect();
+    let p = pools[0];
+    assert_eq!(p.labels.get("team").map(String::as_str), Some("web"));
+    assert_eq!(p.labels.get("tier").map(String::as_str), Some("frontend"));
+    assert_eq!(p.expire_after, None);
+    assert_eq!(p.consolidate_after, Some(SimDuration::from_mins(1)));
+    assert_eq!(p.limits.cpu_m, Some(1_000_000));
+    assert_eq!(p.limits.memory, Some(1000 * GIB));
+    assert_eq!(p.budgets.len(), 2);
+    assert_eq!(p.taints.len(), 1);
+    assert_eq!(p.startup_taints.len(), 1);
+    // category and generation filter offerings; the hypervisor key is not in the catalog.
+    assert_eq!(p.offering_requirements.len(), 2);
+    assert!(
+        k.warnings().iter().any(|w| w.contains("instance-hypervisor")),
+        "{:?}",
+        k.warnings()
+    );
+    // Defaults: 720h expiry, consolidate after 0s, one 10% budget, WhenEmptyOrUnderutilized.
+    let m = pools[1];
+    assert_eq!(m.expire_after, Some(SimDuration::from_mins(720 * 60)));
+    assert_eq!(m.consolidate_after, Some(SimDuration::ZERO));
+    assert_eq!(m.budgets.len(), 1);
+    assert_eq!(m.weight, 0);
+}

@@ -652,6 +652,7 @@ mod tests {
             weight: 0,
             labels: Default::default(),
             requirements: vec![],
+            offering_requirements: vec![],
             taints: vec![],
             startup_taints: vec![],
             expire_after: None,

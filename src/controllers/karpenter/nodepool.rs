@@ -78,7 +78,11 @@ pub struct NodePool {
     pub weight: i32,
     /// template.metadata.labels plus single-valued `In` requirements on non-well-known keys.
     pub labels: Labels,
+    /// Every requirement, as written.
     pub requirements: Vec<Requirement>,
+    /// The requirements on keys an offering carries (well-known labels and any other label the
+    /// catalog gives instance types): these select offerings.
+    pub offering_requirements: Vec<Requirement>,
     pub taints: Vec<Taint>,
     /// Applied at launch, removed by the node's initialisation (not modelled: see module docs).
     pub startup_taints: Vec<Taint>,
@@ -94,14 +98,11 @@ pub struct NodePool {
 }
 
 impl NodePool {
-    /// Does an offering with these labels satisfy every requirement on a well-known key?
+    /// Does an offering with these labels satisfy the pool's offering requirements?
     /// (Requirements on other keys describe labels the node will carry; they do not filter
     /// instance types.)
     pub fn admits(&self, offering_labels: &Labels) -> bool {
-        self.requirements
-            .iter()
-            .filter(|r| WELL_KNOWN_KEYS.contains(&r.key.as_str()))
-            .all(|r| r.matches(offering_labels))
+        self.offering_requirements.iter().all(|r| r.matches(offering_labels))
     }
 }
 
@@ -237,19 +238,28 @@ pub fn parse_nodepool(
     let tspec = raw.spec.template.spec;
     let mut labels = raw.spec.template.metadata.labels;
     let mut requirements = Vec::new();
+    let mut offering_requirements = Vec::new();
+    let type_keys: BTreeSet<&str> = types.iter().flat_map(|t| t.labels.keys().map(String::as_str)).collect();
     for (i, r) in tspec.requirements.into_iter().enumerate() {
         let path = format!("spec.template.spec.requirements[{i}]");
         let req = validate_requirement(r, &path, types, settings, warnings, &err)?;
-        // A single-valued In on a custom key is a label every node of the pool carries
-        // (upstream: NodeClaim labels are derived from single-valued requirements).
-        if !WELL_KNOWN_KEYS.contains(&req.key.as_str()) && req.operator == SelectorOperator::In && req.values.len() == 1
-        {
+        if WELL_KNOWN_KEYS.contains(&req.key.as_str()) || type_keys.contains(req.key.as_str()) {
+            offering_requirements.push(req.clone());
+        } else if req.key.starts_with("karpenter.k8s.aws/") || req.key.starts_with("karpenter.sh/") {
+            // Provider labels the catalog does not carry (hypervisor, GPU, network bandwidth...).
+            warnings.push(format!(
+                "NodePool {name}: {path}: label {} is not in the catalog, requirement ignored",
+                req.key
+            ));
+        } else if req.operator == SelectorOperator::In && req.values.len() == 1 {
+            // A single-valued In on a custom key is a label every node of the pool carries
+            // (upstream: NodeClaim labels are derived from single-valued requirements).
             labels.insert(req.key.clone(), req.values[0].clone());
         }
         requirements.push(req);
     }
-    let taints = taints(tspec.taints, "spec.template.spec.taints", &err)?;
-    let startup_taints = taints_fn(tspec.startup_taints, "spec.template.spec.startupTaints", &err)?;
+    let taints = parse_taints(tspec.taints, "spec.template.spec.taints", &err)?;
+    let startup_taints = parse_taints(tspec.startup_taints, "spec.template.spec.startupTaints", &err)?;
     let expire_after = match tspec.expire_after.as_deref() {
         None => Some(DEFAULT_EXPIRE_AFTER),
         Some(s) => never_or_duration(s).map_err(|m| err("spec.template.spec.expireAfter", m))?,
@@ -317,6 +327,7 @@ pub fn parse_nodepool(
         weight,
         labels,
         requirements,
+        offering_requirements,
         taints,
         startup_taints,
         expire_after,
@@ -424,10 +435,15 @@ fn check_values(
         v.join(", ")
     };
     if closed || unknown.len() == values.len() {
+        let hint = if key == offerings::LABEL_ZONE {
+            "; list the cloud's zones in spec.provisioner.karpenter.zones"
+        } else {
+            ""
+        };
         return Err(err(
             path,
             format!(
-                "unknown value `{}` for well-known label {key} (known: {})",
+                "unknown value `{}` for well-known label {key} (known: {}){hint}",
                 unknown[0],
                 list(&known)
             ),
@@ -441,11 +457,7 @@ fn check_values(
     Ok(())
 }
 
-fn taints(raw: Vec<RawTaint>, path: &str, err: &ErrFn<'_>) -> Result<Vec<Taint>, KarpenterError> {
-    taints_fn(raw, path, err)
-}
-
-fn taints_fn(raw: Vec<RawTaint>, path: &str, err: &ErrFn<'_>) -> Result<Vec<Taint>, KarpenterError> {
+fn parse_taints(raw: Vec<RawTaint>, path: &str, err: &ErrFn<'_>) -> Result<Vec<Taint>, KarpenterError> {
     raw.into_iter()
         .enumerate()
         .map(|(i, t)| {
