@@ -1072,3 +1072,114 @@ fn a_full_nodepool_parses_with_defaults() {
     assert_eq!(m.budgets.len(), 1);
     assert_eq!(m.weight, 0);
 }
+
+// ----- properties -------------------------------------------------------------------------------
+
+mod properties {
+    use super::*;
+    use capsim::controllers::karpenter::nodepool::parse_nodepool;
+    use capsim::controllers::karpenter::offerings::catalog_types;
+    use capsim::controllers::karpenter::scheduling::{PoolCtx, Remaining, SimPod, solve};
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// Every pod is placed exactly once (on an existing node or a NodeClaim) or reported;
+        /// every NodeClaim's pods fit each of its remaining options; existing nodes are never
+        /// overcommitted; the cpu limit is respected by the claims' largest options.
+        #[test]
+        fn solve_places_each_pod_once_and_respects_capacity(
+            reqs in prop::collection::vec((50i64..4000, 1i64..6), 1..25),
+            free in prop::collection::vec(0i64..4000, 0..4),
+            limit in prop::option::of(4i64..40),
+        ) {
+            let cat = catalog(TYPES);
+            let types = catalog_types(&cat);
+            let settings = KarpenterSettings::default();
+            let mut spec = json!({});
+            if let Some(l) = limit {
+                spec = json!({"limits": {"cpu": l}});
+            }
+            let pool = parse_nodepool(&nodepool("p", spec), &types, &settings, &mut vec![]).expect("valid");
+            let ctx = PoolCtx::new(pool, Default::default(), &types, &settings);
+            let wl: Vec<Workload> = reqs.iter().map(|&(c, g)| workload("w", c, g * 512 * M)).collect();
+            let pods: Vec<SimPod<'_>> = wl
+                .iter()
+                .enumerate()
+                .map(|(i, w)| SimPod {
+                    id: PodId(i as u32),
+                    requests: w.template.requests(),
+                    created: SimTime::ZERO,
+                    workload: i as u32,
+                    template: &w.template,
+                })
+                .collect();
+            let labels = Labels::new();
+            let existing: Vec<_> = free
+                .iter()
+                .enumerate()
+                .map(|(i, &f)| capsim::controllers::karpenter::scheduling::SimNode {
+                    id: NodeId(i as u32),
+                    free: Resources::new(f, 8 * GIB, 10),
+                    labels: &labels,
+                    taints: &[],
+                })
+                .collect();
+            let remaining = vec![Remaining { cpu_m: limit.map(|l| l * 1000), memory: None, nodes: None }];
+            let res = solve(&pods, &existing, std::slice::from_ref(&ctx), &remaining);
+
+            let mut seen = vec![0usize; pods.len()];
+            for (p, _) in &res.existing { seen[p.0 as usize] += 1; }
+            for c in &res.claims { for p in &c.pods { seen[p.0 as usize] += 1; } }
+            for (p, _) in &res.errors { seen[p.0 as usize] += 1; }
+            prop_assert!(seen.iter().all(|&n| n == 1), "{seen:?}");
+
+            for (i, n) in existing.iter().enumerate() {
+                let used: Resources = res
+                    .existing
+                    .iter()
+                    .filter(|(_, node)| *node == n.id)
+                    .fold(Resources::ZERO, |acc, (p, _)| acc + pods[p.0 as usize].requests);
+                prop_assert!(used.fits_in(&existing[i].free));
+            }
+            let mut reserved = 0;
+            for c in &res.claims {
+                prop_assert!(!c.options.is_empty());
+                for &o in &c.options {
+                    prop_assert!(c.requests.fits_in(&ctx.usable[o]));
+                }
+                reserved += c.options.iter().map(|&o| ctx.capacity[o].cpu_m).max().unwrap_or(0);
+            }
+            if let Some(l) = limit {
+                prop_assert!(reserved <= l * 1000, "reserved {reserved} > limit {l}");
+            }
+        }
+    }
+}
+
+#[test]
+fn larger_pods_are_placed_first() {
+    // An existing c5.large (1930m) already runs a 1000m pod: 930m free. Pending: a 300m pod
+    // (older) and a 900m pod (newer). Karpenter's queue takes CPU descending: the 900m pod takes
+    // the free room, the 300m pod gets a new NodeClaim (one c5.large, $0.085).
+    let mut w = World::new(
+        TYPES,
+        vec![
+            workload("small", 300, 256 * M),
+            workload("big", 900, 256 * M),
+            workload("base", 1000, 256 * M),
+        ],
+        vec![od_pool("d", "Never")],
+        Value::Null,
+    );
+    let base = w.pod(2, 0);
+    w.node("d", "c5.large", CapacityType::OnDemand, 0, &[base]);
+    w.pod(0, 0);
+    w.pod(1, 5);
+    w.step(5);
+    let (acts, recs) = w.step(6);
+    assert_eq!(acts.len(), 1);
+    let launch = recs.iter().find(|r| r.decision == "Launch").expect("a launch");
+    assert!(launch.reason.starts_with("1 pod(s), 300m cpu"), "{}", launch.reason);
+}

@@ -176,6 +176,21 @@ impl Karpenter {
         })
     }
 
+    /// Builds Karpenter from a scenario: its NodePool documents and catalog, the
+    /// `spec.provisioner.karpenter` map (`Null` for defaults) and the EC2NodeClass documents.
+    pub fn from_scenario(
+        sc: &crate::scenario::Scenario,
+        settings: &serde_json::Value,
+        nodeclasses: &[serde_json::Value],
+    ) -> Result<Karpenter, KarpenterError> {
+        Karpenter::new(
+            KarpenterSettings::from_value(settings)?,
+            &sc.nodepools,
+            nodeclasses,
+            &sc.catalog,
+        )
+    }
+
     /// Non-fatal findings from parsing (ignored `minValues`, values the catalog lacks, ...).
     pub fn warnings(&self) -> &[String] {
         &self.warnings
