@@ -120,18 +120,14 @@ impl World {
             resolution: SimDuration::from_secs(10),
             catalog: Arc::new(cat),
             workloads,
-            pdbs: vec![],
-            hpas: vec![],
             nodepools: pools,
-            static_nodes: vec![],
-            scoring: ScoringStrategy::LeastAllocated,
             node_latency: NodeLatency {
                 launch: d(30),
                 register: d(10),
                 ready: d(5),
                 terminate: d(10),
             },
-            warnings: vec![],
+            ..capsim::testkit::scenario()
         };
         World {
             sc,
