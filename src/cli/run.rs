@@ -39,6 +39,9 @@ pub fn load(path: &Path, seed: Option<u64>, set: &[String]) -> Result<Scenario, 
 /// Runs a loaded scenario, prints its table and writes its files.
 pub fn run_loaded(sc: &Scenario, output: &Path, quiet: bool) -> Result<crate::sim::SimResult, Failure> {
     let result = crate::sim::run(sc).map_err(bad_input)?;
+    for w in &result.warnings {
+        eprintln!("warning: {w}");
+    }
     let written = crate::report::write_run_outputs(output, &result).map_err(failed)?;
     if !quiet {
         print!("{}", crate::report::summary_table(&result.summary));
