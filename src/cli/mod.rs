@@ -1,7 +1,9 @@
 //! Subcommands, one module each, with their clap `Args` and a `run`.
 
 pub mod demo;
+pub mod merge;
 pub mod run;
+pub mod sweep;
 pub mod validate;
 
 use clap::{Parser, Subcommand};
@@ -25,6 +27,10 @@ pub enum Command {
     Demo(demo::DemoArgs),
     /// Check a scenario without running it.
     Validate(validate::ValidateArgs),
+    /// Run a scenario over a grid of settings and seeds; write sweep.csv and the cost-vs-Pending frontier.
+    Sweep(sweep::SweepArgs),
+    /// Combine `capsim sweep --shard` outputs into the files one unsharded sweep writes.
+    Merge(merge::MergeArgs),
 }
 
 /// Why a command failed, and the exit code that says so.
@@ -74,6 +80,8 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Run(a) => run::run(&a),
         Command::Demo(a) => demo::run(&a),
         Command::Validate(a) => validate::run(&a),
+        Command::Sweep(a) => sweep::run(&a),
+        Command::Merge(a) => merge::run(&a),
     }
     .map(|()| ExitCode::SUCCESS)
 }
