@@ -163,8 +163,9 @@ fn encode_png(rgb: &[u8]) -> Result<Vec<u8>, png::EncodingError> {
     Ok(out)
 }
 
-/// An axis range covering `values` (and their intervals) with an 8 % margin; a unit range around
-/// a single value.
+/// An axis range covering `values` (the means; intervals are clipped) with an 8 % margin, never
+/// below 0 when no mean is (cost and Pending time are not negative, an interval's low end may be);
+/// a range around a single value.
 fn span(values: impl Iterator<Item = f64>) -> (f64, f64) {
     let (lo, hi) = values
         .filter(|v| v.is_finite())
@@ -173,7 +174,8 @@ fn span(values: impl Iterator<Item = f64>) -> (f64, f64) {
         return (0.0, 1.0);
     }
     let pad = if hi > lo { (hi - lo) * 0.08 } else { lo.abs().max(1.0) * 0.1 };
-    (lo - pad, hi + pad)
+    let floor = if lo >= 0.0 { 0.0 } else { f64::NEG_INFINITY };
+    ((lo - pad).max(floor), hi + pad)
 }
 
 struct Page {
@@ -193,10 +195,8 @@ impl Page {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
         root.fill(&WHITE)?;
         let all = || self.others.iter().chain(&self.pareto);
-        let xs = all().flat_map(|m| [Some(m.x), m.x_ci.map(|c| c.0), m.x_ci.map(|c| c.1)].into_iter().flatten());
-        let ys = all().flat_map(|m| [Some(m.y), m.y_ci.map(|c| c.0), m.y_ci.map(|c| c.1)].into_iter().flatten());
-        let (x0, x1) = span(xs);
-        let (y0, y1) = span(ys);
+        let (x0, x1) = span(all().map(|m| m.x));
+        let (y0, y1) = span(all().map(|m| m.y));
         let mut chart = ChartBuilder::on(root)
             .caption(&self.title, (self.font, 24))
             .margin(24)
@@ -217,11 +217,14 @@ impl Page {
         // Whiskers first, so the dots sit on top.
         for (marks, color) in [(&self.others, OTHER_GREY.mix(0.5)), (&self.pareto, FRONT_RED.mix(0.5))] {
             for m in marks.iter() {
+                // Clipped to the axes: an interval may reach below zero or far beyond the means.
                 if let Some((lo, hi)) = m.x_ci {
-                    chart.draw_series(std::iter::once(PathElement::new(vec![(lo, m.y), (hi, m.y)], color)))?;
+                    let seg = vec![(lo.max(x0), m.y), (hi.min(x1), m.y)];
+                    chart.draw_series(std::iter::once(PathElement::new(seg, color)))?;
                 }
                 if let Some((lo, hi)) = m.y_ci {
-                    chart.draw_series(std::iter::once(PathElement::new(vec![(m.x, lo), (m.x, hi)], color)))?;
+                    let seg = vec![(m.x, lo.max(y0)), (m.x, hi.min(y1))];
+                    chart.draw_series(std::iter::once(PathElement::new(seg, color)))?;
                 }
             }
         }
@@ -306,6 +309,23 @@ mod tests {
                 runs: r.iter().map(|&(c, p)| vec![p, c]).collect(),
             })
             .collect()
+    }
+
+    #[test]
+    fn spans() {
+        // (values, range): 8 % margin of the spread; floor at 0 for non-negative data.
+        let cases: &[(&[f64], (f64, f64))] = &[
+            (&[10.0, 20.0], (9.2, 20.8)),
+            (&[0.0, 100.0], (0.0, 108.0)),
+            (&[0.0], (0.0, 0.1)),
+            (&[-10.0, 10.0], (-11.6, 11.6)),
+            (&[5.0, f64::NAN], (4.5, 5.5)),
+            (&[], (0.0, 1.0)),
+        ];
+        for (v, want) in cases {
+            let got = span(v.iter().copied());
+            assert!((got.0 - want.0).abs() < 1e-9 && (got.1 - want.1).abs() < 1e-9, "{v:?}: {got:?}");
+        }
     }
 
     #[test]
