@@ -97,7 +97,10 @@ fn any_jobs_give_identical_files_and_shards_merge_to_them() {
         let p = plan(&g, seeds.clone(), shard, 2);
         assert_eq!(p.layout(b"scenario bytes"), layout);
         let rs = sweep::execute(&p, &bar, loader(&g)).unwrap();
-        assert_eq!(rs.iter().map(|r| r.point).collect::<Vec<_>>(), shard.points(4).collect::<Vec<_>>());
+        assert_eq!(
+            rs.iter().map(|r| r.point).collect::<Vec<_>>(),
+            shard.points(4).collect::<Vec<_>>()
+        );
         capsim::report::atomic_write(&parts.join(shard.file_name()), &runs_csv(&layout, shard, &rs)).unwrap();
     }
     let files = merge::part_files(std::slice::from_ref(&parts)).unwrap();
@@ -113,7 +116,11 @@ fn any_jobs_give_identical_files_and_shards_merge_to_them() {
     }
 
     // A missing shard and a duplicated shard are errors naming them.
-    let two: Vec<PathBuf> = files.iter().filter(|f| !f.ends_with("sweep.part-1-of-3.csv")).cloned().collect();
+    let two: Vec<PathBuf> = files
+        .iter()
+        .filter(|f| !f.ends_with("sweep.part-1-of-3.csv"))
+        .cloned()
+        .collect();
     let e = merge::merge_into(&two, &tmp("x")).unwrap_err().to_string();
     assert!(e.contains("missing shard 1 of 3"), "{e}");
     let mut dup = files.clone();
@@ -137,7 +144,11 @@ fn intervals_narrow_as_seeds_grow() {
     for (a, b) in few.iter().zip(&many) {
         for m in 0..2 {
             let (ea, eb) = (a.estimate(m).unwrap(), b.estimate(m).unwrap());
-            assert!(ea.half_width() > 0.0, "point {} metric {m}: no noise across seeds", a.point);
+            assert!(
+                ea.half_width() > 0.0,
+                "point {} metric {m}: no noise across seeds",
+                a.point
+            );
             // Expected ratio ≈ (t(2)/√3) / (t(11)/√12) ≈ 3.9; demand at least 1.5.
             assert!(
                 eb.half_width() * 1.5 < ea.half_width(),

@@ -33,7 +33,10 @@ pub fn is_part_name(name: &str) -> bool {
         .and_then(|r| r.strip_suffix(".csv"))
         .and_then(|r| r.split_once("-of-"))
         .is_some_and(|(i, n)| {
-            !i.is_empty() && !n.is_empty() && i.bytes().all(|b| b.is_ascii_digit()) && n.bytes().all(|b| b.is_ascii_digit())
+            !i.is_empty()
+                && !n.is_empty()
+                && i.bytes().all(|b| b.is_ascii_digit())
+                && n.bytes().all(|b| b.is_ascii_digit())
         })
 }
 
@@ -107,7 +110,11 @@ pub fn run(args: &MergeArgs) -> Result<(), Failure> {
         println!(
             "merged {} shard files\nwrote {}",
             files.len(),
-            written.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+            written
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         );
     }
     Ok(())

@@ -54,9 +54,7 @@
 //! error too is the same for any `-j`.
 
 use super::{Failure, bad_input, failed};
-use crate::report::sweep::{
-    self as out, Layout, Metric, PointResult, RUNS_CSV, SWEEP_CSV, Shard, default_metrics,
-};
+use crate::report::sweep::{self as out, Layout, Metric, PointResult, RUNS_CSV, SWEEP_CSV, Shard, default_metrics};
 use crate::scenario::Scenario;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -230,9 +228,13 @@ impl Grid {
         if text.len() > MAX_GRID_BYTES {
             return Err(err(None, format!("larger than the {MAX_GRID_BYTES}-byte limit")));
         }
-        let value: Value = serde_saphyr::from_str_with_options(text, yaml_options()).map_err(|e| err(None, e.to_string()))?;
+        let value: Value =
+            serde_saphyr::from_str_with_options(text, yaml_options()).map_err(|e| err(None, e.to_string()))?;
         if value.is_null() {
-            return Err(err(None, "the grid is empty; expected `parameters:` (and optionally `seeds:`, `metrics:`)".into()));
+            return Err(err(
+                None,
+                "the grid is empty; expected `parameters:` (and optionally `seeds:`, `metrics:`)".into(),
+            ));
         }
         let raw: GridFile = serde_path_to_error::deserialize(value).map_err(|e| {
             let p = e.path().to_string();
@@ -251,7 +253,9 @@ impl Grid {
             if !path.contains(':') {
                 return Err(err(
                     at(".path"),
-                    format!("{path:?} has no ':'; expected Kind/name:field.path, e.g. Deployment/checkout-api:spec.replicas"),
+                    format!(
+                        "{path:?} has no ':'; expected Kind/name:field.path, e.g. Deployment/checkout-api:spec.replicas"
+                    ),
                 ));
             }
             if path.contains('=') && !path.contains(['"', '\'']) {
@@ -261,17 +265,26 @@ impl Grid {
                 ));
             }
             if let Some(j) = paths.insert(path.clone(), i) {
-                return Err(err(at(".path"), format!("{path:?} is already swept by parameters[{j}]")));
+                return Err(err(
+                    at(".path"),
+                    format!("{path:?} is already swept by parameters[{j}]"),
+                ));
             }
             let name = p.name.map(|n| n.trim().to_string()).unwrap_or_else(|| path.clone());
             if name.is_empty() {
                 return Err(err(at(".name"), "empty".into()));
             }
             if ["point", "seed", "seeds"].contains(&name.as_str()) {
-                return Err(err(at(".name"), format!("{name:?} is a column capsim writes itself; choose another name")));
+                return Err(err(
+                    at(".name"),
+                    format!("{name:?} is a column capsim writes itself; choose another name"),
+                ));
             }
             if let Some(j) = names.insert(name.clone(), i) {
-                return Err(err(at(".name"), format!("{name:?} is already the name of parameters[{j}]")));
+                return Err(err(
+                    at(".name"),
+                    format!("{name:?} is already the name of parameters[{j}]"),
+                ));
             }
             let values = match (p.values, p.range) {
                 (Some(_), Some(_)) => {
@@ -285,12 +298,18 @@ impl Grid {
                         return Err(err(at(".values"), "empty; give at least one value".into()));
                     }
                     if values.len() > MAX_VALUES {
-                        return Err(err(at(".values"), format!("{} values, more than the limit of {MAX_VALUES}", values.len())));
+                        return Err(err(
+                            at(".values"),
+                            format!("{} values, more than the limit of {MAX_VALUES}", values.len()),
+                        ));
                     }
                     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
                     for (k, v) in values.iter().enumerate() {
                         if let Some(j) = seen.insert(v.to_string(), k) {
-                            return Err(err(at(&format!(".values[{k}]")), format!("{} repeats values[{j}]", cell(v))));
+                            return Err(err(
+                                at(&format!(".values[{k}]")),
+                                format!("{} repeats values[{j}]", cell(v)),
+                            ));
                         }
                     }
                     values
@@ -314,11 +333,16 @@ impl Grid {
             None => default_metrics(),
             Some(list) => {
                 if list.is_empty() {
-                    return Err(err(Some("metrics".into()), "empty; leave it out for every metric".into()));
+                    return Err(err(
+                        Some("metrics".into()),
+                        "empty; leave it out for every metric".into(),
+                    ));
                 }
                 let mut out: Vec<Metric> = Vec::new();
                 for (k, m) in list.iter().enumerate() {
-                    let metric: Metric = m.parse().map_err(|e: out::MetricError| err(Some(format!("metrics[{k}]")), e.to_string()))?;
+                    let metric: Metric = m
+                        .parse()
+                        .map_err(|e: out::MetricError| err(Some(format!("metrics[{k}]")), e.to_string()))?;
                     if out.contains(&metric) {
                         return Err(err(Some(format!("metrics[{k}]")), format!("{metric} is listed twice")));
                     }
@@ -525,7 +549,11 @@ impl Plan {
             metrics: self.grid.metrics.iter().map(|m| m.to_string()).collect(),
             seeds: self.seeds.clone(),
             points: self.grid.points(),
-            fingerprint: out::fnv1a(&[env!("CARGO_PKG_VERSION").as_bytes(), scenario_bytes, canonical.as_bytes()]),
+            fingerprint: out::fnv1a(&[
+                env!("CARGO_PKG_VERSION").as_bytes(),
+                scenario_bytes,
+                canonical.as_bytes(),
+            ]),
         }
     }
 }
@@ -736,7 +764,9 @@ pub fn run(args: &SweepArgs) -> Result<(), Failure> {
     let seeds = match (args.seeds, &grid.seeds) {
         (Some(0), _) => return Err(bad_input(anyhow::anyhow!("--seeds 0: at least one seed is needed"))),
         (Some(k), _) if k > MAX_SEEDS => {
-            return Err(bad_input(anyhow::anyhow!("--seeds {k}: more than the limit of {MAX_SEEDS}")));
+            return Err(bad_input(anyhow::anyhow!(
+                "--seeds {k}: more than the limit of {MAX_SEEDS}"
+            )));
         }
         (Some(k), _) => (1..=k as u64).collect(),
         (None, Some(s)) => s.clone(),
@@ -751,8 +781,10 @@ pub fn run(args: &SweepArgs) -> Result<(), Failure> {
     };
     let layout = plan.layout(src.text.as_bytes());
     if plan.grid.parameters.len() >= 2 {
-        check_points(&plan, |p| src.load(&plan.grid.overrides(p)).map(|_| ()).map_err(|e| e.to_string()))
-            .map_err(bad_input)?;
+        check_points(&plan, |p| {
+            src.load(&plan.grid.overrides(p)).map(|_| ()).map_err(|e| e.to_string())
+        })
+        .map_err(bad_input)?;
     }
     let output = args
         .output
@@ -764,13 +796,19 @@ pub fn run(args: &SweepArgs) -> Result<(), Failure> {
             base.name,
             layout.points,
             plan.seeds.len(),
-            if args.shard.is_some() { format!(", shard {shard}") } else { String::new() },
+            if args.shard.is_some() {
+                format!(", shard {shard}")
+            } else {
+                String::new()
+            },
             plan.runs()
         );
     }
     drop(base);
     let progress = progress_bar(plan.runs(), args.quiet);
-    let results = execute(&plan, &progress, |p| src.load(&plan.grid.overrides(p)).map_err(|e| e.to_string()));
+    let results = execute(&plan, &progress, |p| {
+        src.load(&plan.grid.overrides(p)).map_err(|e| e.to_string())
+    });
     progress.finish_and_clear();
     let results = results.map_err(bad_input)?;
     let written = match args.shard {
@@ -787,7 +825,11 @@ pub fn run(args: &SweepArgs) -> Result<(), Failure> {
         }
         println!(
             "wrote {}",
-            written.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+            written
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         );
     }
     Ok(())
@@ -871,7 +913,10 @@ metrics: [pending_p95_s, unserved_share, cost_usd, pending_p95_s@checkout-api]
         assert_eq!(g.seeds, Some(vec![1, 2, 3, 4, 5]));
         assert_eq!(g.metrics.len(), 4);
         assert_eq!(g.parameters[0].name, "target");
-        assert_eq!(g.parameters[1].name, "Scenario:spec.provisioner.clusterAutoscaler.args[1]");
+        assert_eq!(
+            g.parameters[1].name,
+            "Scenario:spec.provisioner.clusterAutoscaler.args[1]"
+        );
         // Last parameter fastest: point 1 moves replicas, point 5 moves the expander, point 10 the
         // target.
         let cases: &[(usize, &str)] = &[
@@ -902,7 +947,9 @@ metrics: [pending_p95_s, unserved_share, cost_usd, pending_p95_s@checkout-api]
 
     #[test]
     fn values_keep_their_yaml_types() {
-        let g = parse("parameters:\n  - {path: 'Scenario:spec.duration', values: [30m, \"6\", 6, 0.5, true, {a: 1}]}\n").unwrap();
+        let g =
+            parse("parameters:\n  - {path: 'Scenario:spec.duration', values: [30m, \"6\", 6, 0.5, true, {a: 1}]}\n")
+                .unwrap();
         let p = &g.parameters[0];
         let ovs: Vec<String> = p.values.iter().map(|v| p.override_for(v)).collect();
         assert_eq!(
@@ -932,7 +979,10 @@ metrics: [pending_p95_s, unserved_share, cost_usd, pending_p95_s@checkout-api]
             ("{from: -2, to: 2, step: 2}", "-2 0 2"),
         ];
         for (range, want) in cases {
-            let g = parse(&format!("parameters:\n  - path: 'Deployment/a:spec.replicas'\n    range: {range}\n")).unwrap();
+            let g = parse(&format!(
+                "parameters:\n  - path: 'Deployment/a:spec.replicas'\n    range: {range}\n"
+            ))
+            .unwrap();
             let got: Vec<String> = g.parameters[0].values.iter().map(cell).collect();
             assert_eq!(got.join(" "), want, "{range}");
         }
@@ -956,42 +1006,118 @@ metrics: [pending_p95_s, unserved_share, cost_usd, pending_p95_s@checkout-api]
         let cases = [
             ("".to_string(), "grid.yaml: the grid is empty"),
             ("parameters: [\n".to_string(), "grid.yaml: "),
-            (format!("parameters:\n  - {{{p}, values: [1], vals: [2]}}\n"), "parameters[0].vals: unknown field `vals`"),
+            (
+                format!("parameters:\n  - {{{p}, values: [1], vals: [2]}}\n"),
+                "parameters[0].vals: unknown field `vals`",
+            ),
             ("paramters: []\n".to_string(), "unknown field `paramters`"),
             ("seeds: 3\n".to_string(), "missing field `parameters`"),
-            (format!("parameters:\n  - {{{p}, values: []}}\n"), "grid.yaml: parameters[0].values: empty"),
-            (format!("parameters:\n  - {{{p}}}\n"), "parameters[0]: needs `values: [...]` or `range"),
-            (format!("parameters:\n  - {{{p}, values: [1], range: {{from: 1, to: 2, step: 1}}}}\n"), "has both"),
-            (format!("parameters:\n  - {{{p}, values: [1, 2, 1]}}\n"), "parameters[0].values[2]: 1 repeats values[0]"),
-            (format!("parameters:\n  - {{{p}, range: {{from: 1, to: 4, step: 0}}}}\n"), "parameters[0].range.step: 0 must be greater than 0"),
-            (format!("parameters:\n  - {{{p}, range: {{from: 1, to: 4, step: -1}}}}\n"), "range.step: -1 must be greater than 0"),
-            (format!("parameters:\n  - {{{p}, range: {{from: 5, to: 4, step: 1}}}}\n"), "parameters[0].range.to: 4 is below `from` (5)"),
-            (format!("parameters:\n  - {{{p}, range: {{from: a, to: 4, step: 1}}}}\n"), "range.from: \"a\" is not a number"),
-            (format!("parameters:\n  - {{{p}, range: {{from: 1, to: 4}}}}\n"), "missing field `step`"),
-            (format!("parameters:\n  - {{{p}, range: {{from: 0, to: 1000000, step: 1}}}}\n"), "more than 100000 values"),
-            ("parameters:\n  - {path: 'spec.replicas', values: [1]}\n".to_string(), "parameters[0].path: \"spec.replicas\" has no ':'"),
-            ("parameters:\n  - {path: 'Deployment/a:spec.replicas=3', values: [1]}\n".to_string(), "contains '='"),
-            ("parameters:\n  - {path: '  ', values: [1]}\n".to_string(), "parameters[0].path: empty"),
-            (format!("parameters:\n  - {{{p}, values: [1]}}\n  - {{{p}, values: [2]}}\n"), "parameters[1].path: \"Deployment/a:spec.replicas\" is already swept by parameters[0]"),
-            (format!("parameters:\n  - {{{p}, name: n, values: [1]}}\n  - {{path: 'Deployment/b:spec.replicas', name: n, values: [2]}}\n"), "parameters[1].name: \"n\" is already the name"),
-            (format!("parameters:\n  - {{{p}, name: seed, values: [1]}}\n"), "is a column capsim writes itself"),
+            (
+                format!("parameters:\n  - {{{p}, values: []}}\n"),
+                "grid.yaml: parameters[0].values: empty",
+            ),
+            (
+                format!("parameters:\n  - {{{p}}}\n"),
+                "parameters[0]: needs `values: [...]` or `range",
+            ),
+            (
+                format!("parameters:\n  - {{{p}, values: [1], range: {{from: 1, to: 2, step: 1}}}}\n"),
+                "has both",
+            ),
+            (
+                format!("parameters:\n  - {{{p}, values: [1, 2, 1]}}\n"),
+                "parameters[0].values[2]: 1 repeats values[0]",
+            ),
+            (
+                format!("parameters:\n  - {{{p}, range: {{from: 1, to: 4, step: 0}}}}\n"),
+                "parameters[0].range.step: 0 must be greater than 0",
+            ),
+            (
+                format!("parameters:\n  - {{{p}, range: {{from: 1, to: 4, step: -1}}}}\n"),
+                "range.step: -1 must be greater than 0",
+            ),
+            (
+                format!("parameters:\n  - {{{p}, range: {{from: 5, to: 4, step: 1}}}}\n"),
+                "parameters[0].range.to: 4 is below `from` (5)",
+            ),
+            (
+                format!("parameters:\n  - {{{p}, range: {{from: a, to: 4, step: 1}}}}\n"),
+                "range.from: \"a\" is not a number",
+            ),
+            (
+                format!("parameters:\n  - {{{p}, range: {{from: 1, to: 4}}}}\n"),
+                "missing field `step`",
+            ),
+            (
+                format!("parameters:\n  - {{{p}, range: {{from: 0, to: 1000000, step: 1}}}}\n"),
+                "more than 100000 values",
+            ),
+            (
+                "parameters:\n  - {path: 'spec.replicas', values: [1]}\n".to_string(),
+                "parameters[0].path: \"spec.replicas\" has no ':'",
+            ),
+            (
+                "parameters:\n  - {path: 'Deployment/a:spec.replicas=3', values: [1]}\n".to_string(),
+                "contains '='",
+            ),
+            (
+                "parameters:\n  - {path: '  ', values: [1]}\n".to_string(),
+                "parameters[0].path: empty",
+            ),
+            (
+                format!("parameters:\n  - {{{p}, values: [1]}}\n  - {{{p}, values: [2]}}\n"),
+                "parameters[1].path: \"Deployment/a:spec.replicas\" is already swept by parameters[0]",
+            ),
+            (
+                format!(
+                    "parameters:\n  - {{{p}, name: n, values: [1]}}\n  - {{path: 'Deployment/b:spec.replicas', name: n, values: [2]}}\n"
+                ),
+                "parameters[1].name: \"n\" is already the name",
+            ),
+            (
+                format!("parameters:\n  - {{{p}, name: seed, values: [1]}}\n"),
+                "is a column capsim writes itself",
+            ),
             ("parameters: []\nseeds: 0\n".to_string(), "seeds: 0 seeds"),
             ("parameters: []\nseeds: []\n".to_string(), "seeds: empty list"),
-            ("parameters: []\nseeds: [1, -2]\n".to_string(), "seeds: [1]: -2 is not a seed"),
-            ("parameters: []\nseeds: [4, 4]\n".to_string(), "seeds: [1]: seed 4 is listed twice"),
-            ("parameters: []\nseeds: many\n".to_string(), "\"many\" is not a count or a list"),
+            (
+                "parameters: []\nseeds: [1, -2]\n".to_string(),
+                "seeds: [1]: -2 is not a seed",
+            ),
+            (
+                "parameters: []\nseeds: [4, 4]\n".to_string(),
+                "seeds: [1]: seed 4 is listed twice",
+            ),
+            (
+                "parameters: []\nseeds: many\n".to_string(),
+                "\"many\" is not a count or a list",
+            ),
             ("parameters: []\nmetrics: []\n".to_string(), "metrics: empty"),
-            ("parameters: []\nmetrics: [cost]\n".to_string(), "metrics[0]: unknown metric \"cost\""),
-            ("parameters: []\nmetrics: [cost_usd, cost_usd]\n".to_string(), "metrics[1]: cost_usd is listed twice"),
-            ("parameters: []\nmetrics: [peak_nodes@api]\n".to_string(), "cluster-wide"),
+            (
+                "parameters: []\nmetrics: [cost]\n".to_string(),
+                "metrics[0]: unknown metric \"cost\"",
+            ),
+            (
+                "parameters: []\nmetrics: [cost_usd, cost_usd]\n".to_string(),
+                "metrics[1]: cost_usd is listed twice",
+            ),
+            (
+                "parameters: []\nmetrics: [peak_nodes@api]\n".to_string(),
+                "cluster-wide",
+            ),
             (
                 format!(
                     "parameters:\n{}",
-                    (0..7).map(|i| format!("  - {{path: 'D/a{i}:x', range: {{from: 1, to: 10, step: 1}}}}\n")).collect::<String>()
+                    (0..7)
+                        .map(|i| format!("  - {{path: 'D/a{i}:x', range: {{from: 1, to: 10, step: 1}}}}\n"))
+                        .collect::<String>()
                 ),
                 "more than 1000000 points",
             ),
-            ("a: &a [x, x]\nb: &b [*a, *a]\nc: &c [*b, *b]\nparameters: []\n".to_string(), "unknown field `a`"),
+            (
+                "a: &a [x, x]\nb: &b [*a, *a]\nc: &c [*b, *b]\nparameters: []\n".to_string(),
+                "unknown field `a`",
+            ),
         ];
         let mut wrong = Vec::new();
         for (text, want) in cases {

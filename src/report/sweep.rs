@@ -133,7 +133,10 @@ pub struct Metric {
 pub enum MetricError {
     #[error("unknown metric {name:?}, expected one of {}", known_metrics())]
     Unknown { name: String },
-    #[error("metric {name:?} is cluster-wide and takes no @workload; per-workload metrics are {}", per_workload_metrics())]
+    #[error(
+        "metric {name:?} is cluster-wide and takes no @workload; per-workload metrics are {}",
+        per_workload_metrics()
+    )]
     NotPerWorkload { name: String },
     #[error("metric {name:?} has an empty workload after '@'")]
     EmptyWorkload { name: String },
@@ -407,7 +410,11 @@ pub struct PointResult {
 impl PointResult {
     /// The estimate of metric `m` over the seeds.
     pub fn estimate(&self, m: usize) -> Option<Estimate> {
-        let xs: Vec<f64> = self.runs.iter().map(|r| r.get(m).copied().unwrap_or(f64::NAN)).collect();
+        let xs: Vec<f64> = self
+            .runs
+            .iter()
+            .map(|r| r.get(m).copied().unwrap_or(f64::NAN))
+            .collect();
         estimate(&xs)
     }
 }
@@ -530,7 +537,11 @@ pub enum MergeError {
     #[error("{file} is from a different sweep than {first} ({what} differ)")]
     Mismatch { file: String, first: String, what: String },
     #[error("{first} and {second} are both shard {shard}")]
-    Duplicate { first: String, second: String, shard: Shard },
+    Duplicate {
+        first: String,
+        second: String,
+        shard: Shard,
+    },
     #[error("missing shard{} {} of {count} (have: {})", if missing.len() > 1 { "s" } else { "" },
         missing.iter().map(|m| m.to_string()).collect::<Vec<_>>().join(", "), have.join(", "))]
     Missing {
@@ -607,7 +618,9 @@ pub fn read_runs(file: &str, text: &str) -> Result<RunsFile, MergeError> {
         });
     }
     let np = layout.parameters.len();
-    let mut want = shard.points(layout.points).flat_map(|p| layout.seeds.iter().map(move |&s| (p, s)));
+    let mut want = shard
+        .points(layout.points)
+        .flat_map(|p| layout.seeds.iter().map(move |&s| (p, s)));
     let mut points: Vec<PointResult> = Vec::new();
     for rec in rdr.records() {
         let rec = rec.map_err(|e| row_err(e.position().map_or(0, |p| p.line() + 1), e.to_string()))?;
@@ -625,7 +638,10 @@ pub fn read_runs(file: &str, text: &str) -> Result<RunsFile, MergeError> {
             Some((p, s)) => {
                 return Err(row_err(
                     line,
-                    format!("expected point {p} seed {s} (shard {shard} of a {}-point sweep), found point {point} seed {seed}", layout.points),
+                    format!(
+                        "expected point {p} seed {s} (shard {shard} of a {}-point sweep), found point {point} seed {seed}",
+                        layout.points
+                    ),
                 ));
             }
             None => {
@@ -771,9 +787,13 @@ mod tests {
     #[test]
     fn metric_names_parse() {
         // (text, expected kind, expected workload) — None: rejected.
-        let cases: &[(&str, Option<(MetricKind, Option<&str>)>)] = &[
+        type Case<'a> = (&'a str, Option<(MetricKind, Option<&'a str>)>);
+        let cases: &[Case] = &[
             ("pending_p95_s", Some((MetricKind::PendingP95, None))),
-            ("pending_p95_s@checkout-api", Some((MetricKind::PendingP95, Some("checkout-api")))),
+            (
+                "pending_p95_s@checkout-api",
+                Some((MetricKind::PendingP95, Some("checkout-api"))),
+            ),
             ("unserved_share@api", Some((MetricKind::UnservedShare, Some("api")))),
             ("cost_usd", Some((MetricKind::CostUsd, None))),
             ("cost_usd@api", None),
@@ -791,7 +811,10 @@ mod tests {
             }
         }
         let e = "pending".parse::<Metric>().unwrap_err().to_string();
-        assert!(e.contains("unknown metric \"pending\"") && e.contains("pending_p95_s"), "{e}");
+        assert!(
+            e.contains("unknown metric \"pending\"") && e.contains("pending_p95_s"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -823,7 +846,10 @@ mod tests {
         assert_eq!(e.n, 3);
         assert_eq!(e.mean, 4.0);
         let (lo, hi) = e.interval.unwrap();
-        assert!((hi - 8.968275).abs() < 1e-5 && (lo + 0.968275).abs() < 1e-5, "{lo} {hi}");
+        assert!(
+            (hi - 8.968275).abs() < 1e-5 && (lo + 0.968275).abs() < 1e-5,
+            "{lo} {hi}"
+        );
         // One value: the value, no interval.
         assert_eq!(
             estimate(&[7.5]),
@@ -849,7 +875,9 @@ mod tests {
             assert!(e.to_string().contains("expected I/N"), "{bad}: {e}");
         }
         // Round-robin: 7 points over 3 shards → {0,3,6}, {1,4}, {2,5}.
-        let s: Vec<Vec<usize>> = (0..3).map(|i| Shard { index: i, count: 3 }.points(7).collect()).collect();
+        let s: Vec<Vec<usize>> = (0..3)
+            .map(|i| Shard { index: i, count: 3 }.points(7).collect())
+            .collect();
         assert_eq!(s, vec![vec![0, 3, 6], vec![1, 4], vec![2, 5]]);
         assert!(Shard { index: 1, count: 3 }.owns(4));
         assert!(!Shard { index: 1, count: 3 }.owns(5));
@@ -953,7 +981,9 @@ mod tests {
         // Another sweep's shard.
         let mut other = parts[2].clone();
         other.layout.fingerprint = "ffffffffffffffff".into();
-        let e = merge(vec![parts[0].clone(), parts[1].clone(), other]).unwrap_err().to_string();
+        let e = merge(vec![parts[0].clone(), parts[1].clone(), other])
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("is from a different sweep"), "{e}");
         assert!(matches!(merge(vec![]), Err(MergeError::Nothing)));
     }
@@ -964,7 +994,11 @@ mod tests {
         let shard = Shard { index: 0, count: 1 };
         let text = String::from_utf8(runs_csv(&l, shard, &results(3))).unwrap();
         // Truncated: the last row is gone.
-        let cut: String = text.lines().take(text.lines().count() - 1).map(|l| format!("{l}\n")).collect();
+        let cut: String = text
+            .lines()
+            .take(text.lines().count() - 1)
+            .map(|l| format!("{l}\n"))
+            .collect();
         let e = read_runs("p.csv", &cut).unwrap_err().to_string();
         assert!(e.contains("ends before point 2 seed 2"), "{e}");
         // A row out of place (rows 3 and 4 swapped: line 4 holds point 1 seed 1 instead of point 0 seed 2).

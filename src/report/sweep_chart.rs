@@ -49,8 +49,13 @@ pub struct Frontier {
 pub fn axes(layout: &Layout) -> Option<(usize, usize)> {
     let ms: Vec<Option<Metric>> = layout.metrics.iter().map(|m| m.parse().ok()).collect();
     let find = |kind: MetricKind| {
-        let is = |m: &Option<Metric>, worst: bool| m.as_ref().is_some_and(|m| m.kind == kind && (!worst || m.workload.is_none()));
-        ms.iter().position(|m| is(m, true)).or_else(|| ms.iter().position(|m| is(m, false)))
+        let is = |m: &Option<Metric>, worst: bool| {
+            m.as_ref()
+                .is_some_and(|m| m.kind == kind && (!worst || m.workload.is_none()))
+        };
+        ms.iter()
+            .position(|m| is(m, true))
+            .or_else(|| ms.iter().position(|m| is(m, false)))
     };
     Some((find(MetricKind::CostUsd)?, find(MetricKind::PendingP95)?))
 }
@@ -173,7 +178,11 @@ fn span(values: impl Iterator<Item = f64>) -> (f64, f64) {
     if !lo.is_finite() {
         return (0.0, 1.0);
     }
-    let pad = if hi > lo { (hi - lo) * 0.08 } else { lo.abs().max(1.0) * 0.1 };
+    let pad = if hi > lo {
+        (hi - lo) * 0.08
+    } else {
+        lo.abs().max(1.0) * 0.1
+    };
     let floor = if lo >= 0.0 { 0.0 } else { f64::NEG_INFINITY };
     ((lo - pad).max(floor), hi + pad)
 }
@@ -241,11 +250,19 @@ impl Page {
             .label("Pareto frontier")
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], FRONT_RED.stroke_width(2)));
         chart
-            .draw_series(self.others.iter().map(|m| Circle::new((m.x, m.y), 4, OTHER_GREY.filled())))?
+            .draw_series(
+                self.others
+                    .iter()
+                    .map(|m| Circle::new((m.x, m.y), 4, OTHER_GREY.filled())),
+            )?
             .label("other points")
             .legend(|(x, y)| Circle::new((x + 10, y), 4, OTHER_GREY.filled()));
         chart
-            .draw_series(self.pareto.iter().map(|m| Circle::new((m.x, m.y), 6, FRONT_RED.filled())))?
+            .draw_series(
+                self.pareto
+                    .iter()
+                    .map(|m| Circle::new((m.x, m.y), 6, FRONT_RED.filled())),
+            )?
             .label("Pareto-optimal (labelled)")
             .legend(|(x, y)| Circle::new((x + 10, y), 6, FRONT_RED.filled()));
         let label_style = TextStyle::from((self.font, 13).into_font()).color(&BLACK);
@@ -324,18 +341,30 @@ mod tests {
         ];
         for (v, want) in cases {
             let got = span(v.iter().copied());
-            assert!((got.0 - want.0).abs() < 1e-9 && (got.1 - want.1).abs() < 1e-9, "{v:?}: {got:?}");
+            assert!(
+                (got.0 - want.0).abs() < 1e-9 && (got.1 - want.1).abs() < 1e-9,
+                "{v:?}: {got:?}"
+            );
         }
     }
 
     #[test]
     fn axes_and_names() {
         assert_eq!(axes(&layout(&["pending_p95_s", "cost_usd"])), Some((1, 0)));
-        assert_eq!(axes(&layout(&["pending_p95_s@api", "cost_usd", "pending_p95_s"])), Some((1, 2)));
+        assert_eq!(
+            axes(&layout(&["pending_p95_s@api", "cost_usd", "pending_p95_s"])),
+            Some((1, 2))
+        );
         assert_eq!(axes(&layout(&["pending_p95_s@api", "cost_usd"])), Some((1, 0)));
         assert_eq!(axes(&layout(&["pending_p95_s"])), None);
-        assert_eq!(short_name("HorizontalPodAutoscaler/api:spec.metrics[0].resource.target.averageUtilization"), "averageUtilization");
-        assert_eq!(short_name("Scenario:spec.provisioner.clusterAutoscaler.args[1]"), "args[1]");
+        assert_eq!(
+            short_name("HorizontalPodAutoscaler/api:spec.metrics[0].resource.target.averageUtilization"),
+            "averageUtilization"
+        );
+        assert_eq!(
+            short_name("Scenario:spec.provisioner.clusterAutoscaler.args[1]"),
+            "args[1]"
+        );
         assert_eq!(short_name("target"), "target");
         assert_eq!(fmt_axis(12.345678), "12.345");
         assert_eq!(fmt_axis(12.0), "12");
@@ -349,7 +378,11 @@ mod tests {
         assert_eq!(a, b);
         assert!(a.png.starts_with(b"\x89PNG"));
         // The three Pareto points are labelled; the dominated one (70) is not.
-        for label in ["averageUtilization=50", "averageUtilization=60", "averageUtilization=80"] {
+        for label in [
+            "averageUtilization=50",
+            "averageUtilization=60",
+            "averageUtilization=80",
+        ] {
             assert!(a.svg.contains(label), "{label} missing");
         }
         assert!(!a.svg.contains("averageUtilization=70"));
