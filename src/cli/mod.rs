@@ -28,6 +28,7 @@ pub enum Command {
     /// Check a scenario without running it.
     Validate(validate::ValidateArgs),
     /// Run a scenario over a grid of settings and seeds; write sweep.csv and the cost-vs-Pending frontier.
+    #[command(after_long_help = sweep::GRID_HELP)]
     Sweep(sweep::SweepArgs),
     /// Combine `capsim sweep --shard` outputs into the files one unsharded sweep writes.
     Merge(merge::MergeArgs),

@@ -75,11 +75,33 @@ pub const MAX_POINTS: usize = 1_000_000;
 /// Most seeds per point.
 pub const MAX_SEEDS: usize = 100_000;
 
+/// The grid format, shown by `capsim sweep --help`.
+pub const GRID_HELP: &str = "\
+GRID.yaml:
+  parameters:                     # Cartesian product; the first parameter varies slowest
+    - path: \"HorizontalPodAutoscaler/api:spec.metrics[0].resource.target.averageUtilization\"
+      name: target                # column name (default: the path)
+      values: [50, 60, 70]
+    - path: \"Deployment/api:spec.replicas\"
+      range: {from: 2, to: 10, step: 2}
+    - path: \"Scenario:spec.resolution\"
+      values: [5s, 10s]
+      create: true                # the scenario does not set the field: add it
+  seeds: 5                        # seeds 1..=5 per point, or [3, 7, 11]; default: the scenario's
+  metrics: [pending_p95_s, unserved_share, cost_usd]   # default: all of
+    pending_p50_s pending_p95_s pending_p99_s pending_max_s unserved_share overload_s
+    (worst workload, or one: pending_p95_s@api), peak_nodes node_hours cost_usd
+    cost_per_million_requests_usd
+
+Writes sweep.csv (per point: parameters, seeds, each metric's mean and 95% Student-t interval),
+sweep-runs.csv (every run) and sweep-frontier.png/.svg (cost vs Pending p95, Pareto points
+labelled). With --shard I/N: sweep.part-I-of-N.csv only; combine the parts with `capsim merge`.";
+
 #[derive(Debug, Args)]
 pub struct SweepArgs {
     /// The scenario file (multi-document YAML).
     pub scenario: PathBuf,
-    /// The grid: parameters to vary, seeds, metrics (see `capsim sweep --help`).
+    /// The grid: parameters to vary, seeds, metrics (format below with --help).
     #[arg(long, value_name = "GRID.yaml")]
     pub grid: PathBuf,
     /// Output directory [default: out/<scenario name>-sweep].
