@@ -873,36 +873,43 @@ pub fn write_outputs(dir: &Path, layout: &Layout, points: &[PointResult]) -> Res
     Ok(written)
 }
 
-/// The Pareto-optimal points (cost vs Pending p95) as a terminal table; empty when the metrics
-/// lack either.
+/// The Pareto-optimal points (cost vs Pending p95) as a terminal table, points with equal cost
+/// and Pending p95 on one line; empty when the metrics lack either.
 pub fn frontier_table(layout: &Layout, points: &[PointResult]) -> String {
-    let Some((cx, py)) = crate::report::sweep_chart::axes(layout) else {
+    use crate::report::sweep_chart::{axes, means, short_name};
+    let Some((cx, py)) = axes(layout) else {
         return String::new();
     };
-    let xy = crate::report::sweep_chart::means(points, cx, py);
-    let front = out::pareto_front(&xy);
-    if front.is_empty() {
+    let xy = means(points, cx, py);
+    let groups = out::pareto_groups(&xy);
+    if groups.is_empty() {
         return String::new();
     }
     let mut s = format!(
         "\nPareto-optimal points ({} vs {}):\n{:>7}  {:>12}  {:>14}  parameters\n",
         layout.metrics[cx], layout.metrics[py], "point", "cost", "pending p95 s"
     );
-    for i in front {
-        let p = &points[i];
-        let params = layout
-            .parameters
-            .iter()
-            .zip(&p.values)
-            .map(|(n, v)| format!("{}={v}", crate::report::sweep_chart::short_name(n)))
-            .collect::<Vec<_>>()
-            .join(", ");
-        s.push_str(&format!(
-            "{:>7}  {:>12}  {:>14}  {params}\n",
-            p.point,
-            out::fmt6(xy[i].0),
-            out::fmt6(xy[i].1)
-        ));
+    for g in groups {
+        let first = &points[g[0]];
+        let mut line = format!(
+            "{:>7}  {:>12}  {:>14}  {}",
+            first.point,
+            out::fmt6(xy[g[0]].0),
+            out::fmt6(xy[g[0]].1),
+            out::point_label(layout, first, short_name)
+        );
+        if g.len() > 1 {
+            let more: Vec<String> = g[1..].iter().take(10).map(|&i| points[i].point.to_string()).collect();
+            line.push_str(&format!(
+                "  (and {} more with the same figures: point{} {}{})",
+                g.len() - 1,
+                if g.len() > 2 { "s" } else { "" },
+                more.join(", "),
+                if g.len() > 11 { ", ..." } else { "" }
+            ));
+        }
+        s.push_str(&line);
+        s.push('\n');
     }
     s
 }
@@ -1149,6 +1156,37 @@ metrics: [pending_p95_s, unserved_share, cost_usd, pending_p95_s@checkout-api]
             }
         }
         assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
+
+    #[test]
+    fn frontier_table_groups_ties() {
+        let layout = Layout {
+            parameters: vec!["Deployment/api:spec.replicas".into()],
+            metrics: vec!["cost_usd".into(), "pending_p95_s".into()],
+            seeds: vec![1],
+            points: 4,
+            fingerprint: String::new(),
+        };
+        // (cost, p95): points 0 and 1 tie at (1, 0); 2 (2, 0) is dominated; 3 (0.5, 30) is cheaper.
+        let xy = [(1.0, 0.0), (1.0, 0.0), (2.0, 0.0), (0.5, 30.0)];
+        let points: Vec<PointResult> = xy
+            .iter()
+            .enumerate()
+            .map(|(i, &(c, p))| PointResult {
+                point: i,
+                values: vec![(4 + i).to_string()],
+                runs: vec![vec![c, p]],
+            })
+            .collect();
+        let t = frontier_table(&layout, &points);
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(lines[1], "Pareto-optimal points (cost_usd vs pending_p95_s):");
+        assert_eq!(lines[3], "      3           0.5              30  replicas=7");
+        assert_eq!(
+            lines[4],
+            "      0             1               0  replicas=4  (and 1 more with the same figures: point 1)"
+        );
+        assert_eq!(lines.len(), 5, "{t}");
     }
 
     #[test]

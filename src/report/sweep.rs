@@ -780,6 +780,30 @@ pub fn pareto_front(xy: &[(f64, f64)]) -> Vec<usize> {
     front
 }
 
+/// The Pareto front in groups of points with identical (cost, pending) — several settings often
+/// tie (say every replica count that fits on the minimum cluster) — each group in point order.
+pub fn pareto_groups(xy: &[(f64, f64)]) -> Vec<Vec<usize>> {
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for i in pareto_front(xy) {
+        match groups.last_mut() {
+            Some(g) if xy[g[0]].0.total_cmp(&xy[i].0).is_eq() && xy[g[0]].1.total_cmp(&xy[i].1).is_eq() => g.push(i),
+            _ => groups.push(vec![i]),
+        }
+    }
+    groups
+}
+
+/// `name=value, name=value` of a point, with each parameter named by `short`.
+pub fn point_label(layout: &Layout, p: &PointResult, short: fn(&str) -> &str) -> String {
+    layout
+        .parameters
+        .iter()
+        .zip(&p.values)
+        .map(|(n, v)| format!("{}={v}", short(n)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1034,6 +1058,8 @@ mod tests {
         ];
         assert_eq!(pareto_front(&xy), vec![0, 6, 1, 4]);
         assert!(pareto_front(&[]).is_empty());
+        // 0 and 6 tie: one group.
+        assert_eq!(pareto_groups(&xy), vec![vec![0, 6], vec![1], vec![4]]);
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! per-workload one); when the grid's metrics leave either out, no chart is drawn.
 
 use super::files::{OutputError, atomic_write};
-use super::sweep::{FRONTIER_STEM, Layout, Metric, MetricKind, PointResult, fmt6, pareto_front};
+use super::sweep::{FRONTIER_STEM, Layout, Metric, MetricKind, PointResult, fmt6, pareto_groups, point_label};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::{Path, PathBuf};
@@ -89,8 +89,8 @@ pub fn render_frontier(layout: &Layout, points: &[PointResult]) -> Result<Option
     };
     let font = chart_font()?;
     let xy = means(points, cx, py);
-    let front = pareto_front(&xy);
-    let mark = |i: usize| {
+    let groups = pareto_groups(&xy);
+    let mark = |i: usize, label: String| {
         let p = &points[i];
         let ci = |m: usize| p.estimate(m).and_then(|e| e.interval);
         Mark {
@@ -98,27 +98,35 @@ pub fn render_frontier(layout: &Layout, points: &[PointResult]) -> Result<Option
             y: xy[i].1,
             x_ci: ci(cx),
             y_ci: ci(py),
-            label: layout
-                .parameters
-                .iter()
-                .zip(&p.values)
-                .map(|(n, v)| format!("{}={v}", short_name(n)))
-                .collect::<Vec<_>>()
-                .join(", "),
+            label,
         }
     };
-    let on_front: Vec<bool> = (0..points.len()).map(|i| front.contains(&i)).collect();
+    let mut on_front = vec![false; points.len()];
+    for &i in groups.iter().flatten() {
+        on_front[i] = true;
+    }
     let others: Vec<Mark> = (0..points.len())
         .filter(|&i| !on_front[i] && xy[i].0.is_finite() && xy[i].1.is_finite())
-        .map(mark)
+        .map(|i| mark(i, String::new()))
         .collect();
-    let pareto: Vec<Mark> = front.iter().map(|&i| mark(i)).collect();
+    // One mark per group of ties, labelled with the first point and how many more tie with it.
+    let pareto: Vec<Mark> = groups
+        .iter()
+        .map(|g| {
+            let mut label = point_label(layout, &points[g[0]], short_name);
+            if g.len() > 1 {
+                label.push_str(&format!(" (+{} more)", g.len() - 1));
+            }
+            mark(g[0], label)
+        })
+        .collect();
+    let optimal: usize = groups.iter().map(Vec::len).sum();
     let title = format!(
         "Cost vs Pending p95: {} points × {} seed{}, {} Pareto-optimal",
         points.len(),
         layout.seeds.len(),
         if layout.seeds.len() == 1 { "" } else { "s" },
-        pareto.len()
+        optimal
     );
     let axis_names = (
         format!("{} (mean)", layout.metrics[cx]),
