@@ -74,7 +74,6 @@ fn merge_without_parts_is_bad_input() {
 }
 
 #[test]
-#[ignore = "needs loader"]
 fn a_grid_path_that_does_not_exist_is_an_error_before_anything_runs() {
     let e = bad_sweep("grid-missing-field.yaml", &[]);
     assert!(e.contains("parameters[1] (typo)") && e.contains("spec.replicaz"), "{e}");
@@ -83,7 +82,6 @@ fn a_grid_path_that_does_not_exist_is_an_error_before_anything_runs() {
 }
 
 #[test]
-#[ignore = "needs loader"]
 fn jobs_and_shards_give_byte_identical_outputs() {
     let scenario = data("tiny.yaml");
     let grid = data("grid.yaml");

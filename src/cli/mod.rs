@@ -1,5 +1,6 @@
 //! Subcommands, one module each, with their clap `Args` and a `run`.
 
+pub mod catalog;
 pub mod demo;
 pub mod merge;
 pub mod run;
@@ -32,6 +33,8 @@ pub enum Command {
     Sweep(sweep::SweepArgs),
     /// Combine `capsim sweep --shard` outputs into the files one unsharded sweep writes.
     Merge(merge::MergeArgs),
+    /// List and filter the instance catalog (types, allocatable, prices, spot interruption bands).
+    Catalog(catalog::CatalogArgs),
 }
 
 /// Why a command failed, and the exit code that says so.
@@ -83,6 +86,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Validate(a) => validate::run(&a),
         Command::Sweep(a) => sweep::run(&a),
         Command::Merge(a) => merge::run(&a),
+        Command::Catalog(a) => catalog::run(&a).map_err(bad_input),
     }
     .map(|()| ExitCode::SUCCESS)
 }

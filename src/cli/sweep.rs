@@ -682,27 +682,27 @@ where
 // Checking the grid against the scenario
 // ---------------------------------------------------------------------------------------------
 
-/// The scenario file, read once: every point loads from this text.
+/// The scenario file. Every point loads it afresh with its overrides, through
+/// [`crate::scenario::load`], so includes resolve as in `capsim run` (including a directory that
+/// holds the scenario itself).
 pub struct Source {
-    /// The file as the user named it.
-    pub display: String,
-    pub text: String,
-    pub base_dir: Option<PathBuf>,
+    pub path: PathBuf,
+    /// The file's bytes when the sweep started (they, with the grid, make the fingerprint).
+    pub bytes: Vec<u8>,
 }
 
 impl Source {
     pub fn read(path: &Path) -> Result<Source, Failure> {
-        let text = std::fs::read_to_string(path).map_err(|e| bad_input(anyhow::anyhow!("{}: {e}", path.display())))?;
+        let bytes = std::fs::read(path).map_err(|e| bad_input(anyhow::anyhow!("{}: {e}", path.display())))?;
         Ok(Source {
-            display: path.display().to_string(),
-            text,
-            base_dir: path.parent().map(Path::to_path_buf),
+            path: path.to_path_buf(),
+            bytes,
         })
     }
 
     /// Loads the scenario with `overrides` applied.
     pub fn load(&self, overrides: &[String]) -> Result<Scenario, crate::scenario::ScenarioError> {
-        crate::scenario::load_str(&self.display, &self.text, self.base_dir.as_deref(), overrides)
+        crate::scenario::load(&self.path, overrides)
     }
 }
 
@@ -733,18 +733,66 @@ pub fn check_grid(grid_file: &str, grid: &Grid, src: &Source) -> Result<Scenario
                 message,
             })
         };
-        field_exists(&base, p).map_err(at)?;
+        // Syntax first (no load needed), then every value on its own, then the final key.
+        crate::scenario::parse_override(&format!("{}=0", p.path)).map_err(|e| at(e.to_string()))?;
         for v in &p.values {
             src.load(&[p.override_for(v)])
                 .map_err(|e| at(format!("value {}: {e}", cell(v))))?;
         }
+        field_exists(&base, p).map_err(at)?;
     }
     Ok(base)
 }
 
-/// Whether the parameter's field is set in the scenario as loaded (so that a misspelt final key
-/// is an error rather than a sweep of a field nothing reads).
-fn field_exists(_base: &Scenario, _p: &Parameter) -> Result<(), String> {
+/// Checks that the parameter's field is set in the scenario as loaded, so that a misspelt final key
+/// is an error rather than a sweep of a field nothing reads (`--set` creates a missing final key).
+/// Skipped with `create: true`. A path whose object or intermediate keys are missing is left to the
+/// dry loads, whose errors list what exists.
+fn field_exists(base: &Scenario, p: &Parameter) -> Result<(), String> {
+    use crate::scenario::Segment;
+    // The value does not matter for the path; `0` parses as YAML.
+    let ov = crate::scenario::parse_override(&format!("{}=0", p.path)).map_err(|e| e.to_string())?;
+    if p.create {
+        return Ok(());
+    }
+    let docs: Vec<&crate::scenario::RawDocument> = base
+        .documents
+        .iter()
+        .filter(|d| {
+            d.kind == ov.kind
+                && ov.name.as_ref().is_none_or(|n| &d.name == n)
+                && ov.namespace.as_ref().is_none_or(|ns| &d.namespace == ns)
+        })
+        .collect();
+    let [doc] = docs.as_slice() else {
+        return Ok(());
+    };
+    let mut cur = &doc.value;
+    for (depth, seg) in ov.path.iter().enumerate() {
+        let next = match (seg, cur) {
+            (Segment::Key(k), Value::Object(map)) => map.get(k),
+            (Segment::Index(i), Value::Array(items)) => items.get(*i),
+            _ => None,
+        };
+        match next {
+            Some(v) => cur = v,
+            None if depth + 1 == ov.path.len() => {
+                let have = match cur {
+                    Value::Object(map) if !map.is_empty() => {
+                        format!(" (it has: {})", map.keys().cloned().collect::<Vec<_>>().join(", "))
+                    }
+                    _ => String::new(),
+                };
+                return Err(format!(
+                    "{} is not set in {}{have}; check the spelling, or add `create: true` to sweep a field the scenario leaves at its default",
+                    crate::scenario::overrides::PathDisplay(&ov.path),
+                    doc.object()
+                ));
+            }
+            // A missing intermediate key: the dry load reports it with what exists.
+            None => return Ok(()),
+        }
+    }
     Ok(())
 }
 
@@ -801,7 +849,7 @@ pub fn run(args: &SweepArgs) -> Result<(), Failure> {
         shard,
         jobs,
     };
-    let layout = plan.layout(src.text.as_bytes());
+    let layout = plan.layout(&src.bytes);
     if plan.grid.parameters.len() >= 2 {
         check_points(&plan, |p| {
             src.load(&plan.grid.overrides(p)).map(|_| ()).map_err(|e| e.to_string())
