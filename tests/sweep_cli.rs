@@ -124,3 +124,73 @@ fn jobs_and_shards_give_byte_identical_outputs() {
         std::fs::remove_dir_all(d).ok();
     }
 }
+
+/// Writes a grid into a fresh directory and returns its path.
+fn grid_file(name: &str, text: &str) -> PathBuf {
+    let dir = tmp(&format!("grid-{name}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join("grid.yaml");
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+#[test]
+fn an_unset_field_needs_create_and_then_sweeps() {
+    let scenario = data("tiny.yaml");
+    // tiny.yaml sets no spec.scheduler: without `create: true` that is an error naming the fix.
+    let param =
+        "  - path: \"Scenario:spec.scheduler\"\n    values: [{scoring: LeastAllocated}, {scoring: MostAllocated}]\n";
+    let g = grid_file("no-create", &format!("parameters:\n{param}"));
+    let o = capsim(&["sweep", s(&scenario), "--grid", s(&g), "-q", "-o", s(&tmp("nc"))]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(
+        e.contains("parameters[0] (Scenario:spec.scheduler): spec.scheduler is not set in Scenario")
+            && e.contains("create: true"),
+        "{e}"
+    );
+    // With it, the sweep runs; `--seeds 2` overrides the grid's single seed.
+    let g = grid_file("create", &format!("parameters:\n{param}    create: true\nseeds: [5]\n"));
+    let out = tmp("create-out");
+    let o = capsim(&[
+        "sweep",
+        s(&scenario),
+        "--grid",
+        s(&g),
+        "-q",
+        "-o",
+        s(&out),
+        "--seeds",
+        "2",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let runs = std::fs::read_to_string(out.join("sweep-runs.csv")).unwrap();
+    let seeds: Vec<&str> = runs.lines().skip(2).map(|l| l.split(',').nth(1).unwrap()).collect();
+    assert_eq!(seeds, ["1", "2", "1", "2"], "{runs}");
+    let csv = std::fs::read_to_string(out.join("sweep.csv")).unwrap();
+    assert!(
+        csv.lines()
+            .nth(2)
+            .unwrap()
+            .starts_with("1,\"{\"\"scoring\"\":\"\"MostAllocated\"\"}\",2,"),
+        "{csv}"
+    );
+    std::fs::remove_dir_all(out).ok();
+    for d in ["grid-no-create", "grid-create"] {
+        std::fs::remove_dir_all(tmp(d)).ok();
+    }
+}
+
+#[test]
+fn a_metric_of_an_unknown_workload_is_bad_input() {
+    let scenario = data("tiny.yaml");
+    let g = grid_file("metric", "parameters: []\nmetrics: [pending_p95_s@web]\n");
+    let o = capsim(&["sweep", s(&scenario), "--grid", s(&g), "-q", "-o", s(&tmp("m"))]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(
+        e.contains("metrics[0]: pending_p95_s@web: the scenario has no workload \"web\" (it has: api)"),
+        "{e}"
+    );
+    std::fs::remove_dir_all(tmp("grid-metric")).ok();
+}
