@@ -2,6 +2,7 @@
 
 pub mod catalog;
 pub mod demo;
+pub mod hpa;
 pub mod merge;
 pub mod run;
 pub mod sweep;
@@ -33,6 +34,8 @@ pub enum Command {
     Sweep(sweep::SweepArgs),
     /// Combine `capsim sweep --shard` outputs into the files one unsharded sweep writes.
     Merge(merge::MergeArgs),
+    /// What the HPA would do: evaluate upstream test vectors, or explain decisions over a metric series.
+    Hpa(hpa::HpaArgs),
     /// List and filter the instance catalog (types, allocatable, prices, spot interruption bands).
     Catalog(catalog::CatalogArgs),
 }
@@ -87,6 +90,10 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Sweep(a) => sweep::run(&a),
         Command::Merge(a) => merge::run(&a),
         Command::Catalog(a) => catalog::run(&a).map_err(bad_input),
+        Command::Hpa(a) => {
+            let outcome = hpa::run(&a, &mut std::io::stdout().lock()).map_err(bad_input)?;
+            return Ok(ExitCode::from(outcome.exit_code() as u8));
+        }
     }
     .map(|()| ExitCode::SUCCESS)
 }
