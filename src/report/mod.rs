@@ -3,6 +3,8 @@
 //! interrupted run never leaves a truncated result.
 
 pub mod files;
+pub mod sweep;
+pub mod sweep_chart;
 pub mod table;
 
 pub use files::{atomic_write, write_run_outputs};
