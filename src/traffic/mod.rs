@@ -17,6 +17,7 @@
 //!     - level: {at: 2h, rps: 900}               # from 2h on the value so far becomes 900
 //!     - ramp: {from: 10m, to: 20m, factor: 3}   # linear 1 → 3 over [10m, 20m], then 3
 //!     - surge: {at: 30m, rampUp: 10m, hold: 1h, rampDown: 20m, factor: 4}
+//!     - square: {period: 1h, high: 24, low: 3, offset: 90s}   # × 24 for 30m, × 3 for 30m, from 90s
 //!   noise: {kind: lognormal, cv: 0.08, interval: 10s}   # or {kind: poisson, interval: 1s}
 //! ```
 //!
@@ -32,6 +33,7 @@
 //! | `level {at, rps}` | replaces the value so far by `rps` (≥ 0) from `at` on |
 //! | `ramp {from, to, factor}` | 1 before `from`, linear to `factor` at `to` (≥ `from`), then `factor` |
 //! | `surge {at, rampUp, hold, rampDown, factor}` | 1 → `factor` linearly over `rampUp`, held for `hold`, back to 1 over `rampDown` |
+//! | `square {period, high, low, offset=0s}` | `high` (≥ 0) when `(t − offset) mod period < period/2`, else `low` (≥ 0); periodic on both sides of `offset` |
 //!
 //! Noise (one kind per workload):
 //! - `lognormal {cv, interval=10s}`: the rate is multiplied, per `interval` bin of simulated time,

@@ -1,4 +1,5 @@
-//! Deterministic shape factors: `constant`, `diurnal`, `weekly`, `step`, `level`, `ramp`, `surge`.
+//! Deterministic shape factors: `constant`, `diurnal`, `weekly`, `step`, `level`, `ramp`, `surge`,
+//! `square`.
 //!
 //! Internally every time is `f64` milliseconds of simulated time, so integer instants are exact.
 
@@ -33,6 +34,10 @@ pub enum ShapeSpec {
     /// to `factor` over `rampUp`, held for `hold`, linear back to 1 over `rampDown` (the ramps
     /// default to 0s: a rectangular surge).
     Surge(SurgeSpec),
+    /// `square: {period: 1h, high: 24, low: 3, offset: 90s}` — a square wave: `high` for the first
+    /// half of each period starting at `offset` (default 0s), `low` for the second half; periodic
+    /// before `offset` too.
+    Square(SquareSpec),
     /// `noise: {kind: lognormal, cv: 0.08}` — noise may also be written as a shape entry (as in
     /// the design brief's example); it applies on top of all shapes, exactly like `traffic.noise`.
     Noise(super::NoiseSpec),
@@ -109,6 +114,16 @@ pub struct SurgeSpec {
     pub factor: f64,
 }
 
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SquareSpec {
+    pub period: Dur,
+    pub high: f64,
+    pub low: f64,
+    #[serde(default)]
+    pub offset: Dur,
+}
+
 /// A validated shape; times in milliseconds.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Shape {
@@ -143,6 +158,12 @@ pub(crate) enum Shape {
         hold: f64,
         down: f64,
         factor: f64,
+    },
+    Square {
+        period: f64,
+        high: f64,
+        low: f64,
+        offset: f64,
     },
 }
 
@@ -239,6 +260,18 @@ impl Shape {
                 down: ms(s.ramp_down),
                 factor: positive(f("surge", "factor"), s.factor)?,
             },
+            ShapeSpec::Square(s) => {
+                let period = ms(s.period);
+                if period <= 0.0 {
+                    return Err(TrafficError::invalid(f("square", "period"), "must be > 0"));
+                }
+                Shape::Square {
+                    period,
+                    high: non_negative(f("square", "high"), s.high)?,
+                    low: non_negative(f("square", "low"), s.low)?,
+                    offset: ms(s.offset),
+                }
+            }
         }))
     }
 
@@ -283,6 +316,19 @@ impl Shape {
                 };
                 value * f
             }
+            Shape::Square {
+                period,
+                high,
+                low,
+                offset,
+            } => {
+                // Position within the period, in [0, period) also before `offset`.
+                if (t - offset).rem_euclid(period) < period / 2.0 {
+                    value * high
+                } else {
+                    value * low
+                }
+            }
         }
     }
 
@@ -312,6 +358,15 @@ impl Shape {
                 push(at + up);
                 push(at + up + hold);
                 push(at + up + hold + down);
+            }
+            Shape::Square { period, offset, .. } => {
+                // Edges every half period, aligned on `offset`.
+                let half = period / 2.0;
+                let mut k = ((a - offset) / half).floor() + 1.0;
+                while offset + k * half < b {
+                    push(offset + k * half);
+                    k += 1.0;
+                }
             }
         }
     }
