@@ -1,5 +1,6 @@
 //! Subcommands, one module each, with their clap `Args` and a `run`.
 
+pub mod compare;
 pub mod demo;
 pub mod run;
 pub mod validate;
@@ -25,6 +26,9 @@ pub enum Command {
     Demo(demo::DemoArgs),
     /// Check a scenario without running it.
     Validate(validate::ValidateArgs),
+    /// Run several scenarios, or one under several `--variant` override sets, with one seed, and
+    /// compare them side by side.
+    Compare(compare::CompareArgs),
 }
 
 /// Why a command failed, and the exit code that says so.
@@ -74,6 +78,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Run(a) => run::run(&a),
         Command::Demo(a) => demo::run(&a),
         Command::Validate(a) => validate::run(&a),
+        Command::Compare(a) => compare::run(&a),
     }
     .map(|()| ExitCode::SUCCESS)
 }
