@@ -27,4 +27,6 @@ pub mod model;
 pub mod report;
 pub mod scenario;
 pub mod sim;
+#[doc(hidden)]
+pub mod testkit;
 pub mod traffic;

@@ -51,10 +51,8 @@ pub struct Toleration {
 impl Toleration {
     /// upstream: core/v1 `Toleration.ToleratesTaint`.
     pub fn tolerates(&self, taint: &Taint) -> bool {
-        if let Some(effect) = self.effect {
-            if effect != taint.effect {
-                return false;
-            }
+        if self.effect.is_some_and(|effect| effect != taint.effect) {
+            return false;
         }
         if !self.key.is_empty() && self.key != taint.key {
             return false;

@@ -1,5 +1,6 @@
 //! The cluster's vocabulary: resources, labels and taints, workloads, and units.
 
+pub mod batch;
 pub mod labels;
 pub mod resources;
 pub mod units;

@@ -20,7 +20,7 @@
 //!
 //! capsim limits (deliberate, documented): at most [`MAX_SIGNIFICANT_DIGITS`] significant digits,
 //! magnitude at most `i64::MAX` whole units (so [`Quantity::value`] is exact), and a number must
-//! have at least one digit (`"Gi"` and `"."` are rejected although upstream reads them as zero).
+//! have at least one digit (`"Gi"` and `"."` are rejected).
 //!
 //! Display prints the canonical form upstream would serialize (`CanonicalizeBytes`): no fractional
 //! digits, the largest suffix that loses no precision, in the suffix family it was written in

@@ -112,6 +112,8 @@ pub struct StartupLatency {
 pub enum WorkloadKind {
     Deployment,
     DaemonSet,
+    /// Pods that arrive over time and finish (see `Workload::batch`).
+    Batch,
 }
 
 /// A Deployment (or DaemonSet) with its traffic and service model.
@@ -127,6 +129,8 @@ pub struct Workload {
     pub traffic: Option<TrafficModel>,
     pub service: ServiceModel,
     pub startup: StartupLatency,
+    /// Arrivals of a `Batch` workload.
+    pub batch: Option<super::batch::BatchArrivals>,
 }
 
 /// Static nodes: `count` nodes of one instance type present from time zero.

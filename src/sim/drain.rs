@@ -13,10 +13,6 @@ use crate::model::labels::selector_matches;
 /// same interval for Karpenter's terminator, which requeues blocked evictions).
 pub const EVICTION_RETRY: SimDuration = SimDuration::from_secs(10);
 
-/// EC2 gives a spot instance two minutes' notice before reclaiming it (AWS EC2 User Guide,
-/// "Spot Instance interruption notices").
-pub const INTERRUPTION_NOTICE: SimDuration = SimDuration::from_secs(120);
-
 /// An in-progress drain.
 #[derive(Clone, Debug)]
 pub struct DrainState {
@@ -271,7 +267,7 @@ impl World<'_> {
             return;
         }
         let name = n.name.clone();
-        let at = now + INTERRUPTION_NOTICE;
+        let at = now + crate::cloud::spot::SPOT_INTERRUPTION_NOTICE;
         self.interruptions += 1;
         self.record(
             now,

@@ -7,6 +7,7 @@
 //! come from named streams keyed by the object they concern (the n-th pod of a workload, the n-th
 //! node of a pool), so two scenarios that differ only in settings see the same dice.
 
+pub mod batch;
 pub mod drain;
 pub mod metrics;
 pub mod provisioner;
@@ -65,6 +66,10 @@ pub enum Event {
     SpotWarning(NodeId),
     /// The cloud reclaims a spot instance.
     SpotReclaim(NodeId),
+    /// The next arrival of batch workload `.0` (arrival index `.1`).
+    BatchArrival(u32, u32),
+    /// A batch pod's containers finished: it succeeds and frees its node's resources.
+    PodCompleted(PodId),
     /// The end of the simulated span.
     End,
 }
@@ -130,6 +135,10 @@ pub struct World<'a> {
     /// Workloads whose pods metrics-server scrapes (those an HPA reads).
     pub scraped: Vec<bool>,
     pub scrape_marks: Vec<metrics::ScrapeMark>,
+    /// Batch pods to recreate (workload, requests, run time, first arrival) after the current event.
+    requeue_batch: Vec<(u32, Resources, SimDuration, SimTime)>,
+    end: SimTime,
+    started: bool,
 }
 
 impl<'a> World<'a> {
@@ -157,6 +166,9 @@ impl<'a> World<'a> {
             samples: Vec::new(),
             scraped: vec![false; sc.workloads.len()],
             scrape_marks: vec![metrics::ScrapeMark::default(); sc.workloads.len()],
+            requeue_batch: Vec::new(),
+            end: SimTime::ZERO + sc.duration,
+            started: false,
         };
         for set in &sc.static_nodes {
             let it = sc
@@ -198,28 +210,53 @@ impl<'a> World<'a> {
         Ok(w)
     }
 
-    /// Runs the scenario to its end.
-    pub fn run(mut self) -> SimResult {
-        let end = SimTime::ZERO + self.sc.duration;
+    /// Queues the initial events. Called once, by [`World::run`] or before the first [`World::step`].
+    fn start(&mut self) {
+        if self.started {
+            return;
+        }
+        self.started = true;
         self.queue.push(SimTime::ZERO, Event::ServiceTick);
         self.queue.push(SimTime::ZERO, Event::Sample);
-        self.queue.push(end, Event::End);
+        self.queue.push(self.end, Event::End);
         for i in 0..self.workloads.len() {
             self.reconcile_replicas(i);
         }
         if self.provisioner.is_some() {
             self.queue.push(SimTime::ZERO, Event::ProvisionerLoop);
         }
-        while let Some((now, ev)) = self.queue.pop() {
-            if now > end {
-                break;
-            }
-            if self.handle(now, ev) {
-                break;
-            }
+        for i in 0..self.workloads.len() {
+            self.schedule_batch_arrival(i as u32, 0, SimTime::ZERO);
         }
-        let end_events = self.queue.delivered();
-        record::finish(self, end, end_events)
+    }
+
+    /// Delivers one event. Returns false once the run has ended.
+    pub fn step(&mut self) -> bool {
+        self.start();
+        let Some((now, ev)) = self.queue.pop() else {
+            return false;
+        };
+        if now > self.end {
+            return false;
+        }
+        let ended = self.handle(now, ev);
+        while let Some((wi, req, run_for, arrived)) = self.requeue_batch.pop() {
+            let p = self.create_pod(wi as usize, now);
+            let pod = &mut self.pods[p.0 as usize];
+            pod.requests = req;
+            pod.run_for = Some(run_for);
+            pod.arrived = arrived;
+            self.request_cycle(now);
+        }
+        !ended
+    }
+
+    /// Runs the scenario to its end.
+    pub fn run(mut self) -> SimResult {
+        while self.step() {}
+        let events = self.queue.delivered();
+        let end = self.end;
+        record::finish(self, end, events)
     }
 
     /// Applies one event. Returns true at the end of the run.
@@ -243,8 +280,13 @@ impl<'a> World<'a> {
                 if pod.phase == PodPhase::Starting {
                     pod.phase = PodPhase::Running;
                     pod.started = Some(now);
+                    if let Some(d) = pod.run_for {
+                        self.queue.push(now + d, Event::PodCompleted(p));
+                    }
                 }
             }
+            Event::BatchArrival(wi, k) => self.batch_arrival(now, wi, k),
+            Event::PodCompleted(p) => self.pod_completed(now, p),
             Event::PodReady(p) => self.pod_ready(now, p),
             Event::PodTerminated(p) => self.pod_terminated(now, p),
             Event::NodeLaunched(n) => self.node_launched(n),
@@ -375,6 +417,9 @@ impl<'a> World<'a> {
             delete_reason: None,
             image_cached: false,
             usage_mark: 0.0,
+            run_for: None,
+            arrived: now,
+            completed: None,
         });
         self.nominated_node.push(None);
         self.samples.push(None);
@@ -401,6 +446,12 @@ impl<'a> World<'a> {
         let pod = &mut self.pods[p.0 as usize];
         pod.delete_reason = Some(reason);
         pod.deleted = Some(now);
+        if let (Some(run_for), true) = (pod.run_for, reason != DeleteReason::Completed) {
+            // The Job controller replaces a batch pod that was evicted or lost with its node.
+            let (requests, arrived) = (pod.requests, pod.arrived);
+            self.requeue_batch.push((wi as u32, requests, run_for, arrived));
+        }
+        let pod = &mut self.pods[p.0 as usize];
         if phase == PodPhase::Pending {
             self.pending.remove(&(Reverse(pod.priority), pod.created, p));
             pod.phase = PodPhase::Deleted;
@@ -580,7 +631,9 @@ impl<'a> World<'a> {
         let started = pulled_at + startup.container_start.sample(&mut rng);
         let ready = started + startup.readiness.sample(&mut rng);
         self.queue.push(started, Event::PodStarted(p));
-        self.queue.push(ready, Event::PodReady(p));
+        if pod.run_for.is_none() {
+            self.queue.push(ready, Event::PodReady(p));
+        }
     }
 
     // ----- nodes ---------------------------------------------------------------------------
@@ -657,6 +710,35 @@ impl<'a> World<'a> {
         if node.state == NodeState::Launching {
             node.state = NodeState::Booting;
             node.launched = Some(now);
+            self.schedule_reclaim(n);
+        }
+    }
+
+    /// Spot instances are reclaimed at a rate drawn from their Spot Advisor band (see
+    /// `cloud::spot`); the warning comes two minutes before.
+    fn schedule_reclaim(&mut self, n: NodeId) {
+        let node = &self.nodes[n.0 as usize];
+        if node.capacity_type != CapacityType::Spot {
+            return;
+        }
+        let Some(band) = self
+            .sc
+            .catalog
+            .get(&node.instance_type)
+            .and_then(|it| it.interruption_band)
+        else {
+            return;
+        };
+        let mut rng = self.rngs.stream("spot-interruption", Rngs::key_of(&node.name));
+        let Some(after) = crate::cloud::spot::sample_time_to_interruption(band.rate_per_hour(), &mut rng) else {
+            return;
+        };
+        let launched = node.launched.unwrap_or(self.now());
+        let reclaim = launched + after;
+        let notice = crate::cloud::spot::SPOT_INTERRUPTION_NOTICE;
+        if reclaim < SimTime::ZERO + self.sc.duration + notice {
+            self.nodes[n.0 as usize].reclaim_at = Some(reclaim);
+            self.queue.push(reclaim.saturating_sub(notice), Event::SpotWarning(n));
         }
     }
 

@@ -29,8 +29,10 @@ pub struct ClusterView<'a> {
     pub pdb_allowed: &'a [i64],
 }
 
-/// What a provisioner asks the world to do.
+/// What a provisioner asks the world to do. (A handful per loop, so the size of `Launch` does not
+/// matter.)
 #[derive(Clone, Debug)]
+#[allow(clippy::large_enum_variant)]
 pub enum Action {
     /// Request a node from the cloud; its stages follow `latency`.
     Launch {

@@ -2,7 +2,7 @@
 
 use super::World;
 use super::state::{NodeState, PodPhase};
-use crate::engine::{SimDuration, SimTime};
+use crate::engine::SimTime;
 use crate::model::WorkloadKind;
 use crate::scenario::Scenario;
 use serde::Serialize;
@@ -153,6 +153,13 @@ pub struct WorkloadSummary {
     pub overload_seconds: f64,
     pub replicas_min: u32,
     pub replicas_max: u32,
+    /// Batch workloads: finish − arrival − run time of every completed pod (Pending, start-up
+    /// and any rerun after eviction).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub completion_delay: Option<Percentiles>,
+    /// Batch workloads: pods that ran to completion.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub completed: Option<u32>,
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -199,12 +206,6 @@ fn secs(t: SimTime) -> f64 {
     t.as_secs_f64()
 }
 
-/// Per-second billing with a 60-second minimum.
-fn billed_cost(price_hr: f64, from: SimTime, to: SimTime) -> f64 {
-    let d = (to - from).max(SimDuration::from_secs(60));
-    price_hr * d.as_secs_f64() / 3600.0
-}
-
 pub(super) fn finish(w: World<'_>, end: SimTime, events: u64) -> SimResult {
     let sc = w.sc;
     let mut pods = Vec::with_capacity(w.pods.len());
@@ -212,6 +213,7 @@ pub(super) fn finish(w: World<'_>, end: SimTime, events: u64) -> SimResult {
     let mut ready_by_wl: Vec<Vec<f64>> = vec![Vec::new(); sc.workloads.len()];
     let mut pending_sum = vec![0.0; sc.workloads.len()];
     let mut still_pending = vec![0u32; sc.workloads.len()];
+    let mut delay_by_wl: Vec<Vec<f64>> = vec![Vec::new(); sc.workloads.len()];
     for p in &w.pods {
         let wi = p.workload as usize;
         let wl = &sc.workloads[wi];
@@ -226,6 +228,9 @@ pub(super) fn finish(w: World<'_>, end: SimTime, events: u64) -> SimResult {
         }
         if let Some(r) = p.ready {
             ready_by_wl[wi].push((r - p.created).as_secs_f64());
+        }
+        if let (Some(done), Some(run)) = (p.completed, p.run_for) {
+            delay_by_wl[wi].push(((done - p.arrived).as_secs_f64() - run.as_secs_f64()).max(0.0));
         }
         pods.push(PodRecord {
             pod: format!("{}-{:05}", wl.name, p.ordinal),
@@ -246,9 +251,10 @@ pub(super) fn finish(w: World<'_>, end: SimTime, events: u64) -> SimResult {
     }
     let mut workloads = Vec::new();
     for (i, wl) in sc.workloads.iter().enumerate() {
-        if wl.kind != WorkloadKind::Deployment {
+        if wl.kind == WorkloadKind::DaemonSet {
             continue;
         }
+        let batch = wl.kind == WorkloadKind::Batch;
         let ws = &w.workloads[i];
         let unserved = (ws.demand_total - ws.served_total).max(0.0);
         workloads.push(WorkloadSummary {
@@ -268,6 +274,8 @@ pub(super) fn finish(w: World<'_>, end: SimTime, events: u64) -> SimResult {
             overload_seconds: ws.overload.as_secs_f64(),
             replicas_min: ws.min_desired,
             replicas_max: ws.max_desired,
+            completed: batch.then_some(delay_by_wl[i].len() as u32),
+            completion_delay: batch.then(|| Percentiles::of(std::mem::take(&mut delay_by_wl[i]))),
         });
     }
     let mut nodes = Vec::with_capacity(w.nodes.len());
@@ -291,7 +299,7 @@ pub(super) fn finish(w: World<'_>, end: SimTime, events: u64) -> SimResult {
     let mut edges: Vec<(SimTime, i32)> = Vec::new();
     for n in &w.nodes {
         let cost = match n.launched {
-            Some(l) => billed_cost(n.price_hr, l, n.terminated.unwrap_or(end)),
+            Some(l) => crate::cloud::billing::instance_cost(n.price_hr, l, n.terminated.unwrap_or(end)),
             None => 0.0,
         };
         if let Some(l) = n.launched {

@@ -105,6 +105,12 @@ pub struct Pod {
     pub image_cached: bool,
     /// The workload's per-ready-pod CPU integral when the pod became ready (metrics window).
     pub usage_mark: f64,
+    /// Batch pods: how long the containers run before the pod succeeds.
+    pub run_for: Option<SimDuration>,
+    /// Batch pods: when the work first arrived (a pod recreated after eviction keeps it).
+    pub arrived: SimTime,
+    /// Batch pods: when it succeeded.
+    pub completed: Option<SimTime>,
 }
 
 /// Where a node is in its life.

@@ -1,0 +1,113 @@
+use capsim::model::ScoringStrategy;
+use capsim::sim;
+use capsim::testkit::*;
+
+#[test]
+fn cluster_too_small_leaves_pods_pending_to_the_end() {
+    // m5.large allocatable ≈ 1930m: three 800m pods fit two per node → one node holds 2, 3rd pending.
+    let mut sc = scenario();
+    sc.static_nodes.push(nodes("small", "m5.large", 1));
+    sc.workloads.push(deployment("api", 3, 800, 256));
+    let r = sim::run(&sc).unwrap();
+    let w = &r.summary.workloads[0];
+    assert_eq!(w.pods_created, 3);
+    assert_eq!(w.pods_pending_at_end, 1, "one pod cannot fit");
+    // The still-Pending pod is reported with its Pending time up to the end (censored), not dropped.
+    assert_eq!(w.pending.count, 3);
+    assert!((w.pending.max - 3600.0).abs() < 1e-6, "max pending {}", w.pending.max);
+    let table = capsim::report::summary_table(&r.summary);
+    assert!(table.contains("1 still Pending"), "{table}");
+    let pending: Vec<_> = r.pods.iter().filter(|p| p.state_at_end == "Pending").collect();
+    assert_eq!(pending.len(), 1);
+    assert!(pending[0].unschedulable_s.is_some());
+}
+
+#[test]
+fn taint_keeps_pods_without_toleration_off_a_node() {
+    let mut sc = scenario();
+    let mut tainted = nodes("gpu", "m5.xlarge", 1);
+    tainted.taints.push(taint("dedicated", "gpu"));
+    sc.static_nodes.push(tainted);
+    sc.static_nodes.push(nodes("general", "m5.xlarge", 1));
+    sc.workloads.push(deployment("web", 3, 500, 256));
+    let mut tolerant = deployment("trainer", 1, 500, 256);
+    tolerant.template.tolerations.push(toleration("dedicated", "gpu"));
+    sc.workloads.push(tolerant);
+    let r = sim::run(&sc).unwrap();
+    for p in r.pods.iter().filter(|p| p.workload == "web") {
+        assert!(p.node.starts_with("general-"), "{} landed on {}", p.pod, p.node);
+    }
+    // Untainted pods all fit on general; the tolerant pod may go anywhere but is scheduled.
+    assert!(r.pods.iter().all(|p| p.scheduled_s.is_some()));
+}
+
+#[test]
+fn taint_without_room_elsewhere_leaves_pods_pending() {
+    let mut sc = scenario();
+    let mut tainted = nodes("gpu", "m5.xlarge", 2);
+    tainted.taints.push(taint("dedicated", "gpu"));
+    sc.static_nodes.push(tainted);
+    sc.workloads.push(deployment("web", 2, 100, 64));
+    let r = sim::run(&sc).unwrap();
+    assert_eq!(r.summary.workloads[0].pods_pending_at_end, 2);
+}
+
+fn spread(strategy: ScoringStrategy) -> usize {
+    let mut sc = scenario();
+    sc.scoring = strategy;
+    sc.static_nodes.push(nodes("pool", "m5.xlarge", 4));
+    sc.workloads.push(deployment("api", 4, 500, 512));
+    let r = sim::run(&sc).unwrap();
+    let mut used: Vec<&str> = r.pods.iter().map(|p| p.node.as_str()).collect();
+    used.sort();
+    used.dedup();
+    used.len()
+}
+
+#[test]
+fn most_allocated_packs_where_least_allocated_spreads() {
+    assert_eq!(
+        spread(ScoringStrategy::LeastAllocated),
+        4,
+        "LeastAllocated spreads over all nodes"
+    );
+    assert_eq!(
+        spread(ScoringStrategy::MostAllocated),
+        1,
+        "MostAllocated packs onto one node"
+    );
+}
+
+#[test]
+fn image_pulled_once_on_a_node_starts_faster_the_second_time() {
+    let mut sc = scenario();
+    sc.static_nodes.push(nodes("one", "m5.xlarge", 1));
+    let mut w = deployment("api", 1, 500, 256);
+    w.startup.image_pull = constant(20);
+    w.startup.image_pull_cached = constant(0);
+    sc.workloads.push(w);
+    // Two pods created at different times: the first pulls (20 s), the second finds the image.
+    let mut later = deployment("api-canary", 1, 500, 256);
+    later.startup.image_pull = constant(20);
+    sc.workloads.push(later);
+    let r = sim::run(&sc).unwrap();
+    let first = r.pods.iter().find(|p| p.workload == "api").unwrap();
+    assert!(!first.image_cached);
+    assert_eq!(
+        first.started_s.unwrap() - first.scheduled_s.unwrap(),
+        21.0,
+        "20 s pull + 1 s start"
+    );
+    // A second pod of the same image on the same node: scale the Deployment to 2 from the start.
+    let mut sc2 = scenario();
+    sc2.static_nodes.push(nodes("one", "m5.xlarge", 1));
+    let mut w2 = deployment("api", 2, 500, 256);
+    w2.startup.image_pull = constant(20);
+    sc2.workloads.push(w2);
+    let r2 = sim::run(&sc2).unwrap();
+    let cached: Vec<_> = r2.pods.iter().filter(|p| p.image_cached).collect();
+    assert_eq!(cached.len(), 1, "the second pod finds the image being pulled");
+    // It waits for the same pull (never longer than the first), then starts.
+    let t0 = r2.pods.iter().find(|p| !p.image_cached).unwrap().started_s.unwrap();
+    assert!(cached[0].started_s.unwrap() <= t0);
+}
