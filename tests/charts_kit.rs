@@ -137,6 +137,8 @@ pub fn synthetic(name: &str, wls: &[Wl<'_>], pools: &[&str], duration_s: u64, co
             overload_seconds: 0.0,
             replicas_min: replicas[i].0,
             replicas_max: replicas[i].1,
+            completion_delay: None,
+            completed: None,
         });
     }
     let cost: f64 = cluster_timeline

@@ -97,7 +97,10 @@ pub fn parse_variants(flags: &[String], baseline_reserved: bool) -> Result<Vec<V
         if name.is_empty() {
             return Err(VariantError::MissingName { given: given.clone() });
         }
-        if !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) {
+        if !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        {
             return Err(VariantError::BadName {
                 given: given.clone(),
                 name: name.to_string(),
@@ -148,7 +151,11 @@ fn scenario_names(paths: &[PathBuf], scenarios: &[Scenario]) -> Vec<String> {
     let mut out = Vec::with_capacity(names.len());
     for (i, n) in names.iter().enumerate() {
         let before = names[..i].iter().filter(|m| *m == n).count();
-        out.push(if before == 0 { n.clone() } else { format!("{n}#{}", before + 1) });
+        out.push(if before == 0 {
+            n.clone()
+        } else {
+            format!("{n}#{}", before + 1)
+        });
     }
     out
 }
@@ -220,7 +227,11 @@ pub fn run(args: &CompareArgs) -> Result<(), Failure> {
             "\nwrote {} files under {} (compare.txt, compare.csv{}, one directory per variant)",
             written.len(),
             out.display(),
-            if args.no_charts { "" } else { ", compare-timeline, compare-pending-cdf" }
+            if args.no_charts {
+                ""
+            } else {
+                ", compare-timeline, compare-pending-cdf"
+            }
         );
     }
     Ok(())
@@ -251,7 +262,10 @@ mod tests {
         assert_eq!(
             parse_variants(&flags, true).unwrap(),
             vec![
-                v("fast", &["HorizontalPodAutoscaler/api:spec.minReplicas=6", "A/x:spec.c=3"]),
+                v(
+                    "fast",
+                    &["HorizontalPodAutoscaler/api:spec.minReplicas=6", "A/x:spec.c=3"]
+                ),
                 v("big", &["A/x:spec.a=1", "A/x:spec.b=2"]),
                 v("plain", &[]),
             ]
@@ -265,7 +279,10 @@ mod tests {
         assert!(matches!(err("=A/x:spec.a=1", true), VariantError::MissingName { .. }));
         assert!(matches!(err("a b=A/x:spec.a=1", true), VariantError::BadName { .. }));
         assert!(matches!(err("x=A/x:spec.a=1;oops", true), VariantError::BadOverride { part, .. } if part == "oops"));
-        assert!(matches!(err("baseline=A/x:spec.a=1", true), VariantError::Reserved { .. }));
+        assert!(matches!(
+            err("baseline=A/x:spec.a=1", true),
+            VariantError::Reserved { .. }
+        ));
         assert!(parse_variants(&["baseline=A/x:spec.a=1".to_string()], false).is_ok());
     }
 }

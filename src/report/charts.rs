@@ -332,7 +332,13 @@ fn draw_line<DB: DrawingBackend, CT: CoordTranslate<From = (f64, f64)>>(
     s: &Series,
 ) -> DrawResult<DB> {
     let style = s.color.stroke_width(s.width);
-    let pts = s.points.iter().copied();
+    // Infinite or undefined values (capacity with no CPU limit, 0 × ∞) are not drawn.
+    let pts: Vec<(f64, f64)> = s
+        .points
+        .iter()
+        .copied()
+        .filter(|p| p.0.is_finite() && p.1.is_finite())
+        .collect();
     match s.kind {
         LineKind::Solid => chart.draw_series(LineSeries::new(pts, style)).map(|_| ()),
         LineKind::Dashed => chart.draw_series(DashedLineSeries::new(pts, 9, 5, style)).map(|_| ()),

@@ -149,10 +149,11 @@ pub fn compare_table(rows: &[CompareRow]) -> String {
     }
     out.push('\n');
     let mut line = |label: String, workload: Option<&str>, get: &dyn Fn(&CompareRow) -> String| {
-        out.push_str(&format!("{label:<label_w$}"));
+        let mut l = format!("{label:<label_w$}");
         for v in &variants {
-            out.push_str(&format!("{:>width$}", cell(v, workload, get)));
+            l.push_str(&format!("{:>width$}", cell(v, workload, get)));
         }
+        out.push_str(l.trim_end());
         out.push('\n');
     };
     for w in &workloads {
@@ -251,6 +252,13 @@ pub fn compare_panels(results: &[(String, SimResult)]) -> Vec<Panel> {
     let mut cost = Vec::new();
     for (i, ((name, r), (t, _))) in results.iter().zip(&sums).enumerate() {
         let c = palette_color(i);
+        // Earlier variants are drawn wider, so a line hidden under a later identical one still
+        // shows as a border around it.
+        let width = 2 + (results.len() - 1 - i).min(3) as u32;
+        let line = |label: String, points: Vec<(f64, f64)>| Series {
+            width,
+            ..Series::new(label, c, LineKind::Solid, points)
+        };
         if !same_demand {
             traffic.push(Series {
                 width: 1,
@@ -262,22 +270,13 @@ pub fn compare_panels(results: &[(String, SimResult)]) -> Vec<Panel> {
                 )
             });
         }
-        traffic.push(Series::new(
+        traffic.push(line(
             format!("{name} served"),
-            c,
-            LineKind::Solid,
             t.iter().map(|x| (x.time_s, x.served)).collect(),
         ));
-        ready.push(Series::new(
+        ready.push(line(name.clone(), t.iter().map(|x| (x.time_s, x.ready)).collect()));
+        nodes.push(line(
             name.clone(),
-            c,
-            LineKind::Solid,
-            t.iter().map(|x| (x.time_s, x.ready)).collect(),
-        ));
-        nodes.push(Series::new(
-            name.clone(),
-            c,
-            LineKind::Solid,
             r.cluster_timeline
                 .iter()
                 .map(|row| {
@@ -286,10 +285,8 @@ pub fn compare_panels(results: &[(String, SimResult)]) -> Vec<Panel> {
                 })
                 .collect(),
         ));
-        cost.push(Series::new(
+        cost.push(line(
             format!("{name} (total ${:.2})", r.summary.cluster.cost_total_usd),
-            c,
-            LineKind::Solid,
             r.cluster_timeline
                 .iter()
                 .map(|row| (row.time.as_secs_f64(), row.cost_rate_hr))
