@@ -593,6 +593,9 @@ pub fn workload_scope(r: &SimResult, workloads: &[usize]) -> String {
     }
 }
 
+/// Reads one state's node count from a pool sample.
+type PoolField = fn(&crate::sim::record::PoolCount) -> u32;
+
 /// Pools in name order, and every state series that was ever non-zero.
 fn node_series(r: &SimResult) -> Vec<Series> {
     let mut pools: Vec<&str> = r
@@ -605,7 +608,7 @@ fn node_series(r: &SimResult) -> Vec<Series> {
     let mut out = Vec::new();
     for (pi, pool) in pools.iter().enumerate() {
         let color = palette_color(pi);
-        let states: [(&str, LineKind, fn(&crate::sim::record::PoolCount) -> u32); 3] = [
+        let states: [(&str, LineKind, PoolField); 3] = [
             ("ready", LineKind::Solid, |p| p.ready),
             ("upcoming", LineKind::Dashed, |p| p.upcoming),
             ("leaving", LineKind::Dotted, |p| p.leaving),
