@@ -1,5 +1,6 @@
 //! Subcommands, one module each, with their clap `Args` and a `run`.
 
+pub mod catalog;
 pub mod compare;
 pub mod demo;
 pub mod run;
@@ -26,6 +27,8 @@ pub enum Command {
     Demo(demo::DemoArgs),
     /// Check a scenario without running it.
     Validate(validate::ValidateArgs),
+    /// List and filter the instance catalog (types, allocatable, prices, spot interruption bands).
+    Catalog(catalog::CatalogArgs),
     /// Run several scenarios, or one under several `--variant` override sets, with one seed, and
     /// compare them side by side.
     Compare(compare::CompareArgs),
@@ -78,6 +81,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Run(a) => run::run(&a),
         Command::Demo(a) => demo::run(&a),
         Command::Validate(a) => validate::run(&a),
+        Command::Catalog(a) => catalog::run(&a).map_err(bad_input),
         Command::Compare(a) => compare::run(&a),
     }
     .map(|()| ExitCode::SUCCESS)

@@ -14,10 +14,12 @@
 //! * kube-reserved CPU: 6 % of the first core, 1 % of the second, 0.5 % of cores 3–4, 0.25 % of
 //!   the rest, each band truncated to whole millicores; kube-reserved memory `11 × pods + 255` MiB
 //!   with the ENI-limited pod count even when `maxPods` is overridden (AL2/AL2023)
-//!   (types.go `KubeReservedResources`, `UsesENILimitedMemoryOverhead`);
+//!   (types.go `kubeReservedResources`, AMI feature flag `UsesENILimitedMemoryOverhead`);
 //! * system-reserved: only if configured;
 //! * eviction threshold: `memory.available` 100 Mi unless `evictionHard` says otherwise, percentages
-//!   as `ceil(capacity × p)` (types.go `evictionThreshold`; kubelet default `memory.available<100Mi`).
+//!   as `ceil(capacity / 100 × p)` of capacity memory (types.go `evictionThreshold`,
+//!   `computeEvictionSignal`; kubelet default `memory.available<100Mi`). `evictionSoft` does not
+//!   reduce allocatable in current Karpenter, so it is not modelled.
 //!
 //! See /work/shared/research-notes/semantics.md §6. DaemonSet overhead is subtracted by the
 //! simulation, not here.
@@ -37,7 +39,7 @@ pub const ARM64_CMA_MIB: i64 = 64;
 pub const DEFAULT_EVICTION_MEMORY: i64 = 100 * MIB;
 
 /// kube-reserved CPU bands: (start millicores, end millicores, fraction).
-/// upstream: aws/karpenter-provider-aws pkg/providers/instancetype/types.go `KubeReservedResources`
+/// upstream: aws/karpenter-provider-aws pkg/providers/instancetype/types.go `kubeReservedResources`
 /// (itself from bottlerocket-os/bottlerocket PR 1388).
 const KUBE_RESERVED_CPU_BANDS: [(i64, i64, f64); 4] = [
     (0, 1000, 0.06),
@@ -61,7 +63,8 @@ pub struct Reserved {
 pub enum EvictionThreshold {
     /// Bytes.
     Quantity(i64),
-    /// Fraction of capacity memory in 0..=1 (`"10%"` is `Percent(0.10)`).
+    /// Percentage points of capacity memory (`"10%"` is `Percent(10.0)`); `100%` disables the
+    /// threshold (kubelet config API), so it counts as zero.
     Percent(f64),
 }
 
@@ -71,7 +74,7 @@ impl EvictionThreshold {
         let s = s.trim();
         if let Some(p) = s.strip_suffix('%') {
             return match p.trim().parse::<f64>() {
-                Ok(v) if (0.0..=100.0).contains(&v) => Ok(EvictionThreshold::Percent(v / 100.0)),
+                Ok(v) if (0.0..=100.0).contains(&v) => Ok(EvictionThreshold::Percent(v)),
                 _ => Err(format!("expected a percentage between 0% and 100%, got {s:?}")),
             };
         }
@@ -82,11 +85,14 @@ impl EvictionThreshold {
         }
     }
 
-    /// Bytes for a node with `capacity_memory` bytes; percentages round up.
+    /// Bytes for a node with `capacity_memory` bytes: `ceil(capacity / 100 × p)`, 100 % counting as 0.
+    /// upstream: aws/karpenter-provider-aws pkg/providers/instancetype/types.go
+    /// `computeEvictionSignal`, `mustParsePercentage`.
     pub fn bytes(&self, capacity_memory: i64) -> i64 {
         match *self {
             EvictionThreshold::Quantity(b) => b,
-            EvictionThreshold::Percent(p) => (capacity_memory as f64 * p).ceil() as i64,
+            EvictionThreshold::Percent(p) if p >= 100.0 => 0,
+            EvictionThreshold::Percent(p) => (capacity_memory as f64 / 100.0 * p).ceil() as i64,
         }
     }
 }
@@ -267,12 +273,12 @@ mod tests {
                 cpu_m: Some(100),
                 memory: Some(500 * MIB),
             },
-            eviction_hard: Some(EvictionThreshold::Percent(0.10)),
+            eviction_hard: Some(EvictionThreshold::Percent(10.0)),
             ..Default::default()
         };
         let r = estimate(it, &k);
         let cap = cap_mib * MIB;
-        let evict = (cap as f64 * 0.10).ceil() as i64;
+        let evict = (cap as f64 / 100.0 * 10.0).ceil() as i64;
         assert_eq!(r.allocatable.cpu_m, 4000 - 200 - 100);
         assert_eq!(r.allocatable.mem, cap - (11 * 58 + 255) * MIB - 500 * MIB - evict);
     }
@@ -294,16 +300,17 @@ mod tests {
 
     #[test]
     fn eviction_threshold_parsing() {
-        assert_eq!(EvictionThreshold::parse("10%"), Ok(EvictionThreshold::Percent(0.10)));
+        assert_eq!(EvictionThreshold::parse("10%"), Ok(EvictionThreshold::Percent(10.0)));
         assert_eq!(EvictionThreshold::parse("1000"), Ok(EvictionThreshold::Quantity(1000)));
         assert!(EvictionThreshold::parse("150%").is_err());
         assert!(EvictionThreshold::parse("x%").is_err());
         assert!(EvictionThreshold::parse("lots").is_err());
-        assert_eq!(EvictionThreshold::Percent(0.1).bytes(1001), 101);
+        // ceil(1001 / 100 × 10) = ceil(100.1) = 101; 100 % disables the threshold.
+        assert_eq!(EvictionThreshold::Percent(10.0).bytes(1001), 101);
+        assert_eq!(EvictionThreshold::Percent(100.0).bytes(1001), 0);
     }
 
     #[test]
-    #[ignore = "needs units"]
     fn eviction_threshold_binary_suffix() {
         assert_eq!(
             EvictionThreshold::parse("500Mi"),

@@ -151,6 +151,40 @@ pub fn region_of_zone(zone: &str) -> &str {
 }
 
 impl InstanceType {
+    /// A row with the required columns only (test kits, tools): family from the name, no spot
+    /// offering, allocatable computed by the formula.
+    pub fn new(name: &str, vcpu: u32, memory_mib: i64, max_pods: u32, arch: Arch, od_price_hr: f64) -> InstanceType {
+        InstanceType {
+            name: name.to_string(),
+            family: name.split('.').next().unwrap_or(name).to_string(),
+            vcpu,
+            memory_mib,
+            max_pods,
+            arch,
+            od_price_hr,
+            spot_price_hr: None,
+            source: String::new(),
+            spot_savings_pct: None,
+            interruption_band: None,
+            alloc_cpu_millicores: None,
+            alloc_memory_mib: None,
+            manufacturer: String::new(),
+            burstable: false,
+        }
+    }
+
+    /// The same row with a spot offering.
+    pub fn with_spot(mut self, spot_price_hr: f64, band: InterruptionBand) -> InstanceType {
+        self.spot_price_hr = Some(spot_price_hr);
+        self.interruption_band = Some(band);
+        self
+    }
+
+    /// Spot interruptions per instance-hour from the advisor band (`None` without a band).
+    pub fn interruption_rate_per_hour(&self) -> Option<f64> {
+        self.interruption_band.map(InterruptionBand::rate_per_hour)
+    }
+
     /// Capacity as the kubelet reports it, estimated as Karpenter does before a node exists
     /// (memory less the VM overhead, and the Graviton CMA on arm64), default kubelet settings.
     pub fn capacity(&self) -> Resources {
@@ -283,6 +317,13 @@ pub enum CatalogError {
         name: String,
         first_line: u64,
     },
+    #[error("{catalog}: duplicate instance type {name:?} (entries {first} and {second})")]
+    DuplicateType {
+        catalog: String,
+        name: String,
+        first: usize,
+        second: usize,
+    },
     #[error("{file}: the catalog has no instance types")]
     Empty { file: String },
 }
@@ -352,6 +393,8 @@ impl Catalog {
     /// Parses catalog CSV text; `name` is used in errors (usually the file path).
     pub fn from_csv_str(name: &str, text: &str) -> Result<Catalog, CatalogError> {
         let file = name.to_string();
+        // Spreadsheets often save a byte-order mark before the header.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(true)
             .trim(csv::Trim::All)
@@ -400,12 +443,12 @@ impl Catalog {
     pub fn from_types(name: &str, types: Vec<InstanceType>) -> Result<Catalog, CatalogError> {
         let mut index = HashMap::new();
         for (i, t) in types.iter().enumerate() {
-            if index.insert(t.name.clone(), i).is_some() {
-                return Err(CatalogError::Duplicate {
-                    file: name.to_string(),
-                    line: i as u64 + 1,
+            if let Some(first) = index.insert(t.name.clone(), i) {
+                return Err(CatalogError::DuplicateType {
+                    catalog: name.to_string(),
                     name: t.name.clone(),
-                    first_line: 0,
+                    first,
+                    second: i,
                 });
             }
         }
@@ -666,6 +709,33 @@ mod tests {
         assert!(split_name("nodot").is_none());
         assert!(split_name("5m.large").is_none());
         assert!(split_name("mx.large").is_none());
+    }
+
+    #[test]
+    fn hand_built_rows_and_catalogs() {
+        let a = InstanceType::new("m5.large", 2, 8192, 29, Arch::Amd64, 0.096);
+        assert_eq!(
+            a.allocatable(),
+            Resources::new(1930, 6903 * crate::model::resources::MIB, 29)
+        );
+        assert_eq!(a.interruption_rate_per_hour(), None);
+        let b =
+            InstanceType::new("c7g.large", 2, 4096, 29, Arch::Arm64, 0.0725).with_spot(0.03, InterruptionBand::Under5);
+        assert_eq!(b.price(CapacityType::Spot), Some(0.03));
+        assert!(b.interruption_rate_per_hour().is_some_and(|r| r > 0.0));
+        let c = Catalog::from_types("kit", vec![a.clone(), b]).expect("distinct names");
+        assert_eq!(c.get("c7g.large").map(|t| t.family.as_str()), Some("c7g"));
+        let err = Catalog::from_types("kit", vec![a.clone(), a]).expect_err("duplicate");
+        assert_eq!(
+            err.to_string(),
+            "kit: duplicate instance type \"m5.large\" (entries 0 and 1)"
+        );
+    }
+
+    #[test]
+    fn byte_order_mark_is_ignored() {
+        let text = "\u{feff}name,vcpu,memory_gib,max_pods,arch,od_price_usd_hr\nm5.large,2,8,29,amd64,0.096\n";
+        assert_eq!(Catalog::from_csv_str("bom.csv", text).map(|c| c.len()).ok(), Some(1));
     }
 
     #[test]

@@ -292,6 +292,17 @@ impl DurationText {
     }
 }
 
+/// A number written where a duration belongs: Go's `time.ParseDuration` accepts a unitless `0`;
+/// any other number needs a unit.
+fn bare_number<E: serde::de::Error>(v: f64) -> Result<DurationText, E> {
+    if v == 0.0 {
+        return Ok(DurationText("0s".to_string()));
+    }
+    Err(E::custom(format!(
+        "a bare number ({v}) has no unit; write \"{v}s\" or \"{v}ms\""
+    )))
+}
+
 impl<'de> serde::Deserialize<'de> for DurationText {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
@@ -304,17 +315,13 @@ impl<'de> serde::Deserialize<'de> for DurationText {
                 Ok(DurationText(v.to_string()))
             }
             fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<DurationText, E> {
-                Err(E::custom(format!(
-                    "a bare number ({v}) has no unit; write \"{v}s\" or \"{v}ms\""
-                )))
+                bare_number(v as f64)
             }
             fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<DurationText, E> {
-                Err(E::custom(format!(
-                    "a bare number ({v}) has no unit; write \"{v}s\" or \"{v}ms\""
-                )))
+                bare_number(v as f64)
             }
             fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<DurationText, E> {
-                Err(E::custom(format!("a bare number ({v}) has no unit; write \"{v}s\"")))
+                bare_number(v)
             }
         }
         d.deserialize_any(V)
@@ -386,17 +393,13 @@ impl<'de> serde::Deserialize<'de> for DistributionSpec {
                 Ok(DistributionSpec::constant(v))
             }
             fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<DistributionSpec, E> {
-                Err(E::custom(format!(
-                    "a bare number ({v}) has no unit; write \"{v}s\" or \"{v}ms\""
-                )))
+                bare_number(v as f64).map(DistributionSpec::Constant)
             }
             fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<DistributionSpec, E> {
-                Err(E::custom(format!(
-                    "a bare number ({v}) has no unit; write \"{v}s\" or \"{v}ms\""
-                )))
+                bare_number(v as f64).map(DistributionSpec::Constant)
             }
             fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<DistributionSpec, E> {
-                Err(E::custom(format!("a bare number ({v}) has no unit; write \"{v}s\"")))
+                bare_number(v).map(DistributionSpec::Constant)
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<DistributionSpec, A::Error> {
                 use serde::de::Error;

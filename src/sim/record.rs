@@ -2,6 +2,7 @@
 
 use super::World;
 use super::state::{NodeState, PodPhase};
+use crate::cloud::billing::{BilledNode, CostLedger, RequestSeconds, ShareWeights, split_by_requests};
 use crate::engine::SimTime;
 use crate::model::WorkloadKind;
 use crate::scenario::Scenario;
@@ -173,6 +174,10 @@ pub struct ClusterSummary {
     pub cost_by_pool: BTreeMap<String, f64>,
     pub cost_by_instance_type: BTreeMap<String, f64>,
     pub cost_by_capacity_type: BTreeMap<String, f64>,
+    /// Node cost split by the share of allocatable each workload's pods requested, over time.
+    pub cost_by_workload: BTreeMap<String, f64>,
+    /// Node cost no pod requested (empty capacity, boot time, billing minimums).
+    pub cost_idle_usd: f64,
     /// Decisions by kind (`ScaleUp`, `DeleteEmpty`, `InterruptionWarning`, ...).
     pub decisions: BTreeMap<String, u32>,
     pub spot_interruptions: u32,
@@ -289,6 +294,8 @@ pub(super) fn finish(w: World<'_>, end: SimTime, events: u64) -> SimResult {
         cost_by_pool: BTreeMap::new(),
         cost_by_instance_type: BTreeMap::new(),
         cost_by_capacity_type: BTreeMap::new(),
+        cost_by_workload: BTreeMap::new(),
+        cost_idle_usd: 0.0,
         decisions: BTreeMap::new(),
         spot_interruptions: w.interruptions,
     };
@@ -297,11 +304,54 @@ pub(super) fn finish(w: World<'_>, end: SimTime, events: u64) -> SimResult {
     }
     // Peak of simultaneously billed nodes: sweep over launch/termination instants.
     let mut edges: Vec<(SimTime, i32)> = Vec::new();
+    let mut ledger = CostLedger::new();
     for n in &w.nodes {
-        let cost = match n.launched {
-            Some(l) => crate::cloud::billing::instance_cost(n.price_hr, l, n.terminated.unwrap_or(end)),
-            None => 0.0,
+        if let Some(l) = n.launched {
+            let billed = BilledNode {
+                node: n.name.clone(),
+                group: n.pool.clone(),
+                instance_type: n.instance_type.clone(),
+                capacity_type: n.capacity_type,
+                price_per_hour: n.price_hr,
+                allocatable: n.allocatable,
+            };
+            // Names are unique and prices come from the catalog: the ledger cannot refuse them.
+            if ledger.start(billed, l).is_ok() {
+                if let Some(t) = n.terminated {
+                    let _ = ledger.stop(&n.name, t);
+                }
+            }
+        }
+    }
+    let costs = ledger.report(end);
+    let node_cost: BTreeMap<&str, f64> = costs.nodes.iter().map(|c| (c.node.as_str(), c.cost)).collect();
+    cluster.cost_total_usd = costs.total;
+    cluster.cost_by_pool = costs.by_group.clone();
+    cluster.cost_by_instance_type = costs.by_instance_type.clone();
+    cluster.cost_by_capacity_type = costs.by_capacity_type.clone();
+    // Request-seconds each workload's pods held on each node.
+    let mut held: BTreeMap<String, BTreeMap<String, RequestSeconds>> = BTreeMap::new();
+    for p in &w.pods {
+        let (Some(n), Some(from)) = (p.node, p.scheduled) else {
+            continue;
         };
+        let to = p.completed.or(p.deleted).unwrap_or(end).min(end);
+        let secs = (to - from).as_secs_f64();
+        let e = held
+            .entry(w.nodes[n.0 as usize].name.clone())
+            .or_default()
+            .entry(sc.workloads[p.workload as usize].name.clone())
+            .or_default();
+        *e += RequestSeconds {
+            cpu_m_s: p.requests.cpu_m as f64 * secs,
+            mem_b_s: p.requests.mem as f64 * secs,
+        };
+    }
+    let split = split_by_requests(&costs, &held, ShareWeights::default());
+    cluster.cost_by_workload = split.by_workload;
+    cluster.cost_idle_usd = split.idle;
+    for n in &w.nodes {
+        let cost = node_cost.get(n.name.as_str()).copied().unwrap_or(0.0);
         if let Some(l) = n.launched {
             cluster.nodes_launched += 1;
             cluster.node_hours += (n.terminated.unwrap_or(end) - l).as_secs_f64() / 3600.0;
@@ -315,16 +365,6 @@ pub(super) fn finish(w: World<'_>, end: SimTime, events: u64) -> SimResult {
         } else {
             cluster.nodes_at_end += 1;
         }
-        cluster.cost_total_usd += cost;
-        *cluster.cost_by_pool.entry(n.pool.clone()).or_default() += cost;
-        *cluster
-            .cost_by_instance_type
-            .entry(n.instance_type.clone())
-            .or_default() += cost;
-        *cluster
-            .cost_by_capacity_type
-            .entry(n.capacity_type.as_str().to_string())
-            .or_default() += cost;
         nodes.push(NodeRecord {
             node: n.name.clone(),
             pool: n.pool.clone(),

@@ -1,6 +1,7 @@
 //! Simulation behaviour on static clusters: one file per behaviour.
 
 mod batch;
+mod cost;
 mod determinism;
 mod invariants;
 mod scheduling;
