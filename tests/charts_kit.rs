@@ -167,6 +167,8 @@ pub fn synthetic(name: &str, wls: &[Wl<'_>], pools: &[&str], duration_s: u64, co
                 cost_by_pool: BTreeMap::new(),
                 cost_by_instance_type: BTreeMap::new(),
                 cost_by_capacity_type: BTreeMap::new(),
+                cost_by_workload: BTreeMap::new(),
+                cost_idle_usd: 0.0,
                 decisions: BTreeMap::new(),
                 spot_interruptions: 0,
             },

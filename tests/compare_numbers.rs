@@ -74,6 +74,7 @@ fn compare_numbers_equal_the_individual_runs() {
         assert_eq!(row.unserved_share, w.unserved_share);
         assert_eq!(row.peak_nodes, c.nodes_max);
         assert_eq!(row.cost_usd, c.cost_total_usd);
+        assert_eq!(Some(row.workload_cost_usd), c.cost_by_workload.get("api").copied());
         let per_million = c.cost_total_usd / w.requests_total * 1e6;
         assert!((row.cost_per_million_requests.unwrap() - per_million).abs() < 1e-9);
     }

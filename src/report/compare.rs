@@ -60,6 +60,8 @@ pub struct CompareRow {
     pub overload_s: f64,
     pub replicas_max: u32,
     pub workload_requests: f64,
+    /// The workload's share of node cost (by requested allocatable over time).
+    pub workload_cost_usd: f64,
     pub peak_nodes: u32,
     pub node_hours: f64,
     pub cost_usd: f64,
@@ -90,6 +92,7 @@ pub fn compare_rows(results: &[(String, SimResult)]) -> Vec<CompareRow> {
                 overload_s: w.overload_seconds,
                 replicas_max: w.replicas_max,
                 workload_requests: w.requests_total,
+                workload_cost_usd: s.cluster.cost_by_workload.get(&w.name).copied().unwrap_or(0.0),
                 peak_nodes: s.cluster.nodes_max,
                 node_hours: s.cluster.node_hours,
                 cost_usd: s.cluster.cost_total_usd,
@@ -187,11 +190,11 @@ fn csv_field(s: &str) -> String {
 /// `compare.csv`: one row per variant × workload, seconds and dollars as plain numbers.
 pub fn compare_csv(rows: &[CompareRow]) -> Vec<u8> {
     let mut out = String::from(
-        "variant,scenario,seed,workload,pods_created,pending_p50_s,pending_p95_s,pending_max_s,pods_pending_at_end,unserved_share,overload_s,replicas_max,workload_requests,peak_nodes,node_hours,cost_usd,cost_per_million_requests_usd\n",
+        "variant,scenario,seed,workload,pods_created,pending_p50_s,pending_p95_s,pending_max_s,pods_pending_at_end,unserved_share,overload_s,replicas_max,workload_requests,workload_cost_usd,peak_nodes,node_hours,cost_usd,cost_per_million_requests_usd\n",
     );
     for r in rows {
         out.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{:.6},{},{},{},{},{},{},{}\n",
+            "{},{},{},{},{},{},{},{},{},{:.6},{},{},{},{},{},{},{},{}\n",
             csv_field(&r.variant),
             csv_field(&r.scenario),
             r.seed,
@@ -206,6 +209,7 @@ pub fn compare_csv(rows: &[CompareRow]) -> Vec<u8> {
             f(r.overload_s),
             r.replicas_max,
             f(r.workload_requests),
+            f(r.workload_cost_usd),
             r.peak_nodes,
             f(r.node_hours),
             f(r.cost_usd),
