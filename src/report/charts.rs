@@ -722,7 +722,13 @@ pub fn run_cdf_series(r: &SimResult) -> (Vec<Series>, Option<String>) {
         .into_iter()
         .map(|(i, w)| {
             let v: Vec<f64> = pending_seconds(&r.pods, &w.name).collect();
-            let label = format!("{} (n={}, p95 {}s)", w.name, v.len(), num(w.pending.p95));
+            let label = format!(
+                "{} (n={}, p95 {}s{})",
+                w.name,
+                v.len(),
+                num(w.pending.p95),
+                super::compare::still_note(w.pods_pending_at_end)
+            );
             Series::new(label, palette_color(i), LineKind::Solid, cdf_points(&v))
         })
         .collect();

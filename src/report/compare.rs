@@ -321,6 +321,15 @@ pub fn compare_panels(results: &[(String, SimResult)]) -> Vec<Panel> {
     ]
 }
 
+/// ", 3 still Pending" when pods were still Pending at the end (their wait so far is plotted).
+pub fn still_note(still: u32) -> String {
+    if still > 0 {
+        format!(", {still} still Pending")
+    } else {
+        String::new()
+    }
+}
+
 /// One CDF line per variant over the Pending times of all its plotted workloads.
 pub fn compare_cdf_series(results: &[(String, SimResult)]) -> Vec<Series> {
     results
@@ -334,12 +343,23 @@ pub fn compare_cdf_series(results: &[(String, SimResult)]) -> Vec<Series> {
                 .flat_map(|w| pending_seconds(&r.pods, w))
                 .collect();
             let p95 = crate::sim::record::Percentiles::of(v.clone()).p95;
-            Series::new(
-                format!("{name} (n={}, p95 {:.0}s)", v.len(), p95),
-                palette_color(i),
-                LineKind::Solid,
-                cdf_points(&v),
-            )
+            let still: u32 = r
+                .summary
+                .workloads
+                .iter()
+                .filter(|w| wl.iter().any(|i| r.workload_names.get(*i) == Some(&w.name)))
+                .map(|w| w.pods_pending_at_end)
+                .sum();
+            Series {
+                // As on the timeline: earlier variants wider, so identical lines stay visible.
+                width: 2 + (results.len() - 1 - i).min(3) as u32,
+                ..Series::new(
+                    format!("{name} (n={}, p95 {:.0}s{})", v.len(), p95, still_note(still)),
+                    palette_color(i),
+                    LineKind::Solid,
+                    cdf_points(&v),
+                )
+            }
         })
         .collect()
 }
