@@ -35,6 +35,16 @@ use std::path::{Path, PathBuf};
 pub const BASELINE: &str = "baseline";
 
 #[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  capsim compare ca.yaml karpenter.yaml
+  capsim compare monday.yaml \\
+    --variant 'fast=HorizontalPodAutoscaler/checkout-api:spec.behavior.scaleUp.stabilizationWindowSeconds=0' \\
+    --variant 'big=HorizontalPodAutoscaler/checkout-api:spec.maxReplicas=80;HorizontalPodAutoscaler/checkout-api:spec.minReplicas=10'
+
+Each variant is the scenario plus its overrides (after any --set); the unmodified scenario runs
+as 'baseline' unless --no-baseline. Overrides within one --variant are separated by ';', and
+repeating a NAME adds to that variant. Every run uses one seed: --seed, else the first scenario's.")]
 pub struct CompareArgs {
     /// Scenario files (two or more, or one with --variant).
     #[arg(required = true, value_name = "SCENARIO")]
