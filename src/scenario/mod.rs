@@ -1,9 +1,72 @@
 //! Scenario loading: multi-document YAML → raw documents → `--set` overrides → validated model.
 //! OWNER: scenario helper — the `Scenario` struct is the contract with the simulation.
+//!
+//! # Stages
+//!
+//! 1. **Raw** ([`raw`]): the scenario file (at most 32 MiB; see [`defaults`] for every limit) is parsed
+//!    as multi-document YAML with budgets against alias bombs and deep nesting. Empty documents (only
+//!    comments or `---`) are skipped and not counted; `v1 List` documents are expanded into their
+//!    items. The Scenario document's `spec.include` (a path or a list of paths, relative to the
+//!    including file) pulls in further files, or whole directories: every `*.yaml`/`*.yml` below it,
+//!    recursively, sorted by path, hidden entries skipped, each file loaded once (so including the
+//!    directory that holds the scenario itself is harmless). The output of `helm template` works
+//!    unchanged. Every document is kept as a [`RawDocument`] in [`Scenario::documents`].
+//! 2. **Overrides** ([`overrides`]): `--set` edits the raw tree before typed parsing.
+//! 3. **Typed** ([`build`]): the `capsim/v1alpha1 Scenario` document (schema in [`schema`]) and the
+//!    Kubernetes manifests (parsed into k8s-openapi types, see [`manifests`]) become a [`Scenario`]
+//!    with every default applied ([`defaults`]) and cross-checked.
+//!
+//! | apiVersion / kind | becomes |
+//! |---|---|
+//! | `capsim/v1alpha1 Scenario` (exactly one) | duration, seed, nodes, traffic, latencies ... |
+//! | `apps/v1 Deployment`, `apps/v1 DaemonSet` | [`Scenario::workloads`] |
+//! | `scheduling.k8s.io/v1 PriorityClass` | pod priorities (admission rules) |
+//! | `policy/v1 PodDisruptionBudget` | [`Scenario::pdbs`] |
+//! | `autoscaling/v2 HorizontalPodAutoscaler` | [`Scenario::hpas`] (semantics checked by the HPA module) |
+//! | `karpenter.sh/v1 NodePool` | [`Scenario::nodepools`], raw |
+//! | `capsim/v1alpha1 NodeGroup`, `karpenter.k8s.aws/v1 EC2NodeClass`, `v1 ConfigMap` | kept raw in [`Scenario::documents`] |
+//! | anything else (Service, Ingress, ...) | skipped with a warning |
+//!
+//! # `--set` overrides
+//!
+//! ```text
+//! Kind[/[namespace/]name]:field.path=value
+//! ```
+//!
+//! * `Deployment/checkout-api:spec.replicas=6`
+//! * `HorizontalPodAutoscaler/checkout-api:spec.metrics[0].resource.target.averageUtilization=70`
+//! * `Scenario:spec.seed=3`, `Scenario:spec.workloads.checkout-api.traffic.base=800`
+//! * `Deployment/shop/web:spec.template.spec.nodeSelector."kubernetes.io/arch"=arm64`
+//!
+//! The object is addressed by kind and name (and namespace when the name is ambiguous); the name may
+//! be left out when only one object of the kind exists. The path is dot-separated keys and `[N]`
+//! list indexes; keys with dots are quoted. The value is parsed as a YAML scalar or flow value: `6`
+//! is a number, `"6"` a string, `{a: 1}` a mapping, `[a, b]` a list, an empty value null. Objects,
+//! intermediate keys and list indexes must exist (errors list what does); a missing final key of an
+//! existing mapping is created. `spec.include` cannot be overridden (includes are resolved first).
+//!
+//! # Errors
+//!
+//! [`ScenarioError`] names the file, document, object and field path:
+//! `scenario.yaml: document 3 (HorizontalPodAutoscaler checkout-api): spec.maxReplicas: must be >= minReplicas (4), got 2`.
+
+pub mod build;
+pub mod defaults;
+pub mod error;
+pub mod manifests;
+pub mod overrides;
+pub mod raw;
+pub mod schema;
+
+pub use error::{ErrorDetail, ErrorKind, ScenarioError};
+pub use manifests::PriorityClassInfo;
+pub use overrides::{Override, Segment, apply_override, parse_override};
+pub use raw::RawDocument;
 
 use crate::cloud::{Catalog, Distribution};
 use crate::engine::SimDuration;
 use crate::model::{DisruptionBudget, ScoringStrategy, StaticNodes, Workload};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Node lifecycle stage latencies (used by every provisioner).
@@ -40,6 +103,73 @@ pub struct Scenario {
     pub node_latency: NodeLatency,
     /// Non-fatal findings (unknown kinds skipped, ...), printed by the CLI.
     pub warnings: Vec<String>,
+    /// Every document of the scenario and its includes, after `--set` overrides, in load order: later
+    /// stages (NodeGroup, NodePool, EC2NodeClass, ConfigMap) parse their kinds from here with
+    /// [`RawDocument::error`] locating their errors.
+    pub documents: Vec<RawDocument>,
+    /// `spec.provisioner` as written, for the provisioner stage.
+    pub provisioner: Option<serde_json::Value>,
+    /// `spec.controllerManager` as written, for the controller stage.
+    pub controller_manager: Option<serde_json::Value>,
+    /// PriorityClasses defined in the scenario (pod templates already carry their resolved priority).
+    pub priority_classes: Vec<PriorityClassInfo>,
+    /// Directory of the scenario file: relative paths in later stages (trace CSVs) resolve against it.
+    pub base_dir: Option<PathBuf>,
+}
+
+impl Scenario {
+    /// The raw document of an object (`namespace` is empty for cluster-scoped kinds), so that later
+    /// stages locate their errors with [`RawDocument::error`]: e.g. the HPA module validating
+    /// `hpas[i]` finds `document("HorizontalPodAutoscaler", ns, name)`.
+    pub fn document(&self, kind: &str, namespace: &str, name: &str) -> Option<&RawDocument> {
+        self.documents
+            .iter()
+            .find(|d| d.kind == kind && d.namespace == namespace && d.name == name)
+    }
+
+    /// All raw documents of one apiVersion and kind, in load order (NodeGroup, EC2NodeClass...).
+    pub fn documents_of<'a>(
+        &'a self,
+        api_version: &'a str,
+        kind: &'a str,
+    ) -> impl Iterator<Item = &'a RawDocument> + 'a {
+        self.documents.iter().filter(move |d| d.is(api_version, kind))
+    }
+}
+
+/// Loads a scenario file (following its includes), applies `--set` overrides, and validates it.
+pub fn load(path: &Path, overrides: &[String]) -> Result<Scenario, ScenarioError> {
+    let mut loader = raw::Loader::new();
+    loader.load_root_file(path)?;
+    let base_dir = path.parent().map(Path::to_path_buf);
+    let display = path.display().to_string();
+    finish(loader, &display, base_dir, overrides)
+}
+
+/// Loads a scenario from text (the demo embeds its scenario in the binary). `display_name` names it
+/// in errors; includes resolve against `base_dir` (none allowed when it is `None`).
+pub fn load_str(
+    display_name: &str,
+    text: &str,
+    base_dir: Option<&Path>,
+    overrides: &[String],
+) -> Result<Scenario, ScenarioError> {
+    let mut loader = raw::Loader::new();
+    loader.load_root_text(display_name, text, base_dir)?;
+    finish(loader, display_name, base_dir.map(Path::to_path_buf), overrides)
+}
+
+fn finish(
+    loader: raw::Loader,
+    display: &str,
+    base_dir: Option<PathBuf>,
+    overrides: &[String],
+) -> Result<Scenario, ScenarioError> {
+    let raw::Loader { mut docs, warnings, .. } = loader;
+    for ov in overrides {
+        apply_override(&mut docs, ov)?;
+    }
+    build::build(display, docs, warnings, base_dir)
 }
 
 /// Loading error (placeholder until the loader lands).

@@ -1,0 +1,342 @@
+//! Scale-up: which pending pods need new nodes, and which group to grow by how much.
+//!
+//! upstream: core/static_autoscaler.go `RunOnce` (pod filtering, upcoming nodes, the 2 s buffer),
+//! core/podlistprocessor/filter_out_schedulable.go (pods that fit existing or upcoming capacity in
+//! simulation are not counted again; the capacity they take stays taken for the pods after them),
+//! core/scaleup/orchestrator/orchestrator.go (per-group options, backoff and max-size skips,
+//! resource limits), estimator/binpacking_estimator.go and expander/*.
+
+use super::estimator::estimate;
+use super::expander::{self, ExpanderContext, ScaleUpOption};
+use super::{ClusterAutoscaler, UNSCHEDULABLE_POD_TIME_BUFFER, admits};
+use crate::engine::Rngs;
+use crate::model::{Labels, Resources, Taint};
+use crate::sim::provisioner::{Action, ClusterView, DecisionRecord};
+use crate::sim::state::{NodeId, NodeState, PodId, PodPhase};
+
+/// upstream: static_autoscaler.go `podScaleUpDelayAnnotationKey`.
+pub const POD_SCALE_UP_DELAY_ANNOTATION: &str = "cluster-autoscaler.kubernetes.io/pod-scale-up-delay";
+
+/// What the scale-up step tells the rest of the loop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ScaleUpOutcome {
+    pub scaled_up: bool,
+    /// False after a successful scale-up and while waiting for more pods (upstream skips
+    /// scale-down in both cases).
+    pub allows_scale_down: bool,
+}
+
+/// A node in the scheduling simulation: its labels, taints and the room left on it.
+#[derive(Clone, Debug)]
+pub struct SimNode<'a> {
+    pub id: NodeId,
+    pub labels: &'a Labels,
+    pub taints: &'a [Taint],
+    pub free: Resources,
+    pub upcoming: bool,
+}
+
+/// How many pods each filtering step removed (for the decision record).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PodFilterCounts {
+    pub expendable: usize,
+    pub young: usize,
+    pub fit_existing: usize,
+    pub fit_upcoming: usize,
+}
+
+impl ClusterAutoscaler {
+    /// Existing Ready nodes (id order) then upcoming nodes of CA's groups (id order), as the
+    /// simulation sees them. upstream: static_autoscaler.go adds upcoming nodes to the snapshot as
+    /// template nodes before running the pod-list processors.
+    pub fn simulation_nodes<'a>(&self, view: &ClusterView<'a>) -> Vec<SimNode<'a>> {
+        let mut ready = Vec::new();
+        let mut upcoming = Vec::new();
+        for &id in view.live_nodes {
+            let n = &view.nodes[id.0 as usize];
+            if self.deleting.contains_key(&id) {
+                continue;
+            }
+            if n.state == NodeState::Ready {
+                ready.push(SimNode {
+                    id,
+                    labels: &n.labels,
+                    taints: &n.taints,
+                    free: n.free(),
+                    upcoming: false,
+                });
+            } else if n.state.is_upcoming() {
+                let Some(gi) = self.group_index(&n.pool) else { continue };
+                // Registered nodes already had their DaemonSets subtracted by the world.
+                let free = if n.registered.is_some() {
+                    n.free()
+                } else {
+                    self.templates[gi].allocatable_for_pods(view.scenario) - n.allocated
+                };
+                upcoming.push(SimNode {
+                    id,
+                    labels: &n.labels,
+                    taints: &n.taints,
+                    free,
+                    upcoming: true,
+                });
+            }
+        }
+        ready.extend(upcoming);
+        ready
+    }
+
+    /// The pods that still need new nodes, after upstream's filters, in scheduling-queue order.
+    pub fn pods_needing_scale_up(&self, view: &ClusterView<'_>) -> (Vec<PodId>, PodFilterCounts) {
+        let now = view.now;
+        let mut counts = PodFilterCounts::default();
+        let mut nodes = self.simulation_nodes(view);
+        let mut out = Vec::new();
+        for &p in view.unschedulable {
+            let pod = &view.pods[p.0 as usize];
+            if pod.phase != PodPhase::Pending || pod.node.is_some() {
+                continue;
+            }
+            // upstream: utils/pod `IsExpendablePod`: priority below the cutoff never triggers scale-up.
+            if pod.priority < self.flags.expendable_pods_priority_cutoff {
+                counts.expendable += 1;
+                continue;
+            }
+            // upstream: static_autoscaler.go `filterOutYoungPods`: young while created + delay > now;
+            // the pod annotation may lengthen the delay, never shorten it.
+            let tmpl = &view.scenario.workloads[pod.workload as usize].template;
+            let delay = tmpl
+                .annotations
+                .get(POD_SCALE_UP_DELAY_ANNOTATION)
+                .and_then(|v| crate::model::units::parse_duration(v).ok())
+                .filter(|d| *d > self.flags.new_pod_scale_up_delay)
+                .unwrap_or(self.flags.new_pod_scale_up_delay);
+            if pod.created + delay > now {
+                counts.young += 1;
+                continue;
+            }
+            let slot = nodes
+                .iter()
+                .position(|n| pod.requests.fits_in(&n.free) && admits(tmpl, n.labels, n.taints));
+            match slot {
+                Some(i) => {
+                    nodes[i].free -= pod.requests;
+                    if nodes[i].upcoming {
+                        counts.fit_upcoming += 1;
+                    } else {
+                        counts.fit_existing += 1;
+                    }
+                }
+                None => out.push(p),
+            }
+        }
+        (out, counts)
+    }
+
+    /// Capacity (cpu millicores, memory bytes) of the cluster's live nodes, for `--cores-total` and
+    /// `--memory-total`. CA nodes use their template's capacity; others their kubelet allocatable.
+    pub(crate) fn cluster_capacity(&self, view: &ClusterView<'_>) -> (i64, i64, u32) {
+        let (mut cpu, mut mem, mut count) = (0i64, 0i64, 0u32);
+        for &id in view.live_nodes {
+            let n = &view.nodes[id.0 as usize];
+            if matches!(n.state, NodeState::Terminated) {
+                continue;
+            }
+            count += 1;
+            match self.group_index(&n.pool) {
+                Some(gi) => {
+                    cpu += self.templates[gi].capacity.cpu_m;
+                    mem += self.templates[gi].capacity.mem;
+                }
+                None => {
+                    cpu += n.allocatable.cpu_m + n.daemonset.cpu_m;
+                    mem += n.allocatable.mem + n.daemonset.mem;
+                }
+            }
+        }
+        (cpu, mem, count)
+    }
+
+    pub(crate) fn scale_up(
+        &mut self,
+        view: &ClusterView<'_>,
+        rngs: &Rngs,
+        actions: &mut Vec<Action>,
+        records: &mut Vec<DecisionRecord>,
+    ) -> ScaleUpOutcome {
+        let now = view.now;
+        let no_scale_up = ScaleUpOutcome {
+            scaled_up: false,
+            allows_scale_down: true,
+        };
+        let (pods, counts) = self.pods_needing_scale_up(view);
+        if pods.is_empty() {
+            if counts.fit_upcoming > 0 {
+                self.no_scale_up(
+                    view,
+                    records,
+                    "*",
+                    format!("{} pending pod(s) will fit on upcoming nodes", counts.fit_upcoming),
+                );
+            }
+            return no_scale_up;
+        }
+        // upstream: static_autoscaler.go: `len(readyNodes) >= MaxNodesTotal` → no scale-up.
+        let ready_nodes = view
+            .live_nodes
+            .iter()
+            .filter(|id| view.nodes[id.0 as usize].state == NodeState::Ready)
+            .count();
+        if self.flags.max_nodes_total > 0 && ready_nodes >= self.flags.max_nodes_total as usize {
+            self.no_scale_up(
+                view,
+                records,
+                "*",
+                format!(
+                    "{} pod(s) pending but the cluster has {ready_nodes} ready nodes, --max-nodes-total={}",
+                    pods.len(),
+                    self.flags.max_nodes_total
+                ),
+            );
+            return no_scale_up;
+        }
+        // upstream: static_autoscaler.go `allPodsAreNew`: the oldest pending pod was created less
+        // than unschedulablePodTimeBuffer ago → wait one loop for more, and skip scale-down.
+        let oldest = pods.iter().map(|p| view.pods[p.0 as usize].created).min();
+        if oldest.is_some_and(|t| t + UNSCHEDULABLE_POD_TIME_BUFFER > now) {
+            return ScaleUpOutcome {
+                scaled_up: false,
+                allows_scale_down: false,
+            };
+        }
+
+        let (cluster_cpu, cluster_mem, cluster_nodes) = self.cluster_capacity(view);
+        let mut options = Vec::new();
+        let mut skipped: Vec<String> = Vec::new();
+        for gi in 0..self.groups.len() {
+            let g = &self.groups[gi];
+            let t = &self.templates[gi];
+            if self.backoff.is_backed_off(&g.name, now) {
+                skipped.push(format!("{}: backed off", g.name));
+                continue;
+            }
+            let size = self.group_size(view, gi);
+            if size >= g.max {
+                skipped.push(format!("{}: at max size {}", g.name, g.max));
+                continue;
+            }
+            // The limiter (upstream: estimator thresholds and orchestrator `applyLimits`).
+            let mut limit = (g.max - size).min(self.flags.max_nodes_per_scaleup);
+            if self.flags.max_nodes_total > 0 {
+                limit = limit.min(self.flags.max_nodes_total.saturating_sub(cluster_nodes));
+            }
+            let cores_left = self.flags.cores_total.1.saturating_mul(1000) - cluster_cpu;
+            let mem_left = self
+                .flags
+                .memory_total_gib
+                .1
+                .saturating_mul(crate::model::resources::GIB)
+                - cluster_mem;
+            if t.capacity.cpu_m > 0 {
+                limit = limit.min((cores_left.max(0) / t.capacity.cpu_m).min(i64::from(u32::MAX)) as u32);
+            }
+            if t.capacity.mem > 0 {
+                limit = limit.min((mem_left.max(0) / t.capacity.mem).min(i64::from(u32::MAX)) as u32);
+            }
+            if limit == 0 {
+                skipped.push(format!("{}: cluster limits reached", g.name));
+                continue;
+            }
+            let alloc = t.allocatable_for_pods(view.scenario);
+            let fitting: Vec<(PodId, Resources)> = pods
+                .iter()
+                .map(|&p| &view.pods[p.0 as usize])
+                .filter(|pod| {
+                    let tmpl = &view.scenario.workloads[pod.workload as usize].template;
+                    pod.requests.fits_in(&alloc) && admits(tmpl, &t.labels, &t.taints)
+                })
+                .map(|pod| (pod.id, pod.requests))
+                .collect();
+            if fitting.is_empty() {
+                skipped.push(format!("{}: no pending pod fits its template node", g.name));
+                continue;
+            }
+            let est = estimate(&fitting, alloc, limit);
+            if est.node_count == 0 {
+                skipped.push(format!("{}: no pending pod fits its template node", g.name));
+                continue;
+            }
+            options.push(ScaleUpOption {
+                group: g.name.clone(),
+                node_count: est.node_count,
+                pods: est.pods,
+                pod_requests: est.pod_requests,
+                node_capacity: t.capacity,
+                node_price_hr: t.price_hr,
+            });
+        }
+        let ctx = ExpanderContext {
+            now,
+            rngs,
+            cluster_nodes: cluster_nodes as usize,
+            priorities: self.priorities.as_ref(),
+        };
+        let Some(choice) = expander::choose(&self.flags.expanders, &options, &ctx) else {
+            self.no_scale_up(
+                view,
+                records,
+                "*",
+                format!(
+                    "{} pod(s) pending, no group can help: {}",
+                    pods.len(),
+                    skipped.join("; ")
+                ),
+            );
+            return no_scale_up;
+        };
+        let opt = &options[choice.chosen];
+        let gi = self.group_index(&opt.group).unwrap_or(0);
+        let latency = self.groups[gi].node_latency(&view.scenario.node_latency);
+        let chain: Vec<&str> = self.flags.expanders.iter().map(|e| e.as_str()).collect();
+        for _ in 0..opt.node_count {
+            actions.push(Action::Launch {
+                spec: self.templates[gi].node_spec(),
+                latency: latency.clone(),
+                reason: format!("scale-up of {} for {} pending pod(s)", opt.group, opt.pods.len()),
+            });
+        }
+        let weighed: Vec<String> = options
+            .iter()
+            .map(|o| format!("{}: {} node(s) for {} pod(s)", o.group, o.node_count, o.pods.len()))
+            .collect();
+        let mut reason = format!(
+            "expander {} chose {} (+{} node(s) for {} of {} pending pod(s)); options [{}]; {}",
+            chain.join(","),
+            opt.group,
+            opt.node_count,
+            opt.pods.len(),
+            pods.len(),
+            weighed.join("; "),
+            choice.trace.join("; ")
+        );
+        if !skipped.is_empty() {
+            reason.push_str(&format!("; skipped [{}]", skipped.join("; ")));
+        }
+        records.push(self.record(now, "scale-up", "ScaleUp", &opt.group, reason));
+        self.last_scale_up = super::millis(now);
+        self.last_no_scale_up = None;
+        ScaleUpOutcome {
+            scaled_up: true,
+            allows_scale_down: false,
+        }
+    }
+
+    /// Records a NoScaleUp unless the same reason was the last one recorded.
+    fn no_scale_up(&mut self, view: &ClusterView<'_>, records: &mut Vec<DecisionRecord>, object: &str, reason: String) {
+        if self.last_no_scale_up.as_deref() == Some(reason.as_str()) {
+            return;
+        }
+        records.push(self.record(view.now, "scale-up", "NoScaleUp", object, reason.clone()));
+        self.last_no_scale_up = Some(reason);
+    }
+}

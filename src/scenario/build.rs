@@ -1,0 +1,683 @@
+//! Stage 2: raw documents (after overrides) → validated [`Scenario`], with cross-checks.
+
+use super::Scenario;
+use super::defaults;
+use super::error::{ErrorKind, ScenarioError};
+use super::manifests::{self, PriorityClassInfo, PriorityResolver, location, require_name, typed, typed_at};
+use super::raw::{CAPSIM_API_VERSION, RawDocument, SCENARIO_KIND};
+use super::schema::{CapacityTypeSpec, QuantityField, ResourceUse, ScenarioSpec, ScoringSpec, TaintEffectSpec};
+use crate::cloud::latency::DistributionSpec;
+use crate::cloud::{Catalog, Distribution};
+use crate::model::{
+    CapacityType, ScoringStrategy, ServiceModel, StaticNodes, Taint, TaintEffect, Workload, WorkloadKind,
+};
+use crate::traffic::TrafficModel;
+use k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// How capsim treats each (apiVersion, kind).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    Scenario,
+    Deployment,
+    DaemonSet,
+    PriorityClass,
+    Pdb,
+    Hpa,
+    NodePool,
+    /// Kept raw in `Scenario::documents` for a later stage, no warning.
+    KeptRaw,
+    /// Skipped with a warning.
+    Unknown,
+}
+
+/// The kinds capsim reads, with the one apiVersion it reads them in.
+const KNOWN: &[(&str, &str, Role)] = &[
+    (CAPSIM_API_VERSION, SCENARIO_KIND, Role::Scenario),
+    ("apps/v1", "Deployment", Role::Deployment),
+    ("apps/v1", "DaemonSet", Role::DaemonSet),
+    ("scheduling.k8s.io/v1", "PriorityClass", Role::PriorityClass),
+    ("policy/v1", "PodDisruptionBudget", Role::Pdb),
+    ("autoscaling/v2", "HorizontalPodAutoscaler", Role::Hpa),
+    ("karpenter.sh/v1", "NodePool", Role::NodePool),
+    (CAPSIM_API_VERSION, "NodeGroup", Role::KeptRaw),
+    ("karpenter.k8s.aws/v1", "EC2NodeClass", Role::KeptRaw),
+    ("v1", "ConfigMap", Role::KeptRaw),
+];
+
+fn role(doc: &RawDocument) -> Result<Role, ScenarioError> {
+    if let Some((_, _, r)) = KNOWN.iter().find(|(a, k, _)| doc.is(a, k)) {
+        return Ok(*r);
+    }
+    // A kind capsim reads, in another apiVersion: say which one it reads rather than skip it.
+    if let Some((a, k, _)) = KNOWN.iter().find(|(_, k, _)| *k == doc.kind) {
+        return Err(doc.error(
+            ErrorKind::Schema,
+            "apiVersion",
+            format!("capsim reads {k} as {a}, got {:?}", doc.api_version),
+        ));
+    }
+    Ok(Role::Unknown)
+}
+
+/// Builds the validated scenario from the (overridden) documents.
+pub fn build(
+    display: &str,
+    docs: Vec<RawDocument>,
+    mut warnings: Vec<String>,
+    base_dir: Option<PathBuf>,
+) -> Result<Scenario, ScenarioError> {
+    let roles: Vec<Role> = docs.iter().map(role).collect::<Result<_, _>>()?;
+    check_duplicates(&docs)?;
+
+    // Exactly one Scenario document.
+    let scenarios: Vec<&RawDocument> = docs
+        .iter()
+        .zip(&roles)
+        .filter(|(_, r)| **r == Role::Scenario)
+        .map(|(d, _)| d)
+        .collect();
+    let scenario_doc = match scenarios.as_slice() {
+        [one] => *one,
+        [] => {
+            return Err(ScenarioError::file(
+                ErrorKind::Schema,
+                display,
+                format!(
+                    "no `apiVersion: {CAPSIM_API_VERSION}, kind: {SCENARIO_KIND}` document found; a scenario needs exactly one"
+                ),
+            ));
+        }
+        [first, second, ..] => {
+            return Err(second.error(
+                ErrorKind::Duplicate,
+                "",
+                format!(
+                    "a second Scenario document; the first is {}: document {}; a scenario needs exactly one",
+                    first.file, first.index
+                ),
+            ));
+        }
+    };
+
+    // Skipped kinds: one warning per kind.
+    let mut skipped: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    for (d, r) in docs.iter().zip(&roles) {
+        if *r == Role::Unknown {
+            skipped
+                .entry((d.api_version.clone(), d.kind.clone()))
+                .or_default()
+                .push(d.qualified_name());
+        }
+    }
+    for ((api, kind), names) in &skipped {
+        warnings.push(format!(
+            "skipped {} {api} {kind} document{} (capsim does not model this kind): {}",
+            names.len(),
+            if names.len() == 1 { "" } else { "s" },
+            names.join(", ")
+        ));
+    }
+
+    let by_role = |role: Role| {
+        docs.iter()
+            .zip(&roles)
+            .filter(move |(_, r)| **r == role)
+            .map(|(d, _)| d)
+    };
+
+    // PriorityClasses first: pod templates resolve their priority against them.
+    let priority_classes: Vec<PriorityClassInfo> = by_role(Role::PriorityClass)
+        .map(manifests::priority_class)
+        .collect::<Result<_, _>>()?;
+    let resolver = PriorityResolver::new(priority_classes.clone());
+    if resolver.global_default_count() > 1 {
+        warnings.push(format!(
+            "{} PriorityClasses are globalDefault; pods without a class get the lowest of them, as the \
+             Priority admission plugin does",
+            resolver.global_default_count()
+        ));
+    }
+
+    // Deployments and DaemonSets, in document order.
+    let mut workloads = Vec::new();
+    let mut workload_docs = Vec::new();
+    for (d, r) in docs.iter().zip(&roles) {
+        let w = match r {
+            Role::Deployment => deployment(d, &resolver, &mut warnings)?,
+            Role::DaemonSet => daemon_set(d, &resolver, &mut warnings)?,
+            _ => continue,
+        };
+        workloads.push(w);
+        workload_docs.push(d);
+    }
+
+    // The Scenario document.
+    for key in scenario_doc.value.as_object().into_iter().flatten().map(|(k, _)| k) {
+        if !matches!(key.as_str(), "apiVersion" | "kind" | "metadata" | "spec") {
+            return Err(scenario_doc.error(
+                ErrorKind::Schema,
+                key.as_str(),
+                "unknown field, expected one of `apiVersion`, `kind`, `metadata`, `spec`",
+            ));
+        }
+    }
+    let Some(spec_value) = scenario_doc.value.get("spec") else {
+        return Err(scenario_doc.error(ErrorKind::Schema, "spec", "required field is missing"));
+    };
+    let spec: ScenarioSpec = typed_at(scenario_doc, spec_value, "spec")?;
+    let name = if scenario_doc.name.is_empty() {
+        Path::new(display)
+            .file_stem()
+            .map_or_else(|| display.to_string(), |s| s.to_string_lossy().into_owned())
+    } else {
+        scenario_doc.name.clone()
+    };
+
+    let duration = spec.duration.0;
+    if duration.0 == 0 {
+        return Err(scenario_doc.error(ErrorKind::Invalid, "spec.duration", "must be > 0"));
+    }
+    let resolution = spec.resolution.map_or(defaults::RESOLUTION, |r| r.0);
+    if resolution.0 == 0 {
+        return Err(scenario_doc.error(ErrorKind::Invalid, "spec.resolution", "must be > 0"));
+    }
+    if resolution > duration {
+        return Err(scenario_doc.error(
+            ErrorKind::Invalid,
+            "spec.resolution",
+            format!(
+                "must be <= spec.duration ({} s), got {} s",
+                duration.0 as f64 / 1000.0,
+                resolution.0 as f64 / 1000.0
+            ),
+        ));
+    }
+
+    let catalog_spec = spec.catalog.as_deref().unwrap_or(defaults::CATALOG);
+    let catalog = load_catalog(catalog_spec, base_dir.as_deref())
+        .map_err(|m| scenario_doc.error(ErrorKind::Invalid, "spec.catalog", m))?;
+
+    let static_nodes = static_nodes(scenario_doc, &spec, &catalog, catalog_spec)?;
+    let scoring = match spec.scheduler.as_ref().and_then(|s| s.scoring) {
+        None => defaults::SCORING,
+        Some(ScoringSpec::LeastAllocated) => ScoringStrategy::LeastAllocated,
+        Some(ScoringSpec::MostAllocated) => ScoringStrategy::MostAllocated,
+    };
+
+    // spec.workloads entries → traffic, service model, start-up latencies.
+    let mut seen_entries: BTreeMap<usize, String> = BTreeMap::new();
+    for (key, ws) in &spec.workloads {
+        let path = format!("spec.workloads.{}", quote_key(key));
+        let idx =
+            find_workload(&workloads, key).map_err(|m| scenario_doc.error(ErrorKind::Reference, path.clone(), m))?;
+        if let Some(other) = seen_entries.insert(idx, key.clone()) {
+            return Err(scenario_doc.error(
+                ErrorKind::Duplicate,
+                path,
+                format!("names the same workload as spec.workloads.{other}"),
+            ));
+        }
+        let w = &mut workloads[idx];
+        let stream_key = if w.namespace == defaults::NAMESPACE {
+            w.name.clone()
+        } else {
+            format!("{}/{}", w.namespace, w.name)
+        };
+        if let Some(t) = &ws.traffic {
+            let model = TrafficModel::from_spec(t, &stream_key)
+                .map_err(|m| scenario_doc.error(ErrorKind::Invalid, format!("{path}.traffic"), m))?;
+            w.traffic = Some(model);
+        }
+        w.service = service_model(
+            scenario_doc,
+            &path,
+            ws.per_request.as_ref(),
+            ws.idle.as_ref(),
+            ws.max_requests_per_pod,
+        )?;
+        if let Some(s) = &ws.startup {
+            let p = format!("{path}.startup");
+            let st = &mut w.startup;
+            set_dist(
+                scenario_doc,
+                &format!("{p}.imagePull"),
+                s.image_pull.as_ref(),
+                &mut st.image_pull,
+            )?;
+            set_dist(
+                scenario_doc,
+                &format!("{p}.imagePullCached"),
+                s.image_pull_cached.as_ref(),
+                &mut st.image_pull_cached,
+            )?;
+            set_dist(
+                scenario_doc,
+                &format!("{p}.containerStart"),
+                s.container_start.as_ref(),
+                &mut st.container_start,
+            )?;
+            set_dist(scenario_doc, &format!("{p}.ready"), s.ready.as_ref(), &mut st.readiness)?;
+        }
+    }
+
+    let mut node_latency = defaults::node_latency();
+    if let Some(nl) = &spec.node_latency {
+        set_dist(
+            scenario_doc,
+            "spec.nodeLatency.launch",
+            nl.launch.as_ref(),
+            &mut node_latency.launch,
+        )?;
+        set_dist(
+            scenario_doc,
+            "spec.nodeLatency.register",
+            nl.register.as_ref(),
+            &mut node_latency.register,
+        )?;
+        set_dist(
+            scenario_doc,
+            "spec.nodeLatency.ready",
+            nl.ready.as_ref(),
+            &mut node_latency.ready,
+        )?;
+        set_dist(
+            scenario_doc,
+            "spec.nodeLatency.terminate",
+            nl.terminate.as_ref(),
+            &mut node_latency.terminate,
+        )?;
+    }
+
+    let mut pdbs = Vec::new();
+    for d in by_role(Role::Pdb) {
+        if let Some(p) = manifests::disruption_budget(d, &mut warnings)? {
+            pdbs.push(p);
+        }
+    }
+
+    let mut hpas: Vec<HorizontalPodAutoscaler> = Vec::new();
+    let mut hpa_targets: BTreeMap<(String, String), String> = BTreeMap::new();
+    for d in by_role(Role::Hpa) {
+        let h = hpa(d, &workloads)?;
+        let target = h
+            .spec
+            .as_ref()
+            .map(|s| s.scale_target_ref.name.clone())
+            .unwrap_or_default();
+        // Two HPAs over the same pods: upstream sets ScalingActive=False (reason AmbiguousSelector) on
+        // both and scales neither (kubernetes/kubernetes pkg/controller/podautoscaler/horizontal.go,
+        // PR #112011, since 1.26). Almost always a mistake, so capsim rejects it up front.
+        if let Some(other) = hpa_targets.insert((d.namespace.clone(), target.clone()), d.name.clone()) {
+            return Err(d.error(
+                ErrorKind::Duplicate,
+                "spec.scaleTargetRef.name",
+                format!(
+                    "HorizontalPodAutoscaler {other} already targets Deployment {target}; upstream would scale neither"
+                ),
+            ));
+        }
+        hpas.push(h);
+    }
+    let nodepools = by_role(Role::NodePool).map(|d| d.value.clone()).collect();
+
+    Ok(Scenario {
+        name,
+        duration,
+        seed: spec.seed.unwrap_or(defaults::SEED),
+        resolution,
+        catalog,
+        workloads,
+        pdbs,
+        hpas,
+        nodepools,
+        static_nodes,
+        scoring,
+        node_latency,
+        warnings,
+        provisioner: spec.provisioner,
+        controller_manager: spec.controller_manager,
+        priority_classes,
+        base_dir,
+        documents: docs,
+    })
+}
+
+/// The catalog named by `spec.catalog`: `aws` (bundled) or a CSV path relative to the scenario.
+///
+/// CATALOG HOOK — the single call site: when the cloud module lands, `aws` becomes
+/// `Catalog::bundled()` and a path becomes `Catalog::from_csv_path(&path)`. Until then both give the
+/// empty placeholder catalog (and static nodes are not checked against it).
+fn load_catalog(spec: &str, base_dir: Option<&Path>) -> Result<Arc<Catalog>, String> {
+    if spec == defaults::CATALOG {
+        return Ok(Arc::new(Catalog::default()));
+    }
+    let path = match base_dir {
+        Some(b) => b.join(spec),
+        None => PathBuf::from(spec),
+    };
+    if !path.is_file() {
+        return Err(format!(
+            "catalog {:?} is neither the bundled \"aws\" catalog nor a readable CSV file ({} not found)",
+            spec,
+            path.display()
+        ));
+    }
+    Ok(Arc::new(Catalog::default()))
+}
+
+/// Quotes a map key for a field path when it contains a dot.
+fn quote_key(k: &str) -> String {
+    if k.contains(['.', '[', ']']) {
+        format!("\"{k}\"")
+    } else {
+        k.to_string()
+    }
+}
+
+/// Finds the workload a `spec.workloads` key names: `name` (unique across namespaces) or `namespace/name`.
+fn find_workload(workloads: &[Workload], key: &str) -> Result<usize, String> {
+    let (ns, name) = match key.split_once('/') {
+        Some((ns, n)) => (Some(ns), n),
+        None => (None, key),
+    };
+    let hits: Vec<usize> = workloads
+        .iter()
+        .enumerate()
+        .filter(|(_, w)| w.name == name && ns.is_none_or(|ns| w.namespace == ns))
+        .map(|(i, _)| i)
+        .collect();
+    match hits.as_slice() {
+        [i] => Ok(*i),
+        [] => {
+            let names: Vec<String> = workloads
+                .iter()
+                .map(|w| format!("{}/{}", w.namespace, w.name))
+                .collect();
+            Err(if names.is_empty() {
+                format!("no Deployment or DaemonSet named {key:?}: the scenario has no workloads")
+            } else {
+                format!(
+                    "no Deployment or DaemonSet named {key:?}; workloads in the scenario: {}",
+                    names.join(", ")
+                )
+            })
+        }
+        many => {
+            let names: Vec<String> = many
+                .iter()
+                .map(|&i| format!("{}/{}", workloads[i].namespace, workloads[i].name))
+                .collect();
+            Err(format!(
+                "{key:?} is ambiguous ({}); write namespace/name",
+                names.join(", ")
+            ))
+        }
+    }
+}
+
+fn set_dist(
+    doc: &RawDocument,
+    path: &str,
+    spec: Option<&DistributionSpec>,
+    slot: &mut Distribution,
+) -> Result<(), ScenarioError> {
+    if let Some(s) = spec {
+        *slot = Distribution::from_spec(s).map_err(|m| doc.error(ErrorKind::Invalid, path, m))?;
+    }
+    Ok(())
+}
+
+fn service_model(
+    doc: &RawDocument,
+    path: &str,
+    per_request: Option<&ResourceUse>,
+    idle: Option<&ResourceUse>,
+    max_rps: Option<f64>,
+) -> Result<ServiceModel, ScenarioError> {
+    let nonneg = |sub: &str, q: Option<&QuantityField>, scale: f64| -> Result<f64, ScenarioError> {
+        let Some(q) = q else { return Ok(0.0) };
+        let v = q.0.as_f64() * scale;
+        if v < 0.0 {
+            return Err(doc.error(
+                ErrorKind::Invalid,
+                format!("{path}.{sub}"),
+                format!("must be >= 0, got {}", q.0.as_f64()),
+            ));
+        }
+        Ok(v)
+    };
+    // CPU quantities are in cores: `2m` per request/s = 2 millicores per request/s.
+    let model = ServiceModel {
+        cpu_per_rps_m: nonneg("perRequest.cpu", per_request.and_then(|r| r.cpu.as_ref()), 1000.0)?,
+        mem_per_rps: nonneg("perRequest.memory", per_request.and_then(|r| r.memory.as_ref()), 1.0)?,
+        idle_cpu_m: nonneg("idle.cpu", idle.and_then(|r| r.cpu.as_ref()), 1000.0)?,
+        idle_mem: nonneg("idle.memory", idle.and_then(|r| r.memory.as_ref()), 1.0)?,
+        max_rps_per_pod: max_rps,
+    };
+    if let Some(m) = max_rps
+        && !(m.is_finite() && m > 0.0)
+    {
+        return Err(doc.error(
+            ErrorKind::Invalid,
+            format!("{path}.maxRequestsPerPod"),
+            format!("must be > 0, got {m}"),
+        ));
+    }
+    Ok(model)
+}
+
+fn deployment(
+    doc: &RawDocument,
+    priorities: &PriorityResolver,
+    warnings: &mut Vec<String>,
+) -> Result<Workload, ScenarioError> {
+    let d: k8s_openapi::api::apps::v1::Deployment = typed(doc)?;
+    let name = require_name(doc)?;
+    let Some(spec) = d.spec else {
+        return Err(doc.error(ErrorKind::Schema, "spec", "required field is missing"));
+    };
+    let replicas = spec.replicas.unwrap_or(defaults::DEPLOYMENT_REPLICAS);
+    // upstream: pkg/apis/apps/validation `ValidateDeploymentSpec` (ValidateNonnegativeField).
+    let replicas = u32::try_from(replicas).map_err(|_| {
+        doc.error(
+            ErrorKind::Invalid,
+            "spec.replicas",
+            format!("must be >= 0, got {replicas}"),
+        )
+    })?;
+    let template = manifests::pod_template(doc, &spec.template, priorities, warnings)?;
+    manifests::check_selector(doc, &spec.selector, &template.labels)?;
+    Ok(workload(doc, name, WorkloadKind::Deployment, replicas, template))
+}
+
+fn daemon_set(
+    doc: &RawDocument,
+    priorities: &PriorityResolver,
+    warnings: &mut Vec<String>,
+) -> Result<Workload, ScenarioError> {
+    let d: k8s_openapi::api::apps::v1::DaemonSet = typed(doc)?;
+    let name = require_name(doc)?;
+    let Some(spec) = d.spec else {
+        return Err(doc.error(ErrorKind::Schema, "spec", "required field is missing"));
+    };
+    let mut template = manifests::pod_template(doc, &spec.template, priorities, warnings)?;
+    manifests::check_selector(doc, &spec.selector, &template.labels)?;
+    manifests::add_daemon_set_tolerations(&mut template.tolerations, manifests::host_network(&spec.template));
+    Ok(workload(doc, name, WorkloadKind::DaemonSet, 0, template))
+}
+
+fn workload(
+    doc: &RawDocument,
+    name: String,
+    kind: WorkloadKind,
+    replicas: u32,
+    template: crate::model::PodTemplate,
+) -> Workload {
+    Workload {
+        name,
+        namespace: doc.namespace.clone(),
+        kind,
+        replicas,
+        template,
+        traffic: None,
+        service: ServiceModel::default(),
+        startup: defaults::startup_latency(),
+    }
+}
+
+/// Parses an HPA and checks its target exists; its semantics are validated by the HPA module.
+fn hpa(doc: &RawDocument, workloads: &[Workload]) -> Result<HorizontalPodAutoscaler, ScenarioError> {
+    let mut h: HorizontalPodAutoscaler = typed(doc)?;
+    require_name(doc)?;
+    // Downstream code sees the effective namespace, not an absent one.
+    h.metadata.namespace = Some(doc.namespace.clone());
+    let Some(spec) = h.spec.as_ref() else {
+        return Err(doc.error(ErrorKind::Schema, "spec", "required field is missing"));
+    };
+    let target = &spec.scale_target_ref;
+    if target.kind != "Deployment" {
+        return Err(doc.error(
+            ErrorKind::Invalid,
+            "spec.scaleTargetRef.kind",
+            format!("capsim scales Deployments, got {:?}", target.kind),
+        ));
+    }
+    if let Some(api) = target.api_version.as_deref().filter(|a| *a != "apps/v1") {
+        return Err(doc.error(
+            ErrorKind::Invalid,
+            "spec.scaleTargetRef.apiVersion",
+            format!("must be apps/v1 for a Deployment, got {api:?}"),
+        ));
+    }
+    let found = workloads
+        .iter()
+        .any(|w| w.kind == WorkloadKind::Deployment && w.name == target.name && w.namespace == doc.namespace);
+    if !found {
+        let names: Vec<&str> = workloads
+            .iter()
+            .filter(|w| w.kind == WorkloadKind::Deployment && w.namespace == doc.namespace)
+            .map(|w| w.name.as_str())
+            .collect();
+        return Err(doc.error(
+            ErrorKind::Reference,
+            "spec.scaleTargetRef.name",
+            format!(
+                "no Deployment named {:?} in namespace {:?}; Deployments there: {}",
+                target.name,
+                doc.namespace,
+                if names.is_empty() {
+                    "none".to_string()
+                } else {
+                    names.join(", ")
+                }
+            ),
+        ));
+    }
+    Ok(h)
+}
+
+fn static_nodes(
+    doc: &RawDocument,
+    spec: &ScenarioSpec,
+    catalog: &Catalog,
+    catalog_name: &str,
+) -> Result<Vec<StaticNodes>, ScenarioError> {
+    let mut out: Vec<StaticNodes> = Vec::new();
+    let mut names = BTreeSet::new();
+    for (i, n) in spec.nodes.iter().enumerate() {
+        let path = format!("spec.nodes[{i}]");
+        let name = n.name.clone().unwrap_or_else(|| n.instance_type.clone());
+        if !names.insert(name.clone()) {
+            return Err(doc.error(
+                ErrorKind::Duplicate,
+                format!("{path}.name"),
+                format!("another node group is already named {name:?} (the name defaults to the instance type)"),
+            ));
+        }
+        // Checked once the catalog has content (the placeholder catalog is empty).
+        if !catalog.types.is_empty() && catalog.get(&n.instance_type).is_none() {
+            let family = n.instance_type.split('.').next().unwrap_or_default();
+            let similar: Vec<&str> = catalog
+                .types
+                .iter()
+                .filter(|t| t.name.split('.').next() == Some(family))
+                .map(|t| t.name.as_str())
+                .take(8)
+                .collect();
+            return Err(doc.error(
+                ErrorKind::Reference,
+                format!("{path}.instanceType"),
+                format!(
+                    "{:?} is not in the {catalog_name} catalog{}",
+                    n.instance_type,
+                    if similar.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; same family: {}", similar.join(", "))
+                    }
+                ),
+            ));
+        }
+        let mut taints = Vec::new();
+        for (j, t) in n.taints.iter().enumerate() {
+            if t.key.is_empty() {
+                return Err(doc.error(
+                    ErrorKind::Invalid,
+                    format!("{path}.taints[{j}].key"),
+                    "must not be empty",
+                ));
+            }
+            taints.push(Taint {
+                key: t.key.clone(),
+                value: t.value.clone(),
+                effect: match t.effect {
+                    TaintEffectSpec::NoSchedule => TaintEffect::NoSchedule,
+                    TaintEffectSpec::PreferNoSchedule => TaintEffect::PreferNoSchedule,
+                    TaintEffectSpec::NoExecute => TaintEffect::NoExecute,
+                },
+            });
+        }
+        out.push(StaticNodes {
+            name,
+            instance_type: n.instance_type.clone(),
+            count: n.count.unwrap_or(defaults::STATIC_NODE_COUNT),
+            capacity_type: match n.capacity_type {
+                None => defaults::CAPACITY_TYPE,
+                Some(CapacityTypeSpec::OnDemand) => CapacityType::OnDemand,
+                Some(CapacityTypeSpec::Spot) => CapacityType::Spot,
+            },
+            zone: n.zone.clone().unwrap_or_else(|| defaults::ZONE.to_string()),
+            labels: n.labels.clone(),
+            taints,
+        });
+    }
+    Ok(out)
+}
+
+/// Two objects with the same apiVersion group, kind, namespace and name are an error (kubectl would
+/// silently let the later one win).
+fn check_duplicates(docs: &[RawDocument]) -> Result<(), ScenarioError> {
+    let mut seen: BTreeMap<(String, String, String), &RawDocument> = BTreeMap::new();
+    for d in docs {
+        if d.name.is_empty() {
+            continue;
+        }
+        let key = (d.kind.clone(), d.namespace.clone(), d.name.clone());
+        if let Some(first) = seen.get(&key) {
+            return Err(d.error(
+                ErrorKind::Duplicate,
+                "metadata.name",
+                format!(
+                    "duplicate object: {} is already defined in {}",
+                    d.object(),
+                    location(first)
+                ),
+            ));
+        }
+        seen.insert(key, d);
+    }
+    Ok(())
+}
