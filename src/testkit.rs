@@ -43,6 +43,11 @@ pub fn scenario() -> Scenario {
             terminate: constant(30),
         },
         warnings: Vec::new(),
+        documents: Vec::new(),
+        provisioner: None,
+        controller_manager: None,
+        priority_classes: Vec::new(),
+        base_dir: None,
     }
 }
 

@@ -327,7 +327,6 @@ fn load_str_resolves_includes_against_base_dir() {
 }
 
 #[test]
-#[ignore = "needs units"]
 fn real_quantities_and_durations() {
     let s = scenario::load(&data("units.yaml"), &[]).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(s.duration, SimDuration::from_secs(5400));
@@ -360,7 +359,6 @@ fn numeric_quantities_in_manifests() {
 }
 
 #[test]
-#[ignore = "needs units, traffic shapes and latency distributions"]
 fn the_design_example_loads() {
     let s = scenario::load(&data("design-example.yaml"), &[]).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(s.duration, SimDuration::from_secs(3 * 3600));

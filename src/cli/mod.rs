@@ -3,6 +3,7 @@
 pub mod catalog;
 pub mod compare;
 pub mod demo;
+pub mod hpa;
 pub mod run;
 pub mod validate;
 
@@ -27,6 +28,8 @@ pub enum Command {
     Demo(demo::DemoArgs),
     /// Check a scenario without running it.
     Validate(validate::ValidateArgs),
+    /// What the HPA would do: evaluate upstream test vectors, or explain decisions over a metric series.
+    Hpa(hpa::HpaArgs),
     /// List and filter the instance catalog (types, allocatable, prices, spot interruption bands).
     Catalog(catalog::CatalogArgs),
     /// Run several scenarios, or one under several `--variant` override sets, with one seed, and
@@ -83,6 +86,10 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Validate(a) => validate::run(&a),
         Command::Catalog(a) => catalog::run(&a).map_err(bad_input),
         Command::Compare(a) => compare::run(&a),
+        Command::Hpa(a) => {
+            let outcome = hpa::run(&a, &mut std::io::stdout().lock()).map_err(bad_input)?;
+            return Ok(ExitCode::from(outcome.exit_code() as u8));
+        }
     }
     .map(|()| ExitCode::SUCCESS)
 }

@@ -2,5 +2,6 @@
 
 pub mod cluster_autoscaler;
 pub mod hpa;
+pub mod karpenter;
 pub mod replicaset;
 pub mod scheduler;

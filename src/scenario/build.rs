@@ -352,7 +352,7 @@ pub fn build(
 /// empty placeholder catalog (and static nodes are not checked against it).
 fn load_catalog(spec: &str, base_dir: Option<&Path>) -> Result<Arc<Catalog>, String> {
     if spec == defaults::CATALOG {
-        return Ok(Arc::new(Catalog::default()));
+        return Ok(Arc::new(Catalog::bundled()));
     }
     let path = match base_dir {
         Some(b) => b.join(spec),
@@ -365,7 +365,7 @@ fn load_catalog(spec: &str, base_dir: Option<&Path>) -> Result<Arc<Catalog>, Str
             path.display()
         ));
     }
-    Ok(Arc::new(Catalog::default()))
+    Catalog::from_csv_path(&path).map(Arc::new).map_err(|e| e.to_string())
 }
 
 /// Quotes a map key for a field path when it contains a dot.
@@ -525,6 +525,7 @@ fn workload(
         traffic: None,
         service: ServiceModel::default(),
         startup: defaults::startup_latency(),
+        batch: None,
     }
 }
 
@@ -598,10 +599,10 @@ fn static_nodes(
             ));
         }
         // Checked once the catalog has content (the placeholder catalog is empty).
-        if !catalog.types.is_empty() && catalog.get(&n.instance_type).is_none() {
+        if !catalog.types().is_empty() && catalog.get(&n.instance_type).is_none() {
             let family = n.instance_type.split('.').next().unwrap_or_default();
             let similar: Vec<&str> = catalog
-                .types
+                .types()
                 .iter()
                 .filter(|t| t.name.split('.').next() == Some(family))
                 .map(|t| t.name.as_str())

@@ -171,26 +171,3 @@ fn finish(
     }
     build::build(display, docs, warnings, base_dir)
 }
-
-/// Loading error (placeholder until the loader lands).
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct ScenarioError(pub String);
-
-/// Loads a scenario file (placeholder until the loader lands).
-pub fn load(path: &std::path::Path, _overrides: &[String]) -> Result<Scenario, ScenarioError> {
-    Err(ScenarioError(format!(
-        "{}: scenario loading is not built yet",
-        path.display()
-    )))
-}
-
-/// Loads a scenario from text (placeholder until the loader lands).
-pub fn load_str(
-    name: &str,
-    _text: &str,
-    _base: Option<&std::path::Path>,
-    _overrides: &[String],
-) -> Result<Scenario, ScenarioError> {
-    Err(ScenarioError(format!("{name}: scenario loading is not built yet")))
-}

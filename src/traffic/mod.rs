@@ -221,27 +221,53 @@ impl TrafficModel {
             .shape
             .iter()
             .enumerate()
-            .map(|(i, s)| Shape::from_spec(s, i))
+            .filter_map(|(i, s)| Shape::from_spec(s, i).transpose())
             .collect::<Result<Vec<_>, _>>()?;
         let mut lognormal = None;
         let mut poisson = None;
-        match &spec.noise {
-            None => {}
-            Some(NoiseSpec::Lognormal { cv, interval }) => {
-                if !(cv.is_finite() && *cv >= 0.0) {
-                    return Err(TrafficError::invalid("noise.cv", format!("must be >= 0, got {cv}")));
+        // `traffic.noise`, and noise written as shape entries: at most one of each kind.
+        let noises =
+            spec.noise
+                .iter()
+                .map(|n| ("noise".to_string(), n))
+                .chain(spec.shape.iter().enumerate().filter_map(|(i, s)| match s {
+                    ShapeSpec::Noise(n) => Some((format!("shape[{i}].noise"), n)),
+                    _ => None,
+                }));
+        for (field, noise) in noises {
+            match noise {
+                NoiseSpec::Lognormal { cv, interval } => {
+                    if lognormal.is_some() {
+                        return Err(TrafficError::invalid(
+                            field,
+                            "log-normal noise is given twice; keep one",
+                        ));
+                    }
+                    if !(cv.is_finite() && *cv >= 0.0) {
+                        return Err(TrafficError::invalid(
+                            format!("{field}.cv"),
+                            format!("must be >= 0, got {cv}"),
+                        ));
+                    }
+                    lognormal = Some(LogNormal {
+                        sigma: cv.mul_add(*cv, 1.0).ln().sqrt(),
+                        interval_ms: interval_ms(
+                            *interval,
+                            DEFAULT_LOGNORMAL_INTERVAL_MS,
+                            &format!("{field}.interval"),
+                        )?,
+                        stream: format!("traffic-lognormal/{key}"),
+                    });
                 }
-                lognormal = Some(LogNormal {
-                    sigma: cv.mul_add(*cv, 1.0).ln().sqrt(),
-                    interval_ms: interval_ms(*interval, DEFAULT_LOGNORMAL_INTERVAL_MS, "noise.interval")?,
-                    stream: format!("traffic-lognormal/{key}"),
-                });
-            }
-            Some(NoiseSpec::Poisson { interval }) => {
-                poisson = Some(PoissonBins {
-                    interval_ms: interval_ms(*interval, DEFAULT_POISSON_INTERVAL_MS, "noise.interval")?,
-                    stream: format!("traffic-poisson/{key}"),
-                });
+                NoiseSpec::Poisson { interval } => {
+                    if poisson.is_some() {
+                        return Err(TrafficError::invalid(field, "Poisson noise is given twice; keep one"));
+                    }
+                    poisson = Some(PoissonBins {
+                        interval_ms: interval_ms(*interval, DEFAULT_POISSON_INTERVAL_MS, &format!("{field}.interval"))?,
+                        stream: format!("traffic-poisson/{key}"),
+                    });
+                }
             }
         }
         if let (Some(r), Source::Replay(trace)) = (&spec.replay, &source)

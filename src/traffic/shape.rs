@@ -33,6 +33,9 @@ pub enum ShapeSpec {
     /// to `factor` over `rampUp`, held for `hold`, linear back to 1 over `rampDown` (the ramps
     /// default to 0s: a rectangular surge).
     Surge(SurgeSpec),
+    /// `noise: {kind: lognormal, cv: 0.08}` — noise may also be written as a shape entry (as in
+    /// the design brief's example); it applies on top of all shapes, exactly like `traffic.noise`.
+    Noise(super::NoiseSpec),
 }
 
 #[derive(Clone, Debug, PartialEq, Deserialize)]
@@ -165,9 +168,11 @@ fn non_negative(field: String, v: f64) -> Result<f64, TrafficError> {
 
 impl Shape {
     /// Validates `shape[i]`; messages name the field, e.g. `shape[2].surge.factor`.
-    pub(crate) fn from_spec(spec: &ShapeSpec, i: usize) -> Result<Shape, TrafficError> {
+    /// Converts a shape entry; `None` for a `noise` entry (handled by the model).
+    pub(crate) fn from_spec(spec: &ShapeSpec, i: usize) -> Result<Option<Shape>, TrafficError> {
         let f = |kind: &str, field: &str| format!("shape[{i}].{kind}.{field}");
-        Ok(match spec {
+        Ok(Some(match spec {
+            ShapeSpec::Noise(_) => return Ok(None),
             ShapeSpec::Constant(s) => Shape::Constant {
                 factor: non_negative(f("constant", "factor"), s.factor)?,
             },
@@ -234,7 +239,7 @@ impl Shape {
                 down: ms(s.ramp_down),
                 factor: positive(f("surge", "factor"), s.factor)?,
             },
-        })
+        }))
     }
 
     /// Applies the shape at `t` (ms) to the value computed so far.

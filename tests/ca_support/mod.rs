@@ -10,8 +10,8 @@ use capsim::controllers::cluster_autoscaler::{ClusterAutoscaler, expander::prior
 use capsim::engine::{Rngs, SimDuration, SimTime};
 use capsim::model::resources::{GIB, MIB};
 use capsim::model::{
-    Container, DisruptionBudget, Labels, NodeAffinity, PodTemplate, Resources, ScoringStrategy, ServiceModel,
-    StartupLatency, Workload, WorkloadKind,
+    Container, DisruptionBudget, Labels, NodeAffinity, PodTemplate, Resources, ServiceModel, StartupLatency, Workload,
+    WorkloadKind,
 };
 use capsim::scenario::{NodeLatency, Scenario};
 use capsim::sim::NodeSpec;
@@ -94,17 +94,13 @@ pub fn scenario(workloads: Vec<Workload>, pdbs: Vec<DisruptionBudget>) -> Scenar
         catalog: Arc::new(catalog()),
         workloads,
         pdbs,
-        hpas: vec![],
-        nodepools: vec![],
-        static_nodes: vec![],
-        scoring: ScoringStrategy::LeastAllocated,
         node_latency: NodeLatency {
             launch: constant(60),
             register: constant(20),
             ready: constant(10),
             terminate: constant(30),
         },
-        warnings: vec![],
+        ..capsim::testkit::scenario()
     }
 }
 

@@ -1,0 +1,81 @@
+//! HPA status conditions and their reasons.
+//! upstream: kubernetes/kubernetes pkg/controller/podautoscaler/horizontal.go (`setCondition` calls).
+
+use super::observation::ConditionStatus;
+use std::fmt;
+
+/// `HorizontalPodAutoscalerConditionType`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ConditionType {
+    AbleToScale,
+    ScalingActive,
+    ScalingLimited,
+}
+
+impl fmt::Display for ConditionType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+/// Every condition reason the controller sets (the subset that a simulation can reach).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ConditionReason {
+    // AbleToScale
+    SucceededRescale,
+    ReadyForNewScale,
+    ScaleUpStabilized,
+    ScaleDownStabilized,
+    // ScalingActive
+    ValidMetricFound,
+    ScalingDisabled,
+    FailedGetResourceMetric,
+    FailedGetContainerResourceMetric,
+    FailedGetPodsMetric,
+    FailedGetObjectMetric,
+    FailedGetExternalMetric,
+    InvalidMetricSourceType,
+    // ScalingLimited
+    DesiredWithinRange,
+    TooFewReplicas,
+    TooManyReplicas,
+    ScaleUpLimit,
+    ScaleDownLimit,
+}
+
+impl fmt::Display for ConditionReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+/// One status condition.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HpaCondition {
+    pub type_: ConditionType,
+    pub status: ConditionStatus,
+    pub reason: ConditionReason,
+    pub message: String,
+}
+
+/// The conditions set by one reconcile, at most one per type (last write wins, as `setCondition`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Conditions(pub Vec<HpaCondition>);
+
+impl Conditions {
+    pub fn set(&mut self, type_: ConditionType, status: ConditionStatus, reason: ConditionReason, message: String) {
+        let c = HpaCondition {
+            type_,
+            status,
+            reason,
+            message,
+        };
+        match self.0.iter_mut().find(|x| x.type_ == type_) {
+            Some(x) => *x = c,
+            None => self.0.push(c),
+        }
+    }
+    pub fn get(&self, type_: ConditionType) -> Option<&HpaCondition> {
+        self.0.iter().find(|c| c.type_ == type_)
+    }
+}

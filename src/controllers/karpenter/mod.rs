@@ -1,0 +1,740 @@
+//! Karpenter as a pure decision function: NodePools, provisioning (batching + scheduling
+//! simulation + cheapest offering), insufficient-capacity fallbacks, and disruption
+//! (emptiness, consolidation, expiration, spot interruption).
+//!
+//! ```text
+//! reconcile (every 1 s)
+//!   notices ──► spot interruption: Drain{force} + offering → ICE cache
+//!   liveness (registrationTTL), expiration (expireAfter) ──► Terminate / Drain{force}
+//!   unschedulable pods ──► Batcher ──(window closed)──► solve() ──► pick_offering() ──► Launch
+//!   every disruptionPoll: Emptiness ▸ MultiNodeConsolidation ▸ SingleNodeConsolidation
+//!        └─► pending command ──(commandValidationDelay, re-validated)──► Terminate | Drain | Cordon+Launch
+//!   replacements Ready ──► Drain the replaced nodes
+//! ```
+//!
+//! upstream: kubernetes-sigs/karpenter (pkg/controllers/provisioning, pkg/controllers/disruption,
+//! pkg/controllers/nodeclaim) and aws/karpenter-provider-aws (instance types, offerings, ICE
+//! cache, interruption). Modelling choices:
+//! - `startupTaints` are parsed but not put on launched nodes: the world has no initialisation
+//!   step that would remove them, and pods need not tolerate them (upstream), so leaving them off
+//!   has the same scheduling effect once the node is Ready.
+//! - A spot interruption cordons and drains the node at once (force, until the reclaim) and marks
+//!   the offering unavailable; the replacement comes from normal provisioning of the evicted pods,
+//!   as upstream's `CordonAndDrain` does (no pre-launch).
+//! - The world assigns node ids; each launched node carries the label [`offerings::LABEL_NODECLAIM`]
+//!   so replacements can be found.
+
+pub mod batcher;
+pub mod cron;
+pub mod disruption;
+pub mod nodeclass;
+pub mod nodepool;
+pub mod offerings;
+pub mod scheduling;
+pub mod settings;
+
+use crate::cloud::Catalog;
+use crate::engine::{Rngs, SimDuration, SimTime};
+use crate::model::labels::{selector_matches, tolerates_all};
+use crate::model::{Resources, WorkloadKind};
+use crate::sim::NodeSpec;
+use crate::sim::provisioner::{Action, ClusterView, DecisionRecord, NodeNotice, Provisioner};
+use crate::sim::state::{Node, NodeId, NodeState, PodId, PodPhase};
+use batcher::Batcher;
+use nodeclass::NodeClass;
+use offerings::{IceCache, LABEL_NODECLAIM, TypeInfo};
+use scheduling::{PodError, PoolCtx, Remaining, SimNode, SimPod};
+use settings::KarpenterSettings;
+use std::collections::{BTreeMap, BTreeSet};
+
+pub use nodepool::NodePool;
+
+/// The component name in `autoscaler.csv`.
+pub const COMPONENT: &str = "karpenter";
+/// How often the world calls [`Karpenter::reconcile`]: the batcher's tick.
+pub const RECONCILE_PERIOD: SimDuration = SimDuration::from_secs(1);
+/// A drain with no `terminationGracePeriod` waits for evictions without a deadline (upstream:
+/// Karpenter's termination controller retries blocked evictions until they succeed).
+pub const NO_DEADLINE: SimDuration = SimDuration::from_mins(365 * 24 * 60);
+
+/// Invalid Karpenter input. Every variant names the object and the field path.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum KarpenterError {
+    #[error("NodePool {name}: {path}: {message}")]
+    NodePool {
+        name: String,
+        path: String,
+        message: String,
+    },
+    #[error("EC2NodeClass {name}: {path}: {message}")]
+    NodeClass {
+        name: String,
+        path: String,
+        message: String,
+    },
+    #[error("spec.provisioner.karpenter.{path}: {message}")]
+    Settings { path: String, message: String },
+}
+
+/// A replacement launched by consolidation, waiting to become Ready before the replaced nodes
+/// are drained (upstream: disruption/orchestration/queue.go waits for replacements to initialise).
+#[derive(Clone, Debug)]
+struct Replacement {
+    claim: String,
+    node: Option<NodeId>,
+    replaced: Vec<NodeId>,
+    reason: String,
+}
+
+/// Karpenter's state between reconciles.
+pub struct Karpenter {
+    pub settings: KarpenterSettings,
+    pools: Vec<PoolCtx>,
+    types: Vec<TypeInfo>,
+    type_index: BTreeMap<String, usize>,
+    warnings: Vec<String>,
+    daemonsets_loaded: bool,
+    batcher: Batcher,
+    seen_pending: BTreeSet<PodId>,
+    retrigger: bool,
+    ice: IceCache,
+    claim_seq: u64,
+    notices: Vec<NodeNotice>,
+    disruption: disruption::DisruptionState,
+    replacements: Vec<Replacement>,
+    /// Nodes Karpenter is disrupting (terminating, draining, cordoned for a replacement).
+    marked: BTreeSet<NodeId>,
+}
+
+impl Karpenter {
+    /// Validates the NodePool and EC2NodeClass documents against the catalog.
+    pub fn new(
+        settings: KarpenterSettings,
+        nodepools: &[serde_json::Value],
+        nodeclasses: &[serde_json::Value],
+        catalog: &Catalog,
+    ) -> Result<Karpenter, KarpenterError> {
+        let types = offerings::catalog_types(catalog);
+        let mut warnings = Vec::new();
+        let classes: Vec<NodeClass> = nodeclasses
+            .iter()
+            .map(NodeClass::from_value)
+            .collect::<Result<_, _>>()?;
+        let mut pools = Vec::new();
+        let mut names = BTreeSet::new();
+        for v in nodepools {
+            let pool = nodepool::parse_nodepool(v, &types, &settings, &mut warnings)?;
+            if !names.insert(pool.name.clone()) {
+                return Err(KarpenterError::NodePool {
+                    name: pool.name,
+                    path: "metadata.name".into(),
+                    message: "duplicate NodePool name".into(),
+                });
+            }
+            let kubelet = match &pool.node_class {
+                Some(nc) if !classes.is_empty() => match classes.iter().find(|c| &c.name == nc) {
+                    Some(c) => c.kubelet,
+                    None => {
+                        return Err(KarpenterError::NodePool {
+                            name: pool.name.clone(),
+                            path: "spec.template.spec.nodeClassRef.name".into(),
+                            message: format!(
+                                "EC2NodeClass `{nc}` not found (known: {})",
+                                classes.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")
+                            ),
+                        });
+                    }
+                },
+                _ => Default::default(),
+            };
+            let ctx = PoolCtx::new(pool, kubelet, &types, &settings);
+            if ctx.offerings.is_empty() {
+                warnings.push(format!(
+                    "NodePool {}: no instance type in the catalog satisfies its requirements",
+                    ctx.pool.name
+                ));
+            }
+            pools.push(ctx);
+        }
+        let type_index = types.iter().enumerate().map(|(i, t)| (t.name.clone(), i)).collect();
+        Ok(Karpenter {
+            settings,
+            pools,
+            types,
+            type_index,
+            warnings,
+            daemonsets_loaded: false,
+            batcher: Batcher::default(),
+            seen_pending: BTreeSet::new(),
+            retrigger: false,
+            ice: IceCache::default(),
+            claim_seq: 0,
+            notices: Vec::new(),
+            disruption: disruption::DisruptionState::default(),
+            replacements: Vec::new(),
+            marked: BTreeSet::new(),
+        })
+    }
+
+    /// Builds Karpenter from a scenario: its NodePool documents and catalog, the
+    /// `spec.provisioner.karpenter` map (`Null` for defaults) and the EC2NodeClass documents.
+    pub fn from_scenario(
+        sc: &crate::scenario::Scenario,
+        settings: &serde_json::Value,
+        nodeclasses: &[serde_json::Value],
+    ) -> Result<Karpenter, KarpenterError> {
+        Karpenter::new(
+            KarpenterSettings::from_value(settings)?,
+            &sc.nodepools,
+            nodeclasses,
+            &sc.catalog,
+        )
+    }
+
+    /// Non-fatal findings from parsing (ignored `minValues`, values the catalog lacks, ...).
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    pub fn pools(&self) -> impl Iterator<Item = &NodePool> {
+        self.pools.iter().map(|c| &c.pool)
+    }
+
+    fn pool_index(&self, name: &str) -> Option<usize> {
+        self.pools.iter().position(|c| c.pool.name == name)
+    }
+
+    fn record(now: SimTime, activity: &str, decision: &str, object: String, reason: String) -> DecisionRecord {
+        DecisionRecord {
+            time_s: now.as_secs_f64(),
+            component: COMPONENT.into(),
+            activity: activity.into(),
+            decision: decision.into(),
+            object,
+            reason,
+        }
+    }
+
+    fn load_daemonsets(&mut self, view: &ClusterView<'_>) {
+        if self.daemonsets_loaded {
+            return;
+        }
+        let ds: Vec<_> = view
+            .scenario
+            .workloads
+            .iter()
+            .filter(|w| w.kind == WorkloadKind::DaemonSet)
+            .map(|w| &w.template)
+            .collect();
+        for ctx in &mut self.pools {
+            ctx.set_daemonsets(ds.iter().copied());
+        }
+        self.daemonsets_loaded = true;
+    }
+
+    /// Current limit headroom of every pool (limit − capacity of its live nodes), excluding
+    /// `except` nodes (consolidation candidates).
+    fn remaining(&self, view: &ClusterView<'_>, except: &[NodeId]) -> Vec<Remaining> {
+        let mut used = vec![(Resources::ZERO, 0i64); self.pools.len()];
+        for &id in view.live_nodes {
+            let Some(n) = view.nodes.get(id.0 as usize) else {
+                continue;
+            };
+            if n.state == NodeState::Terminated || except.contains(&id) {
+                continue;
+            }
+            if let Some(p) = self.pool_index(&n.pool) {
+                let cap = self
+                    .type_index
+                    .get(&n.instance_type)
+                    .map(|&t| self.types[t].capacity(&self.pools[p].kubelet))
+                    .unwrap_or(n.allocatable);
+                used[p].0 += cap;
+                used[p].1 += 1;
+            }
+        }
+        self.pools
+            .iter()
+            .zip(used)
+            .map(|(ctx, (u, count))| Remaining {
+                cpu_m: ctx.pool.limits.cpu_m.map(|l| l - u.cpu_m),
+                memory: ctx.pool.limits.memory.map(|l| l - u.mem),
+                nodes: ctx.pool.limits.nodes.map(|l| l - count),
+            })
+            .collect()
+    }
+
+    /// Nodes the simulation may place pods on: live, not being disrupted, Ready or on their way,
+    /// not in `except`. In-flight nodes have no DaemonSet pods yet, so their overhead is
+    /// subtracted here as the world will at registration.
+    /// Ordered as upstream orders existing nodes (scheduler.go `calculateExistingNodeClaims`):
+    /// initialised (Ready) nodes first, then by name.
+    fn sim_nodes<'v>(&self, view: &ClusterView<'v>, except: &[NodeId]) -> Vec<SimNode<'v>> {
+        let nodes: &'v [Node] = view.nodes;
+        let mut ordered: Vec<&'v Node> = view
+            .live_nodes
+            .iter()
+            .filter_map(|&id| nodes.get(id.0 as usize))
+            .collect();
+        ordered.sort_by(|a, b| {
+            (a.state != NodeState::Ready)
+                .cmp(&(b.state != NodeState::Ready))
+                .then(a.name.cmp(&b.name))
+                .then(a.id.cmp(&b.id))
+        });
+        ordered
+            .into_iter()
+            .filter(|n| {
+                matches!(
+                    n.state,
+                    NodeState::Launching | NodeState::Booting | NodeState::Registered | NodeState::Ready
+                ) && !self.marked.contains(&n.id)
+                    && !except.contains(&n.id)
+            })
+            .map(|n| {
+                let mut free = n.free();
+                if matches!(n.state, NodeState::Launching | NodeState::Booting) {
+                    for w in view
+                        .scenario
+                        .workloads
+                        .iter()
+                        .filter(|w| w.kind == WorkloadKind::DaemonSet)
+                    {
+                        let t = &w.template;
+                        if tolerates_all(&t.tolerations, &n.taints)
+                            && selector_matches(&t.node_selector, &n.labels)
+                            && t.affinity.matches(&n.labels)
+                        {
+                            free -= t.requests();
+                        }
+                    }
+                }
+                SimNode {
+                    id: n.id,
+                    free,
+                    labels: &n.labels,
+                    taints: &n.taints,
+                }
+            })
+            .collect()
+    }
+
+    fn sim_pod<'v>(view: &ClusterView<'v>, id: PodId) -> Option<SimPod<'v>> {
+        let p = view.pods.get(id.0 as usize)?;
+        let w = view.scenario.workloads.get(p.workload as usize)?;
+        if w.kind == WorkloadKind::DaemonSet {
+            return None;
+        }
+        Some(SimPod {
+            id,
+            requests: p.requests,
+            created: p.created,
+            workload: p.workload,
+            template: &w.template,
+        })
+    }
+
+    /// Provisionable pods: unschedulable, still Pending, not DaemonSet pods.
+    /// upstream: pkg/utils/pod/scheduling.go `IsProvisionable`.
+    fn provisionable<'v>(view: &ClusterView<'v>) -> Vec<SimPod<'v>> {
+        view.unschedulable
+            .iter()
+            .filter(|&&id| {
+                view.pods
+                    .get(id.0 as usize)
+                    .is_some_and(|p| p.phase == PodPhase::Pending)
+            })
+            .filter_map(|&id| Self::sim_pod(view, id))
+            .collect()
+    }
+
+    /// What a solve schedules: provisionable pods, then the reschedulable pods of nodes being
+    /// deleted (draining, terminating, or disrupted by Karpenter), so their replacement capacity
+    /// is launched before the pods are evicted.
+    /// upstream: pkg/controllers/provisioning/provisioner.go `Schedule`
+    /// (`nodes.Deleting().ReschedulablePods`).
+    fn pods_to_schedule<'v>(&self, view: &ClusterView<'v>) -> Vec<SimPod<'v>> {
+        let mut pods = Self::provisionable(view);
+        for &id in view.live_nodes {
+            let Some(n) = view.nodes.get(id.0 as usize) else {
+                continue;
+            };
+            if !(matches!(n.state, NodeState::Draining | NodeState::Terminating) || self.marked.contains(&id)) {
+                continue;
+            }
+            for &pid in &n.pods {
+                let running = view
+                    .pods
+                    .get(pid.0 as usize)
+                    .is_some_and(|p| matches!(p.phase, PodPhase::Starting | PodPhase::Running | PodPhase::Ready));
+                if running {
+                    pods.extend(Self::sim_pod(view, pid));
+                }
+            }
+        }
+        pods
+    }
+
+    fn next_claim_name(&mut self, pool: &str) -> String {
+        self.claim_seq += 1;
+        format!("{pool}-nc{:05}", self.claim_seq)
+    }
+
+    /// Builds the Launch for a claim's chosen offering.
+    fn launch(&mut self, view: &ClusterView<'_>, pool: usize, offering: usize, reason: String) -> (Action, String) {
+        let ctx = &self.pools[pool];
+        let off = &ctx.offerings[offering];
+        let t = &self.types[off.type_idx];
+        let mut labels = ctx.offering_labels[offering].clone();
+        let pool_name = ctx.pool.name.clone();
+        let spec = NodeSpec {
+            pool: pool_name.clone(),
+            instance_type: t.name.clone(),
+            capacity_type: off.capacity_type,
+            zone: off.zone.clone(),
+            price_hr: off.price_hr,
+            labels: Default::default(),
+            taints: ctx.pool.taints.clone(),
+            allocatable: ctx.allocatable[offering],
+        };
+        let claim = self.next_claim_name(&pool_name);
+        labels.insert(LABEL_NODECLAIM.into(), claim.clone());
+        (
+            Action::Launch {
+                spec: NodeSpec { labels, ..spec },
+                latency: view.scenario.node_latency.clone(),
+                reason,
+            },
+            claim,
+        )
+    }
+
+    /// Runs one provisioning solve over the pending pods and turns its NodeClaims into launches.
+    fn provision(&mut self, view: &ClusterView<'_>, actions: &mut Vec<Action>, records: &mut Vec<DecisionRecord>) {
+        let now = view.now;
+        let pods = self.pods_to_schedule(view);
+        if pods.is_empty() {
+            return;
+        }
+        let existing = self.sim_nodes(view, &[]);
+        let remaining = self.remaining(view, &[]);
+        let result = scheduling::solve(&pods, &existing, &self.pools, &remaining);
+        for claim in &result.claims {
+            let pick = scheduling::pick_offering(
+                &claim.options,
+                &self.pools[claim.pool],
+                &self.types,
+                &self.settings,
+                &mut self.ice,
+                now,
+            );
+            let ctx = &self.pools[claim.pool];
+            for &o in &pick.ice_failures {
+                let off = &ctx.offerings[o];
+                records.push(Self::record(
+                    now,
+                    "provisioning",
+                    "InsufficientCapacity",
+                    format!(
+                        "{}/{}/{}",
+                        self.types[off.type_idx].name,
+                        off.capacity_type.as_str(),
+                        off.zone
+                    ),
+                    format!(
+                        "launch failed: InsufficientInstanceCapacity; offering unavailable for {}",
+                        self.settings.ice_cache_ttl
+                    ),
+                ));
+            }
+            let Some(o) = pick.offering else {
+                records.push(Self::record(
+                    now,
+                    "provisioning",
+                    "NoCapacity",
+                    format!("nodepool/{}", ctx.pool.name),
+                    format!(
+                        "all {} offerings for {} pod(s) are unavailable (insufficient capacity)",
+                        claim.options.len(),
+                        claim.pods.len()
+                    ),
+                ));
+                continue;
+            };
+            let off = &ctx.offerings[o];
+            let reason = format!(
+                "{} pod(s), {} cpu {} mem requested; {} {} {} at ${:.4}/h, cheapest of {} compatible offerings",
+                claim.pods.len(),
+                format_args!("{}m", claim.requests.cpu_m),
+                format_args!("{}Mi", claim.requests.mem / (1024 * 1024)),
+                self.types[off.type_idx].name,
+                off.capacity_type.as_str(),
+                off.zone,
+                off.price_hr,
+                claim.options.len()
+            );
+            let object = format!("nodepool/{}", ctx.pool.name);
+            let (action, claim_name) = self.launch(view, claim.pool, o, reason.clone());
+            actions.push(action);
+            records.push(Self::record(
+                now,
+                "provisioning",
+                "Launch",
+                format!("{object} nodeclaim/{claim_name}"),
+                reason,
+            ));
+        }
+        // One record per distinct error, naming the first pod (in queue order) and the count.
+        let mut errors: BTreeMap<String, (usize, PodId, String)> = BTreeMap::new();
+        for (pod, e) in &result.errors {
+            let key = match e {
+                PodError::NoCompatibleNodePool => "NoCompatibleNodePool".to_string(),
+                PodError::LimitsExceeded(p) => format!("LimitsExceeded {p}"),
+                PodError::NoInstanceTypeFits => "NoInstanceTypeFits".to_string(),
+            };
+            errors.entry(key).or_insert((0, *pod, e.describe())).0 += 1;
+        }
+        for (key, (count, first, why)) in errors {
+            let decision = key.split(' ').next().unwrap_or("Unschedulable");
+            let object = view
+                .pods
+                .get(first.0 as usize)
+                .and_then(|p| view.scenario.workloads.get(p.workload as usize).map(|w| (w, p)))
+                .map(|(w, p)| format!("pod/{}-{}", w.name, p.ordinal))
+                .unwrap_or_else(|| format!("pod/{}", first.0));
+            records.push(Self::record(
+                now,
+                "provisioning",
+                decision,
+                object,
+                format!("{why}; {count} pod(s) left pending"),
+            ));
+        }
+    }
+
+    fn handle_notices(&mut self, view: &ClusterView<'_>, actions: &mut Vec<Action>, records: &mut Vec<DecisionRecord>) {
+        let now = view.now;
+        for notice in std::mem::take(&mut self.notices) {
+            match notice {
+                NodeNotice::InterruptionWarning { node, at } => {
+                    let Some(n) = view.nodes.get(node.0 as usize) else {
+                        continue;
+                    };
+                    if n.state == NodeState::Terminated || self.pool_index(&n.pool).is_none() {
+                        continue;
+                    }
+                    // upstream: aws/karpenter-provider-aws pkg/controllers/interruption
+                    // controller.go: spot interruption → mark the offering unavailable and
+                    // CordonAndDrain (delete the NodeClaim); the replacement is provisioned normally.
+                    self.ice.mark(
+                        &n.instance_type,
+                        n.capacity_type,
+                        &n.zone,
+                        now + self.settings.ice_cache_ttl,
+                    );
+                    self.marked.insert(node);
+                    let reason = format!("spot interruption warning, instance reclaimed at {at}");
+                    actions.push(Action::Drain {
+                        node,
+                        reason: reason.clone(),
+                        max_eviction_time: at.since(now),
+                        force: true,
+                    });
+                    records.push(Self::record(
+                        now,
+                        "interruption",
+                        "CordonAndDrain",
+                        format!("node/{}", n.name),
+                        format!(
+                            "{reason}; {}/{}/{} unavailable for {}",
+                            n.instance_type,
+                            n.capacity_type.as_str(),
+                            n.zone,
+                            self.settings.ice_cache_ttl
+                        ),
+                    ));
+                }
+                NodeNotice::Terminated(id) => {
+                    self.marked.remove(&id);
+                    self.disruption.forget(id);
+                    self.retrigger = true;
+                }
+                NodeNotice::DrainFailed(id) => {
+                    self.marked.remove(&id);
+                    self.retrigger = true;
+                }
+                NodeNotice::Registered(_) | NodeNotice::Ready(_) => {}
+            }
+        }
+    }
+
+    /// Liveness (registration TTL) and expiration (expireAfter).
+    fn lifecycle(&mut self, view: &ClusterView<'_>, actions: &mut Vec<Action>, records: &mut Vec<DecisionRecord>) {
+        let now = view.now;
+        for &id in view.live_nodes {
+            let Some(n) = view.nodes.get(id.0 as usize) else {
+                continue;
+            };
+            let Some(p) = self.pool_index(&n.pool) else { continue };
+            if self.marked.contains(&id) || matches!(n.state, NodeState::Terminating | NodeState::Terminated) {
+                continue;
+            }
+            // upstream: pkg/controllers/nodeclaim/lifecycle/liveness.go: a NodeClaim not registered
+            // within registrationTTL is deleted.
+            if matches!(n.state, NodeState::Launching | NodeState::Booting)
+                && now.since(n.requested) >= self.settings.registration_ttl
+            {
+                self.marked.insert(id);
+                self.retrigger = true;
+                actions.push(Action::Terminate {
+                    node: id,
+                    reason: "not registered within registrationTTL".into(),
+                });
+                records.push(Self::record(
+                    now,
+                    "liveness",
+                    "RegistrationTimeout",
+                    format!("node/{}", n.name),
+                    format!("not registered {} after launch", self.settings.registration_ttl),
+                ));
+                continue;
+            }
+            // upstream: pkg/controllers/nodeclaim/expiration: at creation + expireAfter the
+            // NodeClaim is deleted, not gated by budgets or do-not-disrupt.
+            let pool = &self.pools[p].pool;
+            if let Some(expire) = pool.expire_after.filter(|&e| now.since(n.requested) >= e) {
+                self.marked.insert(id);
+                let tgp = pool.termination_grace_period;
+                actions.push(Action::Drain {
+                    node: id,
+                    reason: "expired".into(),
+                    max_eviction_time: tgp.unwrap_or(NO_DEADLINE),
+                    force: true,
+                });
+                records.push(Self::record(
+                    now,
+                    "expiration",
+                    "Expire",
+                    format!("node/{}", n.name),
+                    format!("expireAfter {expire} elapsed"),
+                ));
+            }
+        }
+    }
+
+    /// Replacements launched by consolidation: drain the replaced nodes once Ready, give up if the
+    /// replacement died.
+    fn track_replacements(
+        &mut self,
+        view: &ClusterView<'_>,
+        actions: &mut Vec<Action>,
+        records: &mut Vec<DecisionRecord>,
+    ) {
+        let now = view.now;
+        let mut keep = Vec::new();
+        for mut r in std::mem::take(&mut self.replacements) {
+            if r.node.is_none() {
+                r.node = view
+                    .nodes
+                    .iter()
+                    .rev()
+                    .find(|n| n.labels.get(LABEL_NODECLAIM) == Some(&r.claim))
+                    .map(|n| n.id);
+            }
+            let state = r.node.and_then(|id| view.nodes.get(id.0 as usize)).map(|n| n.state);
+            match state {
+                Some(NodeState::Ready) => {
+                    for &old in &r.replaced {
+                        let tgp = view
+                            .nodes
+                            .get(old.0 as usize)
+                            .and_then(|n| self.pool_index(&n.pool))
+                            .and_then(|p| self.pools[p].pool.termination_grace_period);
+                        actions.push(Action::Drain {
+                            node: old,
+                            reason: r.reason.clone(),
+                            max_eviction_time: tgp.unwrap_or(NO_DEADLINE),
+                            force: tgp.is_some(),
+                        });
+                    }
+                    records.push(Self::record(
+                        now,
+                        "disruption",
+                        "DrainReplaced",
+                        format!("nodeclaim/{}", r.claim),
+                        format!("replacement Ready; draining {} node(s)", r.replaced.len()),
+                    ));
+                }
+                Some(NodeState::Terminating | NodeState::Terminated | NodeState::Draining) => {
+                    for &old in &r.replaced {
+                        self.marked.remove(&old);
+                        actions.push(Action::Uncordon {
+                            node: old,
+                            reason: "replacement failed".into(),
+                        });
+                    }
+                    records.push(Self::record(
+                        now,
+                        "disruption",
+                        "ReplacementFailed",
+                        format!("nodeclaim/{}", r.claim),
+                        "replacement terminated before Ready; replaced nodes uncordoned".into(),
+                    ));
+                }
+                _ => keep.push(r),
+            }
+        }
+        self.replacements = keep;
+    }
+}
+
+impl Provisioner for Karpenter {
+    fn component(&self) -> &'static str {
+        COMPONENT
+    }
+
+    fn period(&self) -> SimDuration {
+        RECONCILE_PERIOD
+    }
+
+    fn reconcile(&mut self, view: &ClusterView<'_>, _rngs: &Rngs) -> (Vec<Action>, Vec<DecisionRecord>) {
+        let now = view.now;
+        let mut actions = Vec::new();
+        let mut records = Vec::new();
+        self.load_daemonsets(view);
+        self.marked.retain(|id| {
+            view.nodes
+                .get(id.0 as usize)
+                .is_some_and(|n| n.state != NodeState::Terminated)
+        });
+        self.handle_notices(view, &mut actions, &mut records);
+        if self.ice.expire(now) {
+            self.retrigger = true;
+        }
+        self.lifecycle(view, &mut actions, &mut records);
+        self.track_replacements(view, &mut actions, &mut records);
+
+        // Provisioning: a pod newly seen unschedulable (or on a node newly being deleted)
+        // triggers the batcher.
+        let pending: BTreeSet<PodId> = self.pods_to_schedule(view).iter().map(|p| p.id).collect();
+        let triggered =
+            pending.iter().any(|p| !self.seen_pending.contains(p)) || (self.retrigger && !pending.is_empty());
+        self.retrigger = false;
+        self.seen_pending = pending;
+        if self.batcher.observe(
+            now,
+            triggered,
+            self.settings.batch_idle_duration,
+            self.settings.batch_max_duration,
+        ) {
+            self.provision(view, &mut actions, &mut records);
+        }
+
+        disruption::reconcile(self, view, &mut actions, &mut records);
+        (actions, records)
+    }
+
+    fn notice(&mut self, notice: &NodeNotice, _now: SimTime) {
+        self.notices.push(notice.clone());
+    }
+}

@@ -1,0 +1,367 @@
+//! Karpenter's scheduling simulation (`Solve`), as a pure function.
+//!
+//! upstream: kubernetes-sigs/karpenter pkg/controllers/provisioning/scheduling/scheduler.go
+//! (`Solve`, `add`), queue.go (`byCPUAndMemoryDescending`), nodeclaim.go (`NodeClaim.Add`:
+//! narrowing instance-type options), and `subtractMax` for NodePool limits. The same function
+//! serves provisioning and consolidation's what-if (disruption/helpers.go `SimulateScheduling`).
+
+use super::nodeclass::KubeletOverrides;
+use super::nodepool::NodePool;
+use super::offerings::{IceCache, LABEL_CAPACITY_TYPE, LABEL_NODEPOOL, LABEL_ZONE, Offering, TypeInfo};
+use super::settings::KarpenterSettings;
+use crate::engine::SimTime;
+use crate::model::labels::{selector_matches, tolerates_all};
+use crate::model::{CapacityType, Labels, PodTemplate, Resources, Taint};
+use crate::sim::state::{NodeId, PodId};
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+/// A NodePool with everything the solver needs precomputed.
+#[derive(Clone, Debug)]
+pub struct PoolCtx {
+    pub pool: NodePool,
+    pub kubelet: KubeletOverrides,
+    /// Requests of the DaemonSet pods that would run on this pool's nodes.
+    pub daemon_overhead: Resources,
+    /// Offerings the pool's requirements admit, in (type, capacity type, zone) order.
+    pub offerings: Vec<Offering>,
+    /// Labels a node launched from each offering carries.
+    pub offering_labels: Vec<Labels>,
+    /// Kubelet capacity of each offering (what limits count).
+    pub capacity: Vec<Resources>,
+    /// Kubelet allocatable of each offering.
+    pub allocatable: Vec<Resources>,
+    /// Room for ordinary pods: allocatable − DaemonSet overhead.
+    pub usable: Vec<Resources>,
+}
+
+impl PoolCtx {
+    pub fn new(pool: NodePool, kubelet: KubeletOverrides, types: &[TypeInfo], settings: &KarpenterSettings) -> Self {
+        let mut offerings = Vec::new();
+        let mut offering_labels = Vec::new();
+        let mut capacity = Vec::new();
+        let mut allocatable = Vec::new();
+        for (ti, t) in types.iter().enumerate() {
+            for ct in [CapacityType::OnDemand, CapacityType::Spot] {
+                let Some(price) = t.price(ct) else { continue };
+                for zone in &settings.zones {
+                    let mut l = t.labels.clone();
+                    l.insert(LABEL_ZONE.into(), zone.clone());
+                    l.insert(LABEL_CAPACITY_TYPE.into(), ct.as_str().into());
+                    if !pool.admits(&l) {
+                        continue;
+                    }
+                    for (k, v) in &pool.labels {
+                        l.insert(k.clone(), v.clone());
+                    }
+                    l.insert(LABEL_NODEPOOL.into(), pool.name.clone());
+                    offerings.push(Offering {
+                        type_idx: ti,
+                        capacity_type: ct,
+                        zone: zone.clone(),
+                        price_hr: price,
+                    });
+                    offering_labels.push(l);
+                    capacity.push(t.capacity(&kubelet));
+                    allocatable.push(t.allocatable(&kubelet));
+                }
+            }
+        }
+        let usable = allocatable.clone();
+        PoolCtx {
+            pool,
+            kubelet,
+            daemon_overhead: Resources::ZERO,
+            offerings,
+            offering_labels,
+            capacity,
+            allocatable,
+            usable,
+        }
+    }
+
+    /// Sets the DaemonSet overhead (DaemonSets whose template tolerates the pool's taints and
+    /// whose node selector/affinity matches the pool's labels), and recomputes usable room.
+    /// upstream: provisioning/provisioner.go `getDaemonSetPods` + scheduling `daemonOverhead`
+    /// (per NodeClaimTemplate, checked against its taints and requirements).
+    pub fn set_daemonsets<'t>(&mut self, daemonsets: impl Iterator<Item = &'t PodTemplate>) {
+        let mut overhead = Resources::ZERO;
+        for t in daemonsets {
+            // A DaemonSet counts when it tolerates the pool's taints and some offering of the
+            // pool matches its node selector / affinity.
+            if tolerates_all(&t.tolerations, &self.pool.taints)
+                && self.offering_labels.iter().any(|l| pod_matches_labels(t, l))
+            {
+                overhead += t.requests();
+            }
+        }
+        self.daemon_overhead = overhead;
+        self.usable = self.allocatable.iter().map(|a| a.saturating_sub(&overhead)).collect();
+    }
+}
+
+/// Node selector and required node affinity against a label set.
+pub fn pod_matches_labels(t: &PodTemplate, labels: &Labels) -> bool {
+    selector_matches(&t.node_selector, labels) && t.affinity.matches(labels)
+}
+
+/// A pod to place.
+#[derive(Clone, Debug)]
+pub struct SimPod<'a> {
+    pub id: PodId,
+    pub requests: Resources,
+    pub created: SimTime,
+    /// Index of its workload (compatibility is memoised per workload).
+    pub workload: u32,
+    pub template: &'a PodTemplate,
+}
+
+/// A node that exists or is on its way, with the room left on it.
+#[derive(Clone, Debug)]
+pub struct SimNode<'a> {
+    pub id: NodeId,
+    pub free: Resources,
+    pub labels: &'a Labels,
+    pub taints: &'a [Taint],
+}
+
+/// A NodeClaim the solve creates.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NodeClaimPlan {
+    /// Index into the solver's pools.
+    pub pool: usize,
+    pub pods: Vec<PodId>,
+    pub requests: Resources,
+    /// Offerings (indices into the pool's `offerings`) every pod still fits.
+    pub options: Vec<usize>,
+}
+
+/// Why a pod could not be placed (upstream: scheduler `PodErrors`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PodError {
+    /// No NodePool tolerates it and offers a node matching its selector/affinity.
+    NoCompatibleNodePool,
+    /// Compatible pools exist but their limits leave no room.
+    LimitsExceeded(String),
+    /// Compatible pools exist but no instance type is large enough.
+    NoInstanceTypeFits,
+}
+
+impl PodError {
+    pub fn describe(&self) -> String {
+        match self {
+            PodError::NoCompatibleNodePool => {
+                "no NodePool tolerates the pod and matches its node selector/affinity".into()
+            }
+            PodError::LimitsExceeded(p) => format!("all available instance types exceed limits for nodepool {p}"),
+            PodError::NoInstanceTypeFits => "no instance type has enough resources for the pod".into(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SolveResult {
+    pub existing: Vec<(PodId, NodeId)>,
+    pub claims: Vec<NodeClaimPlan>,
+    pub errors: Vec<(PodId, PodError)>,
+}
+
+/// Remaining NodePool limits during a solve (`None` = unlimited).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Remaining {
+    pub cpu_m: Option<i64>,
+    pub memory: Option<i64>,
+    pub nodes: Option<i64>,
+}
+
+impl Remaining {
+    fn admits(&self, cap: &Resources) -> bool {
+        self.cpu_m.is_none_or(|c| cap.cpu_m <= c)
+            && self.memory.is_none_or(|m| cap.mem <= m)
+            && self.nodes.is_none_or(|n| n >= 1)
+    }
+}
+
+/// Sort order of the provisioning queue: CPU desc, memory desc, creation, id.
+/// upstream: provisioning/scheduling/queue.go `byCPUAndMemoryDescending`.
+pub fn queue_order(a: &SimPod<'_>, b: &SimPod<'_>) -> Ordering {
+    b.requests
+        .cpu_m
+        .cmp(&a.requests.cpu_m)
+        .then(b.requests.mem.cmp(&a.requests.mem))
+        .then(a.created.cmp(&b.created))
+        .then(a.id.cmp(&b.id))
+}
+
+/// Simulates scheduling `pods` onto `existing` nodes, then onto new NodeClaims from `pools`
+/// (highest weight first, then name). `remaining[i]` is pool i's limit headroom.
+pub fn solve(pods: &[SimPod<'_>], existing: &[SimNode<'_>], pools: &[PoolCtx], remaining: &[Remaining]) -> SolveResult {
+    let mut order: Vec<&SimPod<'_>> = pods.iter().collect();
+    order.sort_by(|a, b| queue_order(a, b));
+    let mut free: Vec<Resources> = existing.iter().map(|n| n.free).collect();
+    let mut remaining = remaining.to_vec();
+    remaining.resize(pools.len(), Remaining::default());
+    // upstream: scheduler.go orders NodeClaimTemplates by NodePool weight (desc), then name.
+    let mut pool_order: Vec<usize> = (0..pools.len()).collect();
+    pool_order.sort_by(|&a, &b| {
+        pools[b]
+            .pool
+            .weight
+            .cmp(&pools[a].pool.weight)
+            .then(pools[a].pool.name.cmp(&pools[b].pool.name))
+    });
+    // (workload, pool) → offerings whose labels the workload's pods accept.
+    let mut compat: BTreeMap<(u32, usize), Vec<bool>> = BTreeMap::new();
+    let mut res = SolveResult::default();
+
+    'pods: for pod in order {
+        let t = pod.template;
+        // 1. existing and in-flight nodes, in id order.
+        for (i, n) in existing.iter().enumerate() {
+            if pod.requests.fits_in(&free[i])
+                && tolerates_all(&t.tolerations, n.taints)
+                && pod_matches_labels(t, n.labels)
+            {
+                free[i] -= pod.requests;
+                res.existing.push((pod.id, n.id));
+                continue 'pods;
+            }
+        }
+        // 2. NodeClaims of this solve, fewest pods first (upstream: scheduler.go `add` sorts
+        //    newNodeClaims by len(Pods) before trying them); stable, so creation order breaks ties.
+        let mut claim_order: Vec<usize> = (0..res.claims.len()).collect();
+        claim_order.sort_by_key(|&c| res.claims[c].pods.len());
+        for c in claim_order {
+            let claim = &res.claims[c];
+            let ctx = &pools[claim.pool];
+            if !tolerates_all(&t.tolerations, &ctx.pool.taints) {
+                continue;
+            }
+            let ok = compat
+                .entry((pod.workload, claim.pool))
+                .or_insert_with(|| ctx.offering_labels.iter().map(|l| pod_matches_labels(t, l)).collect());
+            let need = claim.requests + pod.requests;
+            let narrowed: Vec<usize> = claim
+                .options
+                .iter()
+                .copied()
+                .filter(|&o| ok[o] && need.fits_in(&ctx.usable[o]))
+                .collect();
+            if !narrowed.is_empty() {
+                let claim = &mut res.claims[c];
+                claim.options = narrowed;
+                claim.requests = need;
+                claim.pods.push(pod.id);
+                continue 'pods;
+            }
+        }
+        // 3. a new NodeClaim from the first pool that admits the pod.
+        let mut err = PodError::NoCompatibleNodePool;
+        for &p in &pool_order {
+            let ctx = &pools[p];
+            if !tolerates_all(&t.tolerations, &ctx.pool.taints) {
+                continue;
+            }
+            let ok = compat
+                .entry((pod.workload, p))
+                .or_insert_with(|| ctx.offering_labels.iter().map(|l| pod_matches_labels(t, l)).collect());
+            let fitting: Vec<usize> = (0..ctx.offerings.len())
+                .filter(|&o| ok[o] && pod.requests.fits_in(&ctx.usable[o]))
+                .collect();
+            if fitting.is_empty() {
+                if ok.iter().any(|&b| b) && err == PodError::NoCompatibleNodePool {
+                    err = PodError::NoInstanceTypeFits;
+                }
+                continue;
+            }
+            let options: Vec<usize> = fitting
+                .into_iter()
+                .filter(|&o| remaining[p].admits(&ctx.capacity[o]))
+                .collect();
+            if options.is_empty() {
+                err = PodError::LimitsExceeded(ctx.pool.name.clone());
+                continue;
+            }
+            // upstream: scheduler.go `subtractMax`: reserve the largest option's capacity.
+            let r = &mut remaining[p];
+            let max = |f: fn(&Resources) -> i64| options.iter().map(|&o| f(&ctx.capacity[o])).max().unwrap_or(0);
+            r.cpu_m = r.cpu_m.map(|c| c - max(|x| x.cpu_m));
+            r.memory = r.memory.map(|m| m - max(|x| x.mem));
+            r.nodes = r.nodes.map(|n| n - 1);
+            res.claims.push(NodeClaimPlan {
+                pool: p,
+                pods: vec![pod.id],
+                requests: pod.requests,
+                options,
+            });
+            continue 'pods;
+        }
+        res.errors.push((pod.id, err));
+    }
+    res
+}
+
+/// Offerings of a claim in launch preference: spot before on-demand where the claim allows
+/// spot (upstream: aws/karpenter-provider-aws pkg/providers/instance/instance.go
+/// `getCapacityType`: spot whenever a spot offering is compatible and available), then price
+/// (price-capacity-optimized approximated as the cheapest), then type name, then zone.
+pub fn launch_order(claim_options: &[usize], ctx: &PoolCtx, types: &[TypeInfo]) -> Vec<usize> {
+    let mut v = claim_options.to_vec();
+    v.sort_by(|&a, &b| {
+        let (oa, ob) = (&ctx.offerings[a], &ctx.offerings[b]);
+        (oa.capacity_type != CapacityType::Spot)
+            .cmp(&(ob.capacity_type != CapacityType::Spot))
+            .then(oa.price_hr.total_cmp(&ob.price_hr))
+            .then(types[oa.type_idx].name.cmp(&types[ob.type_idx].name))
+            .then(oa.zone.cmp(&ob.zone))
+    });
+    v
+}
+
+/// The outcome of picking an offering for a claim.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LaunchPick {
+    /// Index into the pool's offerings, `None` when every option is unavailable.
+    pub offering: Option<usize>,
+    /// Offerings that failed with insufficient capacity on the way (now in the ICE cache).
+    pub ice_failures: Vec<usize>,
+}
+
+/// Walks the claim's options in launch order, skipping offerings in the ICE cache; a launch into
+/// an offering the scenario marks unavailable fails (InsufficientInstanceCapacity), is cached for
+/// the ICE TTL and the next one is tried (upstream: CreateFleet errors →
+/// `UnavailableOfferings.MarkUnavailable`, pkg/cache/unavailableofferings.go).
+pub fn pick_offering(
+    options: &[usize],
+    ctx: &PoolCtx,
+    types: &[TypeInfo],
+    settings: &KarpenterSettings,
+    ice: &mut IceCache,
+    now: SimTime,
+) -> LaunchPick {
+    let mut ice_failures = Vec::new();
+    for o in launch_order(options, ctx, types) {
+        let off = &ctx.offerings[o];
+        let name = &types[off.type_idx].name;
+        if ice.is_unavailable(name, off.capacity_type, &off.zone, now) {
+            continue;
+        }
+        if settings
+            .unavailable_offerings
+            .iter()
+            .any(|u| u.covers(name, off.capacity_type, &off.zone, now))
+        {
+            ice.mark(name, off.capacity_type, &off.zone, now + settings.ice_cache_ttl);
+            ice_failures.push(o);
+            continue;
+        }
+        return LaunchPick {
+            offering: Some(o),
+            ice_failures,
+        };
+    }
+    LaunchPick {
+        offering: None,
+        ice_failures,
+    }
+}
