@@ -115,7 +115,8 @@ pub struct Rendered {
 /// workloads, pools and variants use [`palette_color`].
 pub fn series_color(name: &str) -> RGBColor {
     match name {
-        "demand" => RGBColor(51, 51, 51),
+        // Grey and drawn wide under the served line: where both agree it shows as a halo.
+        "demand" => RGBColor(140, 140, 140),
         "served" => RGBColor(31, 119, 180),
         "capacity" => RGBColor(23, 190, 207),
         "desired" => RGBColor(255, 127, 14),
@@ -666,7 +667,10 @@ pub fn run_panels(r: &SimResult) -> Vec<Panel> {
         Panel {
             title: format!("Demand vs served capacity (req/s) — {scope}"),
             series: vec![
-                line("demand", LineKind::Solid, |x| x.demand),
+                Series {
+                    width: 5,
+                    ..line("demand", LineKind::Solid, |x| x.demand)
+                },
                 line("served", LineKind::Solid, |x| x.served),
                 Series {
                     width: 1,

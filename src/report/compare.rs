@@ -242,7 +242,7 @@ pub fn compare_panels(results: &[(String, SimResult)]) -> Vec<Panel> {
     let mut traffic = Vec::new();
     if same_demand && let Some((t, _)) = sums.first() {
         traffic.push(Series {
-            width: 3,
+            width: 6,
             ..Series::new(
                 "demand",
                 series_color("demand"),
