@@ -153,29 +153,3 @@ fn charts_are_byte_identical_across_renders() {
     let _ = fs::remove_dir_all(&a);
     let _ = fs::remove_dir_all(&b);
 }
-
-#[test]
-#[ignore]
-fn dump_for_viewing() {
-    let d = std::path::PathBuf::from("/tmp/chartview");
-    write_run_charts(&d, &checkout(1.0), "demo").unwrap();
-    let r = synthetic(
-        "two",
-        &[
-            Wl {
-                name: "api",
-                base: 300.0,
-                pending: vec![0.0, 40.0, 90.0],
-            },
-            Wl {
-                name: "worker",
-                base: 100.0,
-                pending: vec![5.0, 200.0],
-            },
-        ],
-        &["general", "spot"],
-        3600,
-        1.0,
-    );
-    write_run_charts(&d.join("two"), &r, "two").unwrap();
-}

@@ -223,11 +223,3 @@ fn variant_syntax_errors_are_clear_bad_input() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("nothing to compare"), "{err}");
 }
-
-#[test]
-#[ignore]
-fn dump_compare_for_viewing() {
-    let results = run_variants(variants()).unwrap();
-    write_compare(std::path::Path::new("/tmp/chartview/cmp"), &results, "surge", true).unwrap();
-    print!("{}", compare_table(&compare_rows(&results)));
-}
