@@ -191,8 +191,11 @@ pub fn plan(args: &CompareArgs) -> Result<(Vec<(String, Scenario)>, u64), Failur
     if args.no_baseline && variants.is_empty() {
         return Err(bad_input(anyhow::anyhow!("--no-baseline needs at least one --variant")));
     }
+    let Some(first_path) = args.scenarios.first() else {
+        return Err(bad_input(anyhow::anyhow!("compare needs at least one scenario file")));
+    };
     // The first scenario fixes the seed unless --seed does.
-    let first = super::run::load(&args.scenarios[0], args.seed, &args.set)?;
+    let first = super::run::load(first_path, args.seed, &args.set)?;
     let seed = args.seed.unwrap_or(first.seed);
     let mut bases = vec![first];
     for p in &args.scenarios[1..] {
