@@ -48,6 +48,8 @@ pub fn scenario() -> Scenario {
         controller_manager: None,
         priority_classes: Vec::new(),
         base_dir: None,
+        metric_resolution: None,
+        spot_interruptions: true,
     }
 }
 

@@ -80,6 +80,7 @@ pub fn synthetic(name: &str, wls: &[Wl<'_>], pools: &[&str], duration_s: u64, co
                 ready,
                 cpu_per_pod_m: 500.0,
                 cpu_utilization: 70.0,
+                hpa_metric: None,
                 nodes_ready: 0,
                 nodes_upcoming: 0,
                 cost_rate_hr: 0.0,
@@ -179,6 +180,8 @@ pub fn synthetic(name: &str, wls: &[Wl<'_>], pools: &[&str], duration_s: u64, co
         pods,
         nodes: Vec::new(),
         decisions: Vec::new(),
+        hpa: Vec::new(),
+        warnings: Vec::new(),
     }
 }
 

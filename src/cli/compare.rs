@@ -233,6 +233,11 @@ pub fn run(args: &CompareArgs) -> Result<(), Failure> {
         eprintln!("running {} variants in parallel (seed {seed})", runs.len());
     }
     let results = compare::run_variants(runs).map_err(bad_input)?;
+    for (name, r) in &results {
+        for w in &r.warnings {
+            eprintln!("warning: {name}: {w}");
+        }
+    }
     let written = compare::write_compare(&out, &results, &first_name, !args.no_charts).map_err(failed)?;
     if !args.quiet {
         print!("{}", compare::compare_table(&compare::compare_rows(&results)));

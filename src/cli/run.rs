@@ -52,6 +52,9 @@ pub fn run_loaded_with(
     charts: bool,
 ) -> Result<crate::sim::SimResult, Failure> {
     let result = crate::sim::run(sc).map_err(bad_input)?;
+    for w in &result.warnings {
+        eprintln!("warning: {w}");
+    }
     let mut written = crate::report::write_run_outputs(output, &result).map_err(failed)?;
     if charts {
         let title = format!("{} (seed {})", sc.name, sc.seed);

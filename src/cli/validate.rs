@@ -15,6 +15,12 @@ pub struct ValidateArgs {
 
 pub fn run(args: &ValidateArgs) -> Result<(), Failure> {
     let sc = super::run::load(&args.scenario, None, &args.set)?;
+    // Building the world validates the later stages too: HPAs, the provisioner and its node groups
+    // or NodePools.
+    let world = crate::sim::World::new(&sc).map_err(super::bad_input)?;
+    for w in &world.warnings {
+        eprintln!("warning: {w}");
+    }
     let pods: u32 = sc.workloads.iter().map(|w| w.replicas).sum();
     let nodes: u32 = sc.static_nodes.iter().map(|n| n.count).sum();
     println!(

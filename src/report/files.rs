@@ -68,12 +68,12 @@ pub fn f(x: f64) -> String {
 
 fn timeline_csv(r: &SimResult) -> Vec<u8> {
     let mut out = String::from(
-        "time_s,workload,demand_rps,served_rps,capacity_rps,replicas_desired,pods_pending,pods_starting,pods_ready,cpu_per_pod_m,cpu_utilization_pct,nodes_ready,nodes_upcoming,cost_rate_usd_hr\n",
+        "time_s,workload,demand_rps,served_rps,capacity_rps,replicas_desired,pods_pending,pods_starting,pods_ready,cpu_per_pod_m,cpu_utilization_pct,hpa_metric,nodes_ready,nodes_upcoming,cost_rate_usd_hr\n",
     );
     for row in &r.timeline {
         let name = &r.workload_names[row.workload as usize];
         out.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
             f(row.time.as_secs_f64()),
             name,
             f(row.demand_rps),
@@ -85,6 +85,7 @@ fn timeline_csv(r: &SimResult) -> Vec<u8> {
             row.ready,
             f(row.cpu_per_pod_m),
             f(row.cpu_utilization),
+            row.hpa_metric.map(f).unwrap_or_default(),
             row.nodes_ready,
             row.nodes_upcoming,
             f(row.cost_rate_hr),
@@ -114,6 +115,10 @@ pub fn write_run_outputs(dir: &Path, r: &SimResult) -> Result<Vec<PathBuf>, Outp
     if !r.decisions.is_empty() {
         let path = dir.join("autoscaler.csv");
         files.push((path.clone(), csv_bytes(&path, &r.decisions)?));
+    }
+    if !r.hpa.is_empty() {
+        let path = dir.join("hpa.csv");
+        files.push((path.clone(), csv_bytes(&path, &r.hpa)?));
     }
     let mut written = Vec::new();
     for (path, bytes) in files {

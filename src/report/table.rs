@@ -3,7 +3,7 @@
 use crate::sim::record::Summary;
 
 fn secs(x: f64) -> String {
-    if x >= 600.0 {
+    if x >= 120.0 {
         format!("{:.1}m", x / 60.0)
     } else {
         format!("{x:.1}s")

@@ -23,6 +23,8 @@ enum Role {
     Scenario,
     Deployment,
     DaemonSet,
+    /// `batch/v1 Job`: a batch workload whose arrivals come from `spec.workloads.<name>.batch`.
+    Job,
     PriorityClass,
     Pdb,
     Hpa,
@@ -38,6 +40,7 @@ const KNOWN: &[(&str, &str, Role)] = &[
     (CAPSIM_API_VERSION, SCENARIO_KIND, Role::Scenario),
     ("apps/v1", "Deployment", Role::Deployment),
     ("apps/v1", "DaemonSet", Role::DaemonSet),
+    ("batch/v1", "Job", Role::Job),
     ("scheduling.k8s.io/v1", "PriorityClass", Role::PriorityClass),
     ("policy/v1", "PodDisruptionBudget", Role::Pdb),
     ("autoscaling/v2", "HorizontalPodAutoscaler", Role::Hpa),
@@ -148,6 +151,7 @@ pub fn build(
         let w = match r {
             Role::Deployment => deployment(d, &resolver, &mut warnings)?,
             Role::DaemonSet => daemon_set(d, &resolver, &mut warnings)?,
+            Role::Job => job(d, &resolver, &mut warnings)?,
             _ => continue,
         };
         workloads.push(w);
@@ -227,9 +231,26 @@ pub fn build(
             format!("{}/{}", w.namespace, w.name)
         };
         if let Some(t) = &ws.traffic {
-            let model = TrafficModel::from_spec(t, &stream_key)
-                .map_err(|m| scenario_doc.error(ErrorKind::Invalid, format!("{path}.traffic"), m))?;
+            let model = TrafficModel::from_spec_in(t, &stream_key, base_dir.as_deref())
+                .map_err(|m| scenario_doc.error(ErrorKind::Invalid, format!("{path}.traffic"), String::from(m)))?;
             w.traffic = Some(model);
+        }
+        match (&ws.batch, w.kind) {
+            (Some(b), WorkloadKind::Batch) => {
+                w.batch = Some(
+                    super::batch::arrivals(b, &w.template, base_dir.as_deref()).map_err(|(field, m)| {
+                        scenario_doc.error(ErrorKind::Invalid, format!("{path}.batch{field}"), m)
+                    })?,
+                );
+            }
+            (Some(_), _) => {
+                return Err(scenario_doc.error(
+                    ErrorKind::Invalid,
+                    format!("{path}.batch"),
+                    "only a batch/v1 Job takes batch arrivals",
+                ));
+            }
+            (None, _) => {}
         }
         w.service = service_model(
             scenario_doc,
@@ -260,6 +281,19 @@ pub fn build(
                 &mut st.container_start,
             )?;
             set_dist(scenario_doc, &format!("{p}.ready"), s.ready.as_ref(), &mut st.readiness)?;
+        }
+    }
+
+    for (w, d) in workloads.iter().zip(&workload_docs) {
+        if w.kind == WorkloadKind::Batch && w.batch.is_none() {
+            return Err(d.error(
+                ErrorKind::Reference,
+                "metadata.name",
+                format!(
+                    "Job {} needs its arrivals in the Scenario: spec.workloads.{}.batch (ratePerHour and runtime, or a trace)",
+                    w.name, w.name
+                ),
+            ));
         }
     }
 
@@ -339,6 +373,8 @@ pub fn build(
         warnings,
         provisioner: spec.provisioner,
         controller_manager: spec.controller_manager,
+        metric_resolution: spec.metrics_server.and_then(|m| m.metric_resolution).map(|d| d.0),
+        spot_interruptions: spec.spot_interruptions.unwrap_or(defaults::SPOT_INTERRUPTIONS),
         priority_classes,
         base_dir,
         documents: docs,
@@ -507,6 +543,20 @@ fn daemon_set(
     manifests::check_selector(doc, &spec.selector, &template.labels)?;
     manifests::add_daemon_set_tolerations(&mut template.tolerations, manifests::host_network(&spec.template));
     Ok(workload(doc, name, WorkloadKind::DaemonSet, 0, template))
+}
+
+fn job(
+    doc: &RawDocument,
+    priorities: &PriorityResolver,
+    warnings: &mut Vec<String>,
+) -> Result<Workload, ScenarioError> {
+    let j: k8s_openapi::api::batch::v1::Job = typed(doc)?;
+    let name = require_name(doc)?;
+    let Some(spec) = j.spec else {
+        return Err(doc.error(ErrorKind::Schema, "spec", "required field is missing"));
+    };
+    let template = manifests::pod_template(doc, &spec.template, priorities, warnings)?;
+    Ok(workload(doc, name, WorkloadKind::Batch, 0, template))
 }
 
 fn workload(

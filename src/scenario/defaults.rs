@@ -184,3 +184,7 @@ pub fn yaml_options() -> serde_saphyr::Options {
         strict_booleans: true,
     }
 }
+
+/// Spot instances are interrupted at their Spot Advisor band's rate unless the scenario says
+/// `spotInterruptions: false` (capsim's choice: model what the cloud does).
+pub const SPOT_INTERRUPTIONS: bool = true;

@@ -50,6 +50,7 @@
 //! [`ScenarioError`] names the file, document, object and field path:
 //! `scenario.yaml: document 3 (HorizontalPodAutoscaler checkout-api): spec.maxReplicas: must be >= minReplicas (4), got 2`.
 
+pub mod batch;
 pub mod build;
 pub mod defaults;
 pub mod error;
@@ -113,6 +114,10 @@ pub struct Scenario {
     pub controller_manager: Option<serde_json::Value>,
     /// PriorityClasses defined in the scenario (pod templates already carry their resolved priority).
     pub priority_classes: Vec<PriorityClassInfo>,
+    /// `spec.metricsServer.metricResolution`; `None` uses the simulation's default.
+    pub metric_resolution: Option<SimDuration>,
+    /// Whether spot instances are interrupted (`spec.spotInterruptions`).
+    pub spot_interruptions: bool,
     /// Directory of the scenario file: relative paths in later stages (trace CSVs) resolve against it.
     pub base_dir: Option<PathBuf>,
 }

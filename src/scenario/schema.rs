@@ -25,6 +25,16 @@
 //!   nodeLatency: {launch: 40s, register: 40s, ready: 20s, terminate: 5s}
 //!   provisioner: {...}           # read by the provisioner stage
 //!   controllerManager: {...}     # read by the controller stage
+//!   metricsServer: {metricResolution: 15s}
+//!   spotInterruptions: true      # reclaim spot nodes at their Spot Advisor band's rate
+//! ```
+//!
+//! A `batch/v1 Job` workload takes its arrivals from `workloads.<job>.batch`:
+//! ```yaml
+//!     ci-runner:
+//!       batch: {ratePerHour: 120, start: 0s, end: 4h, runtime: {uniform: {min: 5m, max: 20m}}}
+//!     nightly:
+//!       batch: {trace: jobs.csv}   # columns arrival,cpu,memory,duration (one pod per row)
 //! ```
 
 use crate::cloud::latency::DistributionSpec;
@@ -53,6 +63,17 @@ pub struct ScenarioSpec {
     pub node_latency: Option<NodeLatencySpec>,
     pub provisioner: Option<serde_json::Value>,
     pub controller_manager: Option<serde_json::Value>,
+    pub metrics_server: Option<MetricsServerSpec>,
+    /// Spot instances are reclaimed at their Spot Advisor band's rate (default true).
+    pub spot_interruptions: Option<bool>,
+}
+
+/// `spec.metricsServer`: metrics-server's flags.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct MetricsServerSpec {
+    /// `--metric-resolution`: scrape interval and sample window.
+    pub metric_resolution: Option<DurationField>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -113,6 +134,8 @@ pub struct WorkloadSpec {
     pub idle: Option<ResourceUse>,
     pub max_requests_per_pod: Option<f64>,
     pub startup: Option<StartupSpec>,
+    /// Arrivals of a `batch/v1 Job` workload.
+    pub batch: Option<super::batch::BatchSpec>,
 }
 
 /// CPU and memory as Kubernetes quantities (`2m`, `64Ki`, `0.5`).

@@ -40,7 +40,6 @@ pub struct ScrapeMark {
 
 impl World<'_> {
     /// Scrapes every running pod of the workloads that an HPA reads.
-    #[allow(dead_code)] // wired with the HPA
     pub(super) fn scrape(&mut self, now: SimTime, window: SimDuration) {
         for wi in 0..self.workloads.len() {
             if !self.scraped[wi] {

@@ -7,6 +7,7 @@
 //! come from named streams keyed by the object they concern (the n-th pod of a workload, the n-th
 //! node of a pool), so two scenarios that differ only in settings see the same dice.
 
+pub mod autoscaling;
 pub mod batch;
 pub mod drain;
 pub mod metrics;
@@ -66,6 +67,10 @@ pub enum Event {
     SpotWarning(NodeId),
     /// The cloud reclaims a spot instance.
     SpotReclaim(NodeId),
+    /// metrics-server scrapes every pod an HPA reads.
+    MetricsScrape,
+    /// HPA `.0` reconciles.
+    HpaSync(u32),
     /// The next arrival of batch workload `.0` (arrival index `.1`).
     BatchArrival(u32, u32),
     /// A batch pod's containers finished: it succeeds and frees its node's resources.
@@ -139,6 +144,13 @@ pub struct World<'a> {
     requeue_batch: Vec<(u32, Resources, SimDuration, SimTime)>,
     end: SimTime,
     started: bool,
+    pub hpas: Vec<autoscaling::HpaRuntime>,
+    pub hpa_config: crate::controllers::hpa::config::HpaControllerConfig,
+    pub hpa_records: Vec<autoscaling::HpaRecord>,
+    /// The last metric value an HPA observed for each workload (for the timeline).
+    pub observed_metric: Vec<Option<f64>>,
+    /// Provisioner warnings (unknown flags, ignored fields), for the CLI to print.
+    pub warnings: Vec<String>,
 }
 
 impl<'a> World<'a> {
@@ -169,7 +181,30 @@ impl<'a> World<'a> {
             requeue_batch: Vec::new(),
             end: SimTime::ZERO + sc.duration,
             started: false,
+            hpas: Vec::new(),
+            hpa_config: Default::default(),
+            hpa_records: Vec::new(),
+            observed_metric: vec![None; sc.workloads.len()],
+            warnings: Vec::new(),
         };
+        w.hpa_config = autoscaling::controller_config(sc)?;
+        w.hpas = autoscaling::build_hpas(sc, &w.hpa_config)?;
+        for h in &w.hpas {
+            w.scraped[h.target] = true;
+        }
+        if let Some(setup) = autoscaling::build_provisioner(sc)? {
+            w.warnings.extend(setup.warnings);
+            w.provisioner = Some(setup.provisioner);
+            // The provisioner's initial nodes exist, Ready, when the run starts.
+            for a in setup.initial {
+                if let provisioner::Action::Launch { spec, reason, .. } = a {
+                    let id = w.add_node(spec, reason);
+                    w.node_launched(id);
+                    w.node_registered(id);
+                    w.node_ready(id);
+                }
+            }
+        }
         for set in &sc.static_nodes {
             let it = sc
                 .catalog
@@ -224,6 +259,14 @@ impl<'a> World<'a> {
         }
         if self.provisioner.is_some() {
             self.queue.push(SimTime::ZERO, Event::ProvisionerLoop);
+        }
+        if !self.hpas.is_empty() {
+            self.queue.push(SimTime::ZERO, Event::MetricsScrape);
+            for i in 0..self.hpas.len() {
+                let at = SimTime::ZERO
+                    + autoscaling::sync_offset(&self.rngs, &self.hpas[i].name, self.hpa_config.sync_period);
+                self.queue.push(at, Event::HpaSync(i as u32));
+            }
         }
         for i in 0..self.workloads.len() {
             self.schedule_batch_arrival(i as u32, 0, SimTime::ZERO);
@@ -285,6 +328,12 @@ impl<'a> World<'a> {
                     }
                 }
             }
+            Event::MetricsScrape => {
+                let r = self.metric_resolution();
+                self.scrape(now, r);
+                self.queue.push(now + r, Event::MetricsScrape);
+            }
+            Event::HpaSync(i) => self.hpa_sync(now, i as usize),
             Event::BatchArrival(wi, k) => self.batch_arrival(now, wi, k),
             Event::PodCompleted(p) => self.pod_completed(now, p),
             Event::PodReady(p) => self.pod_ready(now, p),
@@ -868,6 +917,7 @@ impl<'a> World<'a> {
                 } else {
                     0.0
                 },
+                hpa_metric: self.observed_metric[i],
                 nodes_ready: ready_nodes,
                 nodes_upcoming: upcoming,
                 cost_rate_hr: cost_rate,
@@ -923,6 +973,9 @@ fn integrate(ws: &mut WorkloadState, now: SimTime) {
 pub enum SimError {
     #[error("{context}: instance type {name:?} is not in the catalog")]
     UnknownInstanceType { name: String, context: String },
+    /// A stage's configuration (HPA, provisioner) is invalid.
+    #[error(transparent)]
+    Config(#[from] crate::scenario::ScenarioError),
 }
 
 /// Samples a distribution from a named stream (helper for provisioners).

@@ -23,6 +23,8 @@ pub struct TimelineRow {
     pub ready: u32,
     pub cpu_per_pod_m: f64,
     pub cpu_utilization: f64,
+    /// The metric value the workload's HPA last observed (utilization % or milli-units).
+    pub hpa_metric: Option<f64>,
     pub nodes_ready: u32,
     pub nodes_upcoming: u32,
     pub cost_rate_hr: f64,
@@ -205,6 +207,10 @@ pub struct SimResult {
     pub nodes: Vec<NodeRecord>,
     /// Provisioner decisions, for `autoscaler.csv`.
     pub decisions: Vec<super::provisioner::DecisionRecord>,
+    /// HPA reconciles, for `hpa.csv`.
+    pub hpa: Vec<super::autoscaling::HpaRecord>,
+    /// Non-fatal findings of the run's stages (unknown CA flags, ignored NodePool fields).
+    pub warnings: Vec<String>,
 }
 
 fn secs(t: SimTime) -> f64 {
@@ -405,5 +411,7 @@ pub(super) fn finish(w: World<'_>, end: SimTime, events: u64) -> SimResult {
         pods,
         nodes,
         decisions: w.decisions,
+        hpa: w.hpa_records,
+        warnings: w.warnings,
     }
 }

@@ -1,0 +1,397 @@
+//! The world side of the HPA: building each sync's observation from the cluster, applying the
+//! decision to the Deployment, recording it for `hpa.csv` — and building the provisioner
+//! (Cluster Autoscaler or Karpenter) a scenario asks for.
+
+use super::metrics::DEFAULT_METRIC_RESOLUTION;
+use super::provisioner::{Action, Provisioner};
+use super::state::{PodId, PodPhase};
+use super::{Event, World};
+use crate::controllers::cluster_autoscaler::ClusterAutoscaler;
+use crate::controllers::cluster_autoscaler::expander::priority::PriorityConfig;
+use crate::controllers::cluster_autoscaler::flags::parse_flags;
+use crate::controllers::cluster_autoscaler::node_group::NodeGroupSpec;
+use crate::controllers::hpa::config::HpaControllerConfig;
+use crate::controllers::hpa::controller::{HpaDecision, HpaState, reconcile};
+use crate::controllers::hpa::observation::{
+    ConditionStatus, ContainerUsage, HpaObservation, MetricValues, ObservedContainer, ObservedPod, PodMetricSample,
+    PodPhase as ObsPhase, PodResourceSample, ReadyCondition, ResourceAmounts,
+};
+use crate::controllers::hpa::spec::{HpaSpec, MetricSpec};
+use crate::controllers::karpenter::Karpenter;
+use crate::engine::{Rngs, SimDuration, SimTime};
+use crate::scenario::{ErrorKind, RawDocument, Scenario, ScenarioError};
+use serde::Serialize;
+use std::sync::Arc;
+
+/// One HPA being simulated.
+pub struct HpaRuntime {
+    pub name: String,
+    pub spec: HpaSpec,
+    pub state: HpaState,
+    /// Index of the target Deployment in `Scenario::workloads`.
+    pub target: usize,
+    /// Pod names, built once per pod (the observation carries them).
+    names: Vec<Option<Arc<str>>>,
+    containers: Vec<ObservedContainer>,
+}
+
+/// One line of `hpa.csv`: a reconcile and its outcome.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct HpaRecord {
+    pub time_s: f64,
+    pub hpa: String,
+    pub current_replicas: i32,
+    pub desired_replicas: i32,
+    pub scaled: bool,
+    /// Each metric's current value as the HPA status shows it (utilization %, or milli-units).
+    pub metrics: String,
+    /// The largest metric proposal (before stabilization and limits).
+    pub proposal: Option<i32>,
+    pub stabilized: Option<i32>,
+    pub reason: String,
+    pub limiting_rule: String,
+    pub error: String,
+}
+
+/// Builds the HPAs of a scenario, validated with the API's rules; errors name the HPA's document.
+pub fn build_hpas(sc: &Scenario, config: &HpaControllerConfig) -> Result<Vec<HpaRuntime>, ScenarioError> {
+    let mut out = Vec::new();
+    for h in &sc.hpas {
+        let name = h.metadata.name.clone().unwrap_or_default();
+        let ns = h.metadata.namespace.clone().unwrap_or_else(|| "default".into());
+        let locate = |path: String, message: String| match sc.document("HorizontalPodAutoscaler", &ns, &name) {
+            Some(doc) => doc.error(ErrorKind::Invalid, path, message),
+            None => ScenarioError::file(ErrorKind::Invalid, format!("HorizontalPodAutoscaler {name}"), message),
+        };
+        let spec = HpaSpec::from_manifest(h, config).map_err(|e| locate(String::new(), e.to_string()))?;
+        let target_name = &h
+            .spec
+            .as_ref()
+            .map(|s| s.scale_target_ref.name.clone())
+            .unwrap_or_default();
+        let target = sc
+            .workloads
+            .iter()
+            .position(|w| &w.name == target_name && w.namespace == ns)
+            .ok_or_else(|| {
+                locate(
+                    "spec.scaleTargetRef.name".into(),
+                    format!("Deployment {target_name:?} not found in namespace {ns:?}"),
+                )
+            })?;
+        let tmpl = &sc.workloads[target].template;
+        let amounts = |r: &crate::model::Resources| ResourceAmounts {
+            cpu_milli: Some(r.cpu_m),
+            memory_milli: Some(r.mem.saturating_mul(1000)),
+        };
+        let containers = tmpl
+            .containers
+            .iter()
+            .map(|c| ObservedContainer {
+                name: Arc::from(c.name.as_str()),
+                requests: amounts(&c.requests),
+            })
+            .collect();
+        out.push(HpaRuntime {
+            name,
+            spec,
+            state: HpaState::default(),
+            target,
+            names: Vec::new(),
+            containers,
+        });
+    }
+    Ok(out)
+}
+
+/// The kube-controller-manager HPA settings: `spec.controllerManager` as a map
+/// (`{syncPeriod: 15s, ...}`) or as the real flags (`{args: [--horizontal-pod-autoscaler-sync-period=30s]}`).
+pub fn controller_config(sc: &Scenario) -> Result<HpaControllerConfig, ScenarioError> {
+    let Some(v) = &sc.controller_manager else {
+        return Ok(HpaControllerConfig::default());
+    };
+    let err = |m: String| scenario_error(sc, "spec.controllerManager", m);
+    if let Some(args) = v.get("args") {
+        let args: Vec<String> = serde_json::from_value(args.clone()).map_err(|e| err(format!("args: {e}")))?;
+        return HpaControllerConfig::from_flags(&args).map_err(|e| err(e.to_string()));
+    }
+    serde_json::from_value(v.clone()).map_err(|e| err(e.to_string()))
+}
+
+fn scenario_doc(sc: &Scenario) -> Option<&RawDocument> {
+    sc.documents.iter().find(|d| d.kind == "Scenario")
+}
+
+fn scenario_error(sc: &Scenario, path: &str, message: String) -> ScenarioError {
+    match scenario_doc(sc) {
+        Some(d) => d.error(ErrorKind::Invalid, path, message),
+        None => ScenarioError::file(ErrorKind::Invalid, sc.name.clone(), format!("{path}: {message}")),
+    }
+}
+
+/// A provisioner and the nodes it starts with (present and Ready at time zero).
+pub struct ProvisionerSetup {
+    pub provisioner: Box<dyn Provisioner>,
+    pub initial: Vec<Action>,
+    pub warnings: Vec<String>,
+}
+
+/// Builds the provisioner named by `spec.provisioner`: `{clusterAutoscaler: {args: [...]}}` with
+/// `capsim/v1alpha1 NodeGroup` documents (and the `cluster-autoscaler-priority-expander`
+/// ConfigMap), or `{karpenter: {...settings}}` with `karpenter.sh/v1 NodePool` (and
+/// `EC2NodeClass`) documents. No `spec.provisioner`: the static nodes only.
+pub fn build_provisioner(sc: &Scenario) -> Result<Option<ProvisionerSetup>, ScenarioError> {
+    let Some(p) = &sc.provisioner else { return Ok(None) };
+    let obj = p.as_object().filter(|o| o.len() == 1).ok_or_else(|| {
+        scenario_error(
+            sc,
+            "spec.provisioner",
+            "expected exactly one of clusterAutoscaler or karpenter".into(),
+        )
+    })?;
+    let (kind, cfg) = obj.iter().next().expect("one entry");
+    match kind.as_str() {
+        "clusterAutoscaler" => {
+            let path = "spec.provisioner.clusterAutoscaler";
+            if let Some(o) = cfg.as_object() {
+                if let Some(k) = o.keys().find(|k| k.as_str() != "args") {
+                    return Err(scenario_error(
+                        sc,
+                        &format!("{path}.{k}"),
+                        "unknown field (expected args)".into(),
+                    ));
+                }
+            } else if !cfg.is_null() {
+                return Err(scenario_error(sc, path, "expected a map with args".into()));
+            }
+            let args: Vec<String> = match cfg.get("args") {
+                None => Vec::new(),
+                Some(a) => serde_json::from_value(a.clone()).map_err(|e| {
+                    scenario_error(sc, &format!("{path}.args"), format!("expected a list of flags: {e}"))
+                })?,
+            };
+            let parsed = parse_flags(&args).map_err(|e| scenario_error(sc, &format!("{path}.args"), e.to_string()))?;
+            let mut groups = Vec::new();
+            for d in sc.documents_of(crate::scenario::raw::CAPSIM_API_VERSION, "NodeGroup") {
+                groups.push(
+                    NodeGroupSpec::from_document(&d.value, &sc.catalog)
+                        .map_err(|e| d.error(ErrorKind::Invalid, "", e.to_string()))?,
+                );
+            }
+            let priority = match sc.document("ConfigMap", "kube-system", "cluster-autoscaler-priority-expander") {
+                Some(d) => Some(
+                    PriorityConfig::from_configmap(&d.value)
+                        .map_err(|e| d.error(ErrorKind::Invalid, "data.priorities", e.to_string()))?,
+                ),
+                None => None,
+            };
+            let ca = ClusterAutoscaler::new(parsed.flags, groups, priority, &sc.catalog)
+                .map_err(|e| scenario_error(sc, path, e.to_string()))?;
+            let initial = ca.initial_launches(&sc.node_latency);
+            Ok(Some(ProvisionerSetup {
+                provisioner: Box::new(ca),
+                initial,
+                warnings: parsed.warnings,
+            }))
+        }
+        "karpenter" => {
+            let classes: Vec<serde_json::Value> = sc
+                .documents_of("karpenter.k8s.aws/v1", "EC2NodeClass")
+                .map(|d| d.value.clone())
+                .collect();
+            let k = Karpenter::from_scenario(sc, cfg, &classes).map_err(|e| {
+                let msg = e.to_string();
+                // Point at the NodePool document when the error names one.
+                let doc = sc
+                    .documents_of("karpenter.sh/v1", "NodePool")
+                    .find(|d| msg.starts_with(&format!("NodePool {}:", d.name)));
+                match doc {
+                    Some(d) => d.error(ErrorKind::Invalid, "", msg),
+                    None => scenario_error(sc, "spec.provisioner.karpenter", msg),
+                }
+            })?;
+            let warnings = k.warnings().to_vec();
+            Ok(Some(ProvisionerSetup {
+                provisioner: Box::new(k),
+                initial: Vec::new(),
+                warnings,
+            }))
+        }
+        other => Err(scenario_error(
+            sc,
+            &format!("spec.provisioner.{other}"),
+            "unknown provisioner (expected clusterAutoscaler or karpenter)".into(),
+        )),
+    }
+}
+
+/// When HPA `name` first syncs: HPAs are staggered over one sync period, each at a fixed offset
+/// drawn from its name, as the controller's work queue spreads them in a real cluster.
+pub fn sync_offset(rngs: &Rngs, name: &str, period: SimDuration) -> SimDuration {
+    SimDuration(rngs.derive("hpa-sync-offset", Rngs::key_of(name)) % period.0.max(1))
+}
+
+impl World<'_> {
+    pub(super) fn metric_resolution(&self) -> SimDuration {
+        self.sc.metric_resolution.unwrap_or(DEFAULT_METRIC_RESOLUTION)
+    }
+
+    /// One HPA reconcile: observe, decide, apply, record.
+    pub(super) fn hpa_sync(&mut self, now: SimTime, i: usize) {
+        let mut hpas = std::mem::take(&mut self.hpas);
+        let hpa = &mut hpas[i];
+        let obs = self.observe(hpa, now);
+        let decision = reconcile(&hpa.spec, &self.hpa_config, &mut hpa.state, &obs, now);
+        self.apply_hpa(now, hpa, &decision);
+        self.hpas = hpas;
+        self.queue
+            .push(now + self.hpa_config.sync_period, Event::HpaSync(i as u32));
+    }
+
+    fn apply_hpa(&mut self, now: SimTime, hpa: &HpaRuntime, d: &HpaDecision) {
+        let metrics: Vec<String> = d
+            .proposals
+            .iter()
+            .map(|p| match &p.result {
+                Ok(prop) => format!("{}={}", p.metric, prop.usage),
+                Err(e) => format!("{}=<{}>", p.metric, e.reason),
+            })
+            .collect();
+        if let Some(Ok(first)) = d.proposals.first().map(|p| &p.result) {
+            self.observed_metric[hpa.target] = Some(first.usage as f64);
+        }
+        self.hpa_records.push(HpaRecord {
+            time_s: now.as_secs_f64(),
+            hpa: hpa.name.clone(),
+            current_replicas: d.current_replicas,
+            desired_replicas: d.desired_replicas,
+            scaled: d.scale_updated,
+            metrics: metrics.join(" "),
+            proposal: d.metric_replicas,
+            stabilized: d.stabilized_replicas,
+            reason: d.reason.to_string(),
+            limiting_rule: d.limiting_rule.as_ref().map(|r| r.to_string()).unwrap_or_default(),
+            error: d.error.clone().unwrap_or_default(),
+        });
+        if d.scale_updated && d.desired_replicas >= 0 {
+            self.workloads[hpa.target].desired = d.desired_replicas as u32;
+            self.reconcile_replicas(hpa.target);
+        }
+    }
+
+    /// What the HPA controller reads: the scale subresource, the target's pods, metrics-server's
+    /// samples and the custom/external metric values (capsim serves requests/s for those).
+    fn observe(&self, hpa: &mut HpaRuntime, now: SimTime) -> HpaObservation {
+        let wi = hpa.target;
+        let ws = &self.workloads[wi];
+        let wl = &self.sc.workloads[wi];
+        let mut pods = Vec::with_capacity(ws.active.len());
+        let mut samples = Vec::with_capacity(ws.active.len());
+        let mut per_pod_rps = Vec::new();
+        let share = if ws.ready > 0 {
+            ws.served_rps() / f64::from(ws.ready)
+        } else {
+            0.0
+        };
+        // Terminating pods would be grouped as ignored (deletionTimestamp set): leave them out.
+        for &p in &ws.active {
+            let pod = &self.pods[p.0 as usize];
+            if hpa.names.len() <= p.0 as usize {
+                hpa.names.resize(p.0 as usize + 1, None);
+            }
+            let name = hpa.names[p.0 as usize]
+                .get_or_insert_with(|| Arc::from(format!("{}-{:05}", wl.name, pod.ordinal)))
+                .clone();
+            let (phase, ready) = match pod.phase {
+                PodPhase::Pending | PodPhase::Starting => (ObsPhase::Pending, None),
+                PodPhase::Running => (
+                    ObsPhase::Running,
+                    Some(ReadyCondition {
+                        status: ConditionStatus::False,
+                        last_transition: pod.started.or(pod.scheduled).unwrap_or(now),
+                    }),
+                ),
+                PodPhase::Ready => (
+                    ObsPhase::Running,
+                    Some(ReadyCondition {
+                        status: ConditionStatus::True,
+                        last_transition: pod.ready.unwrap_or(now),
+                    }),
+                ),
+                PodPhase::Terminating => (ObsPhase::Running, None),
+                PodPhase::Deleted | PodPhase::Succeeded => continue,
+            };
+            pods.push(ObservedPod {
+                id: u64::from(p.0),
+                name,
+                phase,
+                deleting: pod.phase == PodPhase::Terminating,
+                start_time: pod.scheduled,
+                ready,
+                containers: hpa.containers.clone(),
+                sidecars: Vec::new(),
+                pod_requests: ResourceAmounts::NONE,
+            });
+            if let Some(s) = self.samples[p.0 as usize] {
+                samples.push(self.resource_sample(hpa, p, s));
+            }
+            if pod.phase == PodPhase::Ready {
+                per_pod_rps.push(PodMetricSample {
+                    pod: u64::from(p.0),
+                    value_milli: (share * 1000.0).round() as i64,
+                    timestamp: now,
+                    window: self.metric_resolution(),
+                });
+            }
+        }
+        let metric_values = hpa
+            .spec
+            .metrics
+            .iter()
+            .map(|m| match m {
+                MetricSpec::Pods { .. } => Some(Ok(MetricValues::Pods(per_pod_rps.clone()))),
+                MetricSpec::Object { .. } => Some(Ok(MetricValues::Object((ws.demand * 1000.0).round() as i64))),
+                MetricSpec::External { .. } => {
+                    Some(Ok(MetricValues::External(vec![(ws.demand * 1000.0).round() as i64])))
+                }
+                _ => None,
+            })
+            .collect();
+        HpaObservation {
+            spec_replicas: ws.desired as i32,
+            status_replicas: ws.active.len() as i32,
+            pods,
+            resource_metrics: samples,
+            metric_values,
+        }
+    }
+
+    /// A pod's sample split over its containers in proportion to their requests.
+    fn resource_sample(&self, hpa: &HpaRuntime, p: PodId, s: super::metrics::ResourceSample) -> PodResourceSample {
+        let total_cpu: i64 = hpa.containers.iter().filter_map(|c| c.requests.cpu_milli).sum();
+        let n = hpa.containers.len().max(1) as f64;
+        let containers = hpa
+            .containers
+            .iter()
+            .map(|c| {
+                let frac = match c.requests.cpu_milli {
+                    Some(r) if total_cpu > 0 => r as f64 / total_cpu as f64,
+                    _ => 1.0 / n,
+                };
+                ContainerUsage {
+                    name: c.name.clone(),
+                    usage: ResourceAmounts {
+                        cpu_milli: Some((s.cpu_m * frac).round() as i64),
+                        memory_milli: Some((s.mem * frac * 1000.0).round() as i64),
+                    },
+                }
+            })
+            .collect();
+        PodResourceSample {
+            pod: u64::from(p.0),
+            timestamp: s.timestamp,
+            window: s.window,
+            containers,
+        }
+    }
+}
