@@ -727,10 +727,11 @@ pub fn run_cdf_series(r: &SimResult) -> (Vec<Series>, Option<String>) {
         .map(|(i, w)| {
             let v: Vec<f64> = pending_seconds(&r.pods, &w.name).collect();
             let label = format!(
-                "{} (n={}, p95 {}s{})",
+                "{} (n={}, p50 {:.0}s, p95 {:.0}s{})",
                 w.name,
                 v.len(),
-                num(w.pending.p95),
+                w.pending.p50,
+                w.pending.p95,
                 super::compare::still_note(w.pods_pending_at_end)
             );
             Series::new(label, palette_color(i), LineKind::Solid, cdf_points(&v))

@@ -342,7 +342,7 @@ pub fn compare_cdf_series(results: &[(String, SimResult)]) -> Vec<Series> {
                 .filter_map(|w| r.workload_names.get(*w))
                 .flat_map(|w| pending_seconds(&r.pods, w))
                 .collect();
-            let p95 = crate::sim::record::Percentiles::of(v.clone()).p95;
+            let pct = crate::sim::record::Percentiles::of(v.clone());
             let still: u32 = r
                 .summary
                 .workloads
@@ -354,7 +354,13 @@ pub fn compare_cdf_series(results: &[(String, SimResult)]) -> Vec<Series> {
                 // As on the timeline: earlier variants wider, so identical lines stay visible.
                 width: 2 + (results.len() - 1 - i).min(3) as u32,
                 ..Series::new(
-                    format!("{name} (n={}, p95 {:.0}s{})", v.len(), p95, still_note(still)),
+                    format!(
+                        "{name} (n={}, p50 {:.0}s, p95 {:.0}s{})",
+                        v.len(),
+                        pct.p50,
+                        pct.p95,
+                        still_note(still)
+                    ),
                     palette_color(i),
                     LineKind::Solid,
                     cdf_points(&v),
