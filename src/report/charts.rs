@@ -277,9 +277,21 @@ impl Ranged for TimeAxis {
 
 type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
+/// How wide solid lines are joined at their vertices.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Joins {
+    /// The backend's own joins (SVG: the viewer's, with a miter limit).
+    Backend,
+    /// Each segment drawn alone, with a dot at every vertex of lines 3 px or wider. plotters'
+    /// bitmap backend joins wide polylines with unlimited miters, which turn every sharp turn of
+    /// a noisy series into a long spike.
+    Round,
+}
+
 /// A page that can be drawn on any plotters backend.
 trait Page {
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB>;
+    /// `joins`: how wide solid lines are joined (see [`Joins`]).
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, joins: Joins) -> DrawResult<DB>;
 }
 
 /// Draws `page` into a PNG and an SVG in memory.
@@ -292,13 +304,13 @@ fn render<P: Page>(chart: &str, size: (u32, u32), page: &P) -> Result<Rendered, 
     let mut rgb = vec![0u8; size.0 as usize * size.1 as usize * 3];
     {
         let root = BitMapBackend::with_buffer(&mut rgb, size).into_drawing_area();
-        page.draw(&root).map_err(|e| draw_err(e.to_string()))?;
+        page.draw(&root, Joins::Round).map_err(|e| draw_err(e.to_string()))?;
         root.present().map_err(|e| draw_err(e.to_string()))?;
     }
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
-        page.draw(&root).map_err(|e| draw_err(e.to_string()))?;
+        page.draw(&root, Joins::Backend).map_err(|e| draw_err(e.to_string()))?;
         root.present().map_err(|e| draw_err(e.to_string()))?;
     }
     let png = encode_png(&rgb, size).map_err(|e| ChartError::Png {
@@ -331,6 +343,7 @@ pub fn write_rendered(dir: &Path, stem: &str, r: &Rendered) -> Result<Vec<PathBu
 fn draw_line<DB: DrawingBackend, CT: CoordTranslate<From = (f64, f64)>>(
     chart: &mut ChartContext<'_, DB, CT>,
     s: &Series,
+    joins: Joins,
 ) -> DrawResult<DB> {
     let style = s.color.stroke_width(s.width);
     // Infinite or undefined values (capacity with no CPU limit, 0 × ∞) are not drawn.
@@ -341,6 +354,14 @@ fn draw_line<DB: DrawingBackend, CT: CoordTranslate<From = (f64, f64)>>(
         .filter(|p| p.0.is_finite() && p.1.is_finite())
         .collect();
     match s.kind {
+        LineKind::Solid if joins == Joins::Round && s.width >= 2 => {
+            chart.draw_series(pts.windows(2).map(|w| PathElement::new(vec![w[0], w[1]], style)))?;
+            if s.width >= 3 {
+                let dot = s.color.filled();
+                chart.draw_series(pts.iter().map(|p| Circle::new(*p, s.width / 2, dot)))?;
+            }
+            Ok(())
+        }
         LineKind::Solid => chart.draw_series(LineSeries::new(pts, style)).map(|_| ()),
         LineKind::Dashed => chart.draw_series(DashedLineSeries::new(pts, 9, 5, style)).map(|_| ()),
         LineKind::Dotted => chart.draw_series(DashedLineSeries::new(pts, 2, 4, style)).map(|_| ()),
@@ -375,7 +396,7 @@ struct TimePage<'a> {
 }
 
 impl Page for TimePage<'_> {
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, joins: Joins) -> DrawResult<DB> {
         root.fill(&WHITE)?;
         let body = root
             .margin(10, 0, 0, 0)
@@ -410,7 +431,7 @@ impl Page for TimePage<'_> {
                 .light_line_style(TRANSPARENT)
                 .draw()?;
             for s in &panel.series {
-                draw_line(&mut chart, s)?;
+                draw_line(&mut chart, s, joins)?;
             }
             draw_legend(&legend, &panel.series, 44)?;
         }
@@ -426,7 +447,7 @@ struct CdfPage<'a> {
 }
 
 impl Page for CdfPage<'_> {
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, joins: Joins) -> DrawResult<DB> {
         root.fill(&WHITE)?;
         let body = root
             .margin(10, 0, 0, 0)
@@ -466,7 +487,7 @@ impl Page for CdfPage<'_> {
             if let Some(&(x, y)) = s.points.last() {
                 s.points.push((x.max(x_max), y));
             }
-            draw_line(&mut chart, &s)?;
+            draw_line(&mut chart, &s, joins)?;
         }
         draw_legend(&legend, self.series, 60)?;
         if let Some(note) = self.note {
