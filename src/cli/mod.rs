@@ -4,7 +4,9 @@ pub mod catalog;
 pub mod compare;
 pub mod demo;
 pub mod hpa;
+pub mod merge;
 pub mod run;
+pub mod sweep;
 pub mod validate;
 
 use clap::{Parser, Subcommand};
@@ -28,6 +30,11 @@ pub enum Command {
     Demo(demo::DemoArgs),
     /// Check a scenario without running it.
     Validate(validate::ValidateArgs),
+    /// Run a scenario over a grid of settings and seeds; write sweep.csv and the cost-vs-Pending frontier.
+    #[command(after_long_help = sweep::GRID_HELP)]
+    Sweep(sweep::SweepArgs),
+    /// Combine `capsim sweep --shard` outputs into the files one unsharded sweep writes.
+    Merge(merge::MergeArgs),
     /// What the HPA would do: evaluate upstream test vectors, or explain decisions over a metric series.
     Hpa(hpa::HpaArgs),
     /// List and filter the instance catalog (types, allocatable, prices, spot interruption bands).
@@ -84,6 +91,8 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Run(a) => run::run(&a),
         Command::Demo(a) => demo::run(&a),
         Command::Validate(a) => validate::run(&a),
+        Command::Sweep(a) => sweep::run(&a),
+        Command::Merge(a) => merge::run(&a),
         Command::Catalog(a) => catalog::run(&a).map_err(bad_input),
         Command::Compare(a) => compare::run(&a),
         Command::Hpa(a) => {

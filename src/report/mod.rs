@@ -5,6 +5,8 @@
 pub mod charts;
 pub mod compare;
 pub mod files;
+pub mod sweep;
+pub mod sweep_chart;
 pub mod table;
 
 pub use files::{atomic_write, write_run_outputs};

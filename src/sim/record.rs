@@ -322,10 +322,10 @@ pub(super) fn finish(w: World<'_>, end: SimTime, events: u64) -> SimResult {
                 allocatable: n.allocatable,
             };
             // Names are unique and prices come from the catalog: the ledger cannot refuse them.
-            if ledger.start(billed, l).is_ok() {
-                if let Some(t) = n.terminated {
-                    let _ = ledger.stop(&n.name, t);
-                }
+            if ledger.start(billed, l).is_ok()
+                && let Some(t) = n.terminated
+            {
+                let _ = ledger.stop(&n.name, t);
             }
         }
     }
