@@ -8,13 +8,18 @@
 # Runs are deterministic (scenario + seed), so regenerating without changes rewrites the same bytes.
 #
 # Usage: scripts/regenerate-results.sh        (from anywhere; builds the release binary first)
+#        CAPSIM_BIN=path/to/capsim scripts/regenerate-results.sh   (use that binary, no build)
 # A scenario that fails is reported and skipped; the script then exits 1 and leaves the previous
 # results/ in place.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cargo build --release --quiet
-bin="${CARGO_TARGET_DIR:-target}/release/capsim"
+if [ -n "${CAPSIM_BIN:-}" ]; then
+    bin="$CAPSIM_BIN"
+else
+    cargo build --release --quiet
+    bin="${CARGO_TARGET_DIR:-target}/release/capsim"
+fi
 
 new="results.new"
 rm -rf "$new"
