@@ -615,6 +615,12 @@ impl<'a> World<'a> {
 
     /// PostFilter: evicts lower-priority pods so `p` can be placed, nominating it to the node.
     fn try_preempt(&mut self, now: SimTime, p: PodId, prio: i32) -> bool {
+        // Every pod takes its workload template's priority, so when no workload has a lower
+        // priority there is no victim anywhere: skip the per-node search (same outcome, and it
+        // was a quarter of the peer workloads' run time).
+        if !self.sc.workloads.iter().any(|w| w.template.priority < prio) {
+            return false;
+        }
         let pod = &self.pods[p.0 as usize];
         let tmpl = &self.sc.workloads[pod.workload as usize].template;
         let req = pod.requests;
