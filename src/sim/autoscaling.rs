@@ -30,7 +30,7 @@ pub struct HpaRuntime {
     pub state: HpaState,
     /// Index of the target Deployment in `Scenario::workloads`.
     pub target: usize,
-    /// Pod names, built once per pod (the observation carries them).
+    /// Pod names by pod ordinal, built once per pod (the observation carries them).
     names: Vec<Option<Arc<str>>>,
     containers: Vec<ObservedContainer>,
 }
@@ -296,10 +296,13 @@ impl World<'_> {
         // Terminating pods would be grouped as ignored (deletionTimestamp set): leave them out.
         for &p in &ws.active {
             let pod = &self.pods[p.0 as usize];
-            if hpa.names.len() <= p.0 as usize {
-                hpa.names.resize(p.0 as usize + 1, None);
+            // Indexed by the pod's ordinal within its workload (the name is a function of it), so
+            // each HPA's table grows with its own pods, not with every pod of the run.
+            let k = pod.ordinal as usize;
+            if hpa.names.len() <= k {
+                hpa.names.resize(k + 1, None);
             }
-            let name = hpa.names[p.0 as usize]
+            let name = hpa.names[k]
                 .get_or_insert_with(|| Arc::from(format!("{}-{:05}", wl.name, pod.ordinal)))
                 .clone();
             let (phase, ready) = match pod.phase {
