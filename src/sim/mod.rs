@@ -578,6 +578,17 @@ impl<'a> World<'a> {
             let tmpl = &self.sc.workloads[wi as usize].template;
             // A pod nominated by preemption may use what is held for it on its node.
             let own = self.nominated_node[p.0 as usize];
+            // Dominance: a pod of the same workload (same filters) that requests at least as
+            // much as one that found no node cannot fit either. Only when this pod holds no
+            // nomination and cannot preempt, so skipping it changes nothing (a failed search
+            // leaves the search start where it was). Batch pods of many sizes hit this.
+            if own.is_none()
+                && !(tmpl.preempts && self.lower_priority_exists(prio))
+                && failed.iter().any(|(w, f)| *w == wi && f.fits_in(&req))
+            {
+                self.mark_unschedulable(now, p);
+                continue;
+            }
             let nominated = &self.nominated;
             let placement = scheduler::select_node(
                 &self.nodes,
@@ -613,12 +624,17 @@ impl<'a> World<'a> {
         }
     }
 
+    /// Whether any workload's pods have a priority below `prio` (pods take their template's).
+    fn lower_priority_exists(&self, prio: i32) -> bool {
+        self.sc.workloads.iter().any(|w| w.template.priority < prio)
+    }
+
     /// PostFilter: evicts lower-priority pods so `p` can be placed, nominating it to the node.
     fn try_preempt(&mut self, now: SimTime, p: PodId, prio: i32) -> bool {
         // Every pod takes its workload template's priority, so when no workload has a lower
         // priority there is no victim anywhere: skip the per-node search (same outcome, and it
         // was a quarter of the peer workloads' run time).
-        if !self.sc.workloads.iter().any(|w| w.template.priority < prio) {
+        if !self.lower_priority_exists(prio) {
             return false;
         }
         let pod = &self.pods[p.0 as usize];
