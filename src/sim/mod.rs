@@ -128,6 +128,11 @@ pub struct World<'a> {
     pub pending: BTreeSet<(Reverse<i32>, SimTime, PodId)>,
     cycle_queued: bool,
     sched_start: usize,
+    /// Bumped whenever a node may have gained room for a pod (a pod left it, a nomination was
+    /// cleared, it became Ready or was uncordoned); see [`World::schedule_cycle`].
+    capacity_epoch: u64,
+    /// The failed (workload, requests) of the last cycle and the epoch it ran at.
+    carried_failed: (u64, Vec<(u32, Resources)>),
     tick: SimDuration,
     pub recorder: Recorder,
     pub provisioner: Option<Box<dyn provisioner::Provisioner + 'a>>,
@@ -169,6 +174,8 @@ impl<'a> World<'a> {
             pending: BTreeSet::new(),
             cycle_queued: false,
             sched_start: 0,
+            capacity_epoch: 0,
+            carried_failed: (0, Vec::new()),
             tick,
             recorder: Recorder::new(sc),
             provisioner: None,
@@ -522,6 +529,7 @@ impl<'a> World<'a> {
             let node = &mut self.nodes[n.0 as usize];
             node.allocated -= req;
             node.pods.retain(|&x| x != p);
+            self.capacity_freed();
         }
         self.request_cycle(self.now());
     }
@@ -555,8 +563,14 @@ impl<'a> World<'a> {
         }
     }
 
+    /// A node may have gained room: failures of earlier scheduling cycles no longer hold.
+    pub(crate) fn capacity_freed(&mut self) {
+        self.capacity_epoch += 1;
+    }
+
     fn clear_nomination(&mut self, p: PodId) {
         if let Some(n) = self.nominated_node[p.0 as usize].take() {
+            self.capacity_freed();
             self.nominated[n.0 as usize] -= self.pods[p.0 as usize].requests;
         }
     }
@@ -566,7 +580,17 @@ impl<'a> World<'a> {
         // Pods of a template that found no node (and could not preempt) this cycle: identical
         // pods behind them cannot fit either, since a cycle only fills nodes.
         let mut failed: Vec<(u32, Resources)> = Vec::new();
+        // Failures of earlier cycles still hold while no node gained room since: nodes only
+        // filled up, so those searches would fail again (same dominance rule and guards below).
+        let mut carried = std::mem::take(&mut self.carried_failed.1);
+        if self.carried_failed.0 != self.capacity_epoch {
+            carried.clear();
+        }
+        let epoch0 = self.capacity_epoch;
         for p in queue {
+            if self.capacity_epoch != epoch0 {
+                carried.clear(); // room appeared mid-cycle (a cleared nomination)
+            }
             let (wi, req, prio) = {
                 let pod = &self.pods[p.0 as usize];
                 (pod.workload, pod.requests, pod.priority)
@@ -584,7 +608,7 @@ impl<'a> World<'a> {
             // leaves the search start where it was). Batch pods of many sizes hit this.
             if own.is_none()
                 && !(tmpl.preempts && self.lower_priority_exists(prio))
-                && failed.iter().any(|(w, f)| *w == wi && f.fits_in(&req))
+                && failed.iter().chain(&carried).any(|(w, f)| *w == wi && f.fits_in(&req))
             {
                 self.mark_unschedulable(now, p);
                 continue;
@@ -614,6 +638,12 @@ impl<'a> World<'a> {
                     }
                 }
             }
+        }
+        if self.capacity_epoch == epoch0 {
+            carried.append(&mut failed);
+            self.carried_failed = (epoch0, carried);
+        } else {
+            self.carried_failed = (self.capacity_epoch, Vec::new());
         }
     }
 
@@ -848,6 +878,7 @@ impl<'a> World<'a> {
         }
         node.state = NodeState::Ready;
         node.ready = Some(now);
+        self.capacity_freed();
         self.request_cycle(now);
         self.notify(provisioner::NodeNotice::Ready(n));
     }
