@@ -212,16 +212,25 @@ pub fn solve(pods: &[SimPod<'_>], existing: &[SimNode<'_>], pools: &[PoolCtx], r
     });
     // (workload, pool) → offerings whose labels the workload's pods accept.
     let mut compat: BTreeMap<(u32, usize), Vec<bool>> = BTreeMap::new();
+    // workload → per existing node: 0 not yet checked, 1 incompatible (taints or labels),
+    // 2 compatible. Filled lazily, only for nodes with room, so each (workload, node) label
+    // check runs once per solve instead of once per pod (consolidation solves repeatedly).
+    let mut node_compat: BTreeMap<u32, Vec<u8>> = BTreeMap::new();
     let mut res = SolveResult::default();
 
     'pods: for pod in order {
         let t = pod.template;
         // 1. existing and in-flight nodes, in id order.
+        let known = node_compat.entry(pod.workload).or_insert_with(|| vec![0; existing.len()]);
         for (i, n) in existing.iter().enumerate() {
-            if pod.requests.fits_in(&free[i])
-                && tolerates_all(&t.tolerations, n.taints)
-                && pod_matches_labels(t, n.labels)
-            {
+            if !pod.requests.fits_in(&free[i]) {
+                continue;
+            }
+            if known[i] == 0 {
+                let ok = tolerates_all(&t.tolerations, n.taints) && pod_matches_labels(t, n.labels);
+                known[i] = if ok { 2 } else { 1 };
+            }
+            if known[i] == 2 {
                 free[i] -= pod.requests;
                 res.existing.push((pod.id, n.id));
                 continue 'pods;
