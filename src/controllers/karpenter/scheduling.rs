@@ -221,7 +221,9 @@ pub fn solve(pods: &[SimPod<'_>], existing: &[SimNode<'_>], pools: &[PoolCtx], r
     'pods: for pod in order {
         let t = pod.template;
         // 1. existing and in-flight nodes, in id order.
-        let known = node_compat.entry(pod.workload).or_insert_with(|| vec![0; existing.len()]);
+        let known = node_compat
+            .entry(pod.workload)
+            .or_insert_with(|| vec![0; existing.len()]);
         for (i, n) in existing.iter().enumerate() {
             if !pod.requests.fits_in(&free[i]) {
                 continue;
