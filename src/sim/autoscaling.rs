@@ -11,7 +11,8 @@ use crate::controllers::cluster_autoscaler::expander::priority::PriorityConfig;
 use crate::controllers::cluster_autoscaler::flags::parse_flags;
 use crate::controllers::cluster_autoscaler::node_group::NodeGroupSpec;
 use crate::controllers::hpa::config::HpaControllerConfig;
-use crate::controllers::hpa::controller::{HpaDecision, HpaState, reconcile};
+use crate::controllers::hpa::controller::{DecisionReason, HpaDecision, HpaState, reconcile};
+use crate::controllers::hpa::normalize::LimitingRule;
 use crate::controllers::hpa::observation::{
     ConditionStatus, ContainerUsage, HpaObservation, MetricValues, ObservedContainer, ObservedPod, PodMetricSample,
     PodPhase as ObsPhase, PodResourceSample, ReadyCondition, ResourceAmounts,
@@ -33,13 +34,17 @@ pub struct HpaRuntime {
     /// Pod names by pod ordinal, built once per pod (the observation carries them).
     names: Vec<Option<Arc<str>>>,
     containers: Vec<ObservedContainer>,
+    /// `name`, shared by every `hpa.csv` record of this HPA.
+    record_name: Arc<str>,
 }
 
 /// One line of `hpa.csv`: a reconcile and its outcome.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct HpaRecord {
     pub time_s: f64,
-    pub hpa: String,
+    /// Shared with the HPA (a fleet run holds ~10⁶ records: no string per record).
+    #[serde(serialize_with = "as_str")]
+    pub hpa: Arc<str>,
     pub current_replicas: i32,
     pub desired_replicas: i32,
     pub scaled: bool,
@@ -48,9 +53,27 @@ pub struct HpaRecord {
     /// The largest metric proposal (before stabilization and limits).
     pub proposal: Option<i32>,
     pub stabilized: Option<i32>,
-    pub reason: String,
-    pub limiting_rule: String,
+    #[serde(serialize_with = "display")]
+    pub reason: DecisionReason,
+    /// Empty when no rule limited the decision.
+    #[serde(serialize_with = "display_or_empty")]
+    pub limiting_rule: Option<LimitingRule>,
     pub error: String,
+}
+
+fn as_str<S: serde::Serializer>(v: &Arc<str>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(v)
+}
+
+fn display<S: serde::Serializer, T: std::fmt::Display>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(v)
+}
+
+fn display_or_empty<S: serde::Serializer, T: std::fmt::Display>(v: &Option<T>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(v) => s.collect_str(v),
+        None => s.serialize_str(""),
+    }
 }
 
 /// Builds the HPAs of a scenario, validated with the API's rules; errors name the HPA's document.
@@ -93,6 +116,7 @@ pub fn build_hpas(sc: &Scenario, config: &HpaControllerConfig) -> Result<Vec<Hpa
             })
             .collect();
         out.push(HpaRuntime {
+            record_name: Arc::from(name.as_str()),
             name,
             spec,
             state: HpaState::default(),
@@ -262,15 +286,15 @@ impl World<'_> {
         }
         self.hpa_records.push(HpaRecord {
             time_s: now.as_secs_f64(),
-            hpa: hpa.name.clone(),
+            hpa: hpa.record_name.clone(),
             current_replicas: d.current_replicas,
             desired_replicas: d.desired_replicas,
             scaled: d.scale_updated,
             metrics: metrics.join(" "),
             proposal: d.metric_replicas,
             stabilized: d.stabilized_replicas,
-            reason: d.reason.to_string(),
-            limiting_rule: d.limiting_rule.as_ref().map(|r| r.to_string()).unwrap_or_default(),
+            reason: d.reason,
+            limiting_rule: d.limiting_rule,
             error: d.error.clone().unwrap_or_default(),
         });
         if d.scale_updated && d.desired_replicas >= 0 {
