@@ -265,7 +265,7 @@ fn compute_consolidation(k: &Karpenter, view: &ClusterView<'_>, cands: &[&Candid
     pods.extend(k.pods_to_schedule(view).into_iter().filter(|p| !moving.contains(&p.id)));
     let existing = k.sim_nodes(view, &except);
     let remaining = k.remaining(view, &except);
-    let res = scheduling::solve(&pods, &existing, &k.pools, &remaining);
+    let res = scheduling::solve_with_memo(&pods, &existing, &k.pools, &remaining, &mut k.compat.borrow_mut());
     // upstream: `AllNonPendingPodsScheduled`: every candidate pod must land somewhere.
     if res.errors.iter().any(|(p, _)| moving.contains(p)) {
         return None;

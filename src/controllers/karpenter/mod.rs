@@ -90,6 +90,8 @@ struct Replacement {
 pub struct Karpenter {
     pub settings: KarpenterSettings,
     pools: Vec<PoolCtx>,
+    /// Offering compatibility per (workload, pool), reused by every solve.
+    compat: std::cell::RefCell<scheduling::CompatMemo>,
     types: Vec<TypeInfo>,
     type_index: BTreeMap<String, usize>,
     warnings: Vec<String>,
@@ -160,6 +162,7 @@ impl Karpenter {
         Ok(Karpenter {
             settings,
             pools,
+            compat: Default::default(),
             types,
             type_index,
             warnings,
@@ -418,7 +421,8 @@ impl Karpenter {
         }
         let existing = self.sim_nodes(view, &[]);
         let remaining = self.remaining(view, &[]);
-        let result = scheduling::solve(&pods, &existing, &self.pools, &remaining);
+        let result =
+            scheduling::solve_with_memo(&pods, &existing, &self.pools, &remaining, &mut self.compat.borrow_mut());
         for claim in &result.claims {
             let pick = scheduling::pick_offering(
                 &claim.options,

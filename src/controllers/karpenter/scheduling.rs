@@ -11,7 +11,7 @@ use super::offerings::{IceCache, LABEL_CAPACITY_TYPE, LABEL_NODEPOOL, LABEL_ZONE
 use super::settings::KarpenterSettings;
 use crate::engine::SimTime;
 use crate::model::labels::{selector_matches, tolerates_all};
-use crate::model::{CapacityType, Labels, PodTemplate, Resources, Taint};
+use crate::model::{CapacityType, Labels, NodeAffinity, PodTemplate, Resources, Taint};
 use crate::sim::state::{NodeId, PodId};
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -193,9 +193,43 @@ pub fn queue_order(a: &SimPod<'_>, b: &SimPod<'_>) -> Ordering {
         .then(a.id.cmp(&b.id))
 }
 
+/// Whether a workload's pods accept each offering's labels, per (workload, pool index), with the
+/// node selector and affinity it was computed for (a different template recomputes it). Kept
+/// across solves by Karpenter: consolidation solves often, and each recomputation checks every
+/// offering of every pool (~600 per pool over the full catalog).
+pub type CompatMemo = BTreeMap<(u32, usize), (Labels, NodeAffinity, Vec<bool>)>;
+
+fn offering_compat<'m>(
+    memo: &'m mut CompatMemo,
+    workload: u32,
+    pool: usize,
+    t: &PodTemplate,
+    ctx: &PoolCtx,
+) -> &'m [bool] {
+    let compute = || ctx.offering_labels.iter().map(|l| pod_matches_labels(t, l)).collect();
+    let e = memo
+        .entry((workload, pool))
+        .or_insert_with(|| (t.node_selector.clone(), t.affinity.clone(), compute()));
+    if e.0 != t.node_selector || e.1 != t.affinity || e.2.len() != ctx.offering_labels.len() {
+        *e = (t.node_selector.clone(), t.affinity.clone(), compute());
+    }
+    &e.2
+}
+
 /// Simulates scheduling `pods` onto `existing` nodes, then onto new NodeClaims from `pools`
 /// (highest weight first, then name). `remaining[i]` is pool i's limit headroom.
 pub fn solve(pods: &[SimPod<'_>], existing: &[SimNode<'_>], pools: &[PoolCtx], remaining: &[Remaining]) -> SolveResult {
+    solve_with_memo(pods, existing, pools, remaining, &mut CompatMemo::new())
+}
+
+/// [`solve`], reusing offering compatibility from earlier solves over the same `pools`.
+pub fn solve_with_memo(
+    pods: &[SimPod<'_>],
+    existing: &[SimNode<'_>],
+    pools: &[PoolCtx],
+    remaining: &[Remaining],
+    compat: &mut CompatMemo,
+) -> SolveResult {
     let mut order: Vec<&SimPod<'_>> = pods.iter().collect();
     order.sort_by(|a, b| queue_order(a, b));
     let mut free: Vec<Resources> = existing.iter().map(|n| n.free).collect();
@@ -210,8 +244,6 @@ pub fn solve(pods: &[SimPod<'_>], existing: &[SimNode<'_>], pools: &[PoolCtx], r
             .cmp(&pools[a].pool.weight)
             .then(pools[a].pool.name.cmp(&pools[b].pool.name))
     });
-    // (workload, pool) → offerings whose labels the workload's pods accept.
-    let mut compat: BTreeMap<(u32, usize), Vec<bool>> = BTreeMap::new();
     // workload → per existing node: 0 not yet checked, 1 incompatible (taints or labels),
     // 2 compatible. Filled lazily, only for nodes with room, so each (workload, node) label
     // check runs once per solve instead of once per pod (consolidation solves repeatedly).
@@ -248,9 +280,7 @@ pub fn solve(pods: &[SimPod<'_>], existing: &[SimNode<'_>], pools: &[PoolCtx], r
             if !tolerates_all(&t.tolerations, &ctx.pool.taints) {
                 continue;
             }
-            let ok = compat
-                .entry((pod.workload, claim.pool))
-                .or_insert_with(|| ctx.offering_labels.iter().map(|l| pod_matches_labels(t, l)).collect());
+            let ok = offering_compat(compat, pod.workload, claim.pool, t, ctx);
             let need = claim.requests + pod.requests;
             let narrowed: Vec<usize> = claim
                 .options
@@ -273,9 +303,7 @@ pub fn solve(pods: &[SimPod<'_>], existing: &[SimNode<'_>], pools: &[PoolCtx], r
             if !tolerates_all(&t.tolerations, &ctx.pool.taints) {
                 continue;
             }
-            let ok = compat
-                .entry((pod.workload, p))
-                .or_insert_with(|| ctx.offering_labels.iter().map(|l| pod_matches_labels(t, l)).collect());
+            let ok = offering_compat(compat, pod.workload, p, t, ctx);
             let fitting: Vec<usize> = (0..ctx.offerings.len())
                 .filter(|&o| ok[o] && pod.requests.fits_in(&ctx.usable[o]))
                 .collect();
