@@ -171,12 +171,9 @@ fn pod_template_fields_and_upstream_defaults() {
     assert_eq!(api.startup.readiness, secs(5));
     assert_eq!(
         api.startup.image_pull_cached,
-        Distribution::constant(defaults::IMAGE_PULL_CACHED)
+        defaults::startup_latency().image_pull_cached
     );
-    assert_eq!(
-        api.startup.container_start,
-        Distribution::constant(defaults::CONTAINER_START)
-    );
+    assert_eq!(api.startup.container_start, defaults::startup_latency().container_start);
     // "shop/worker" addressed with its namespace; no traffic for the placeholder.
     assert!(s.workloads[1].traffic.is_some());
     assert!(s.workloads[2].traffic.is_none());
@@ -198,7 +195,7 @@ fn pod_template_fields_and_upstream_defaults() {
     assert_eq!(c5.taints[0].effect, TaintEffect::NoSchedule);
     assert_eq!(s.scoring, ScoringStrategy::MostAllocated);
     assert_eq!(s.node_latency.launch, secs(60));
-    assert_eq!(s.node_latency.register, Distribution::constant(defaults::NODE_REGISTER));
+    assert_eq!(s.node_latency.register, defaults::node_latency().register);
     assert_eq!(s.node_latency.ready, secs(15));
 }
 

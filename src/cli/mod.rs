@@ -1,6 +1,7 @@
 //! Subcommands, one module each, with their clap `Args` and a `run`.
 
 pub mod catalog;
+pub mod compare;
 pub mod demo;
 pub mod hpa;
 pub mod merge;
@@ -38,6 +39,9 @@ pub enum Command {
     Hpa(hpa::HpaArgs),
     /// List and filter the instance catalog (types, allocatable, prices, spot interruption bands).
     Catalog(catalog::CatalogArgs),
+    /// Run several scenarios, or one under several `--variant` override sets, with one seed, and
+    /// compare them side by side.
+    Compare(compare::CompareArgs),
 }
 
 /// Why a command failed, and the exit code that says so.
@@ -90,6 +94,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Sweep(a) => sweep::run(&a),
         Command::Merge(a) => merge::run(&a),
         Command::Catalog(a) => catalog::run(&a).map_err(bad_input),
+        Command::Compare(a) => compare::run(&a),
         Command::Hpa(a) => {
             let outcome = hpa::run(&a, &mut std::io::stdout().lock()).map_err(bad_input)?;
             return Ok(ExitCode::from(outcome.exit_code() as u8));

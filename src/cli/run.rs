@@ -18,6 +18,9 @@ pub struct RunArgs {
     /// Edit the scenario before it is parsed: `Kind/name:field.path=value` (repeatable).
     #[arg(long = "set", value_name = "OVERRIDE")]
     pub set: Vec<String>,
+    /// Write no PNG/SVG charts.
+    #[arg(long)]
+    pub no_charts: bool,
     /// Print nothing but errors.
     #[arg(short, long)]
     pub quiet: bool,
@@ -36,13 +39,27 @@ pub fn load(path: &Path, seed: Option<u64>, set: &[String]) -> Result<Scenario, 
     Ok(sc)
 }
 
-/// Runs a loaded scenario, prints its table and writes its files.
+/// Runs a loaded scenario, prints its table and writes its files and charts.
 pub fn run_loaded(sc: &Scenario, output: &Path, quiet: bool) -> Result<crate::sim::SimResult, Failure> {
+    run_loaded_with(sc, output, quiet, true)
+}
+
+/// [`run_loaded`], with the charts optional.
+pub fn run_loaded_with(
+    sc: &Scenario,
+    output: &Path,
+    quiet: bool,
+    charts: bool,
+) -> Result<crate::sim::SimResult, Failure> {
     let result = crate::sim::run(sc).map_err(bad_input)?;
     for w in &result.warnings {
         eprintln!("warning: {w}");
     }
-    let written = crate::report::write_run_outputs(output, &result).map_err(failed)?;
+    let mut written = crate::report::write_run_outputs(output, &result).map_err(failed)?;
+    if charts {
+        let title = format!("{} (seed {})", sc.name, sc.seed);
+        written.extend(crate::report::charts::write_run_charts(output, &result, &title).map_err(failed)?);
+    }
     if !quiet {
         print!("{}", crate::report::summary_table(&result.summary));
         println!(
@@ -63,5 +80,5 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
         .output
         .clone()
         .unwrap_or_else(|| PathBuf::from("out").join(&sc.name));
-    run_loaded(&sc, &out, args.quiet).map(|_| ())
+    run_loaded_with(&sc, &out, args.quiet, !args.no_charts).map(|_| ())
 }

@@ -2,6 +2,8 @@
 //! Every file is written atomically (temp file in the same directory, then rename), so an
 //! interrupted run never leaves a truncated result.
 
+pub mod charts;
+pub mod compare;
 pub mod files;
 pub mod sweep;
 pub mod sweep_chart;

@@ -297,7 +297,8 @@ pub fn build(
         }
     }
 
-    let mut node_latency = defaults::node_latency();
+    let karpenter = spec.provisioner.as_ref().and_then(|p| p.get("karpenter")).is_some();
+    let mut node_latency = defaults::node_latency_for(karpenter);
     if let Some(nl) = &spec.node_latency {
         set_dist(
             scenario_doc,

@@ -3,7 +3,6 @@
 //! Upstream Kubernetes defaults cite the file that sets them; capsim's own choices say so and cite the
 //! figures they were derived from (`shared/research-notes/latency.md`, "latency notes" below).
 
-use crate::cloud::Distribution;
 use crate::engine::SimDuration;
 use crate::model::{CapacityType, ScoringStrategy, StartupLatency};
 use crate::scenario::NodeLatency;
@@ -79,65 +78,43 @@ pub const HIGHEST_USER_DEFINABLE_PRIORITY: i32 = 1_000_000_000;
 // Pod start-up latencies (per workload, `spec.workloads.<name>.startup`)
 // ---------------------------------------------------------------------------------------------------
 
-/// Image pull on a node that does not have the image yet. capsim choice: 8 s, a typical
-/// few-hundred-MB image from an in-region registry. latency notes §5: 0 s cached, several minutes for
-/// images over ~1 GiB; pulling is ~76 % of container start time (Slacker, FAST '16).
-pub const IMAGE_PULL: SimDuration = SimDuration::from_secs(8);
-
-/// Image pull when the node already has the image: 0 s (latency notes §7 "0 s (cached)"; the kubelet's
-/// `imagePullPolicy: IfNotPresent` skips the registry).
-pub const IMAGE_PULL_CACHED: SimDuration = SimDuration::ZERO;
-
-/// Container creation and start (sandbox, runtime, process start). capsim choice: 1 s; in the
-/// node-latency-for-k8s traces (latency notes §4) the first pod is Ready within ~1 s of node Ready.
-pub const CONTAINER_START: SimDuration = SimDuration::from_secs(1);
-
-/// Container start → readiness probe passes. One readiness-probe period: upstream default
-/// `periodSeconds` = 10 (kubernetes/kubernetes pkg/apis/core/v1/defaults.go `SetDefaults_Probe`).
-pub const READINESS: SimDuration = SimDuration::from_secs(10);
-
+/// Pod start-up stages when a workload does not set `startup`: the one set of defaults, with their
+/// sources, in [`crate::cloud::latency::defaults::pod_startup`].
 pub fn startup_latency() -> StartupLatency {
+    let p = crate::cloud::latency::defaults::pod_startup();
     StartupLatency {
-        image_pull: Distribution::constant(IMAGE_PULL),
-        image_pull_cached: Distribution::constant(IMAGE_PULL_CACHED),
-        container_start: Distribution::constant(CONTAINER_START),
-        readiness: Distribution::constant(READINESS),
+        image_pull: p.image_pull,
+        image_pull_cached: p.image_pull_cached,
+        container_start: p.container_start,
+        readiness: p.readiness,
     }
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Node latencies (`spec.nodeLatency`), realistic for EKS managed node groups (ASG-backed)
+// Node latencies (`spec.nodeLatency`): defaults depend on the provisioner
 // ---------------------------------------------------------------------------------------------------
 
-/// Launch request → instance `running` (billing starts). capsim choice, 40 s: the ASG starts a scaling
-/// activity some seconds after its desired capacity changes, RunInstances takes ~1.5 s and
-/// pending → running ~5-17 s (latency notes §4: ec2-boot-bench, ec2-coldboot-research).
-pub const NODE_LAUNCH: SimDuration = SimDuration::from_secs(40);
-
-/// Instance running → kubelet registered. capsim choice, 40 s: boot, cloud-init and the EKS bootstrap
-/// (nodeadm / bootstrap.sh) before the kubelet registers; ~8 s after VM init on a lean AMI in the
-/// node-latency-for-k8s traces, longer with the EKS-optimized AMI's bootstrap and larger root volumes
-/// (latency notes §4, "bimodal boots").
-pub const NODE_REGISTER: SimDuration = SimDuration::from_secs(40);
-
-/// Registered → node `Ready` (VPC CNI initialized, DaemonSets). capsim choice, 20 s: 5-10 s for the CNI
-/// in node-latency-for-k8s (latency notes §4) plus DaemonSet image pulls. Together with launch and
-/// register this gives 100 s from request to Ready, inside the 45 s-2 min typical range of latency
-/// notes §7 for Cluster Autoscaler on EKS (before the scan-loop delay).
-pub const NODE_READY: SimDuration = SimDuration::from_secs(20);
-
-/// Terminate call → billing ends. 5 s: EC2 stops billing as soon as the instance enters `shutting-down`
-/// (docs.aws.amazon.com AWSEC2 UserGuide, "Troubleshoot instance termination"), a few seconds after the
-/// TerminateInstances / TerminateInstanceInAutoScalingGroup call.
-pub const NODE_TERMINATE: SimDuration = SimDuration::from_secs(5);
-
-pub fn node_latency() -> NodeLatency {
+/// Node stage latencies when `spec.nodeLatency` does not set them: Karpenter's (EC2 CreateFleet)
+/// when the scenario's provisioner is Karpenter, else an EKS managed node group's (ASG-backed, used
+/// by Cluster Autoscaler and for static nodes). The figures and their sources live in
+/// [`crate::cloud::latency::defaults`].
+pub fn node_latency_for(karpenter: bool) -> NodeLatency {
+    let n = if karpenter {
+        crate::cloud::latency::defaults::karpenter()
+    } else {
+        crate::cloud::latency::defaults::eks_managed_node_group()
+    };
     NodeLatency {
-        launch: Distribution::constant(NODE_LAUNCH),
-        register: Distribution::constant(NODE_REGISTER),
-        ready: Distribution::constant(NODE_READY),
-        terminate: Distribution::constant(NODE_TERMINATE),
+        launch: n.launch,
+        register: n.register,
+        ready: n.ready,
+        terminate: n.terminate,
     }
+}
+
+/// The defaults without Karpenter.
+pub fn node_latency() -> NodeLatency {
+    node_latency_for(false)
 }
 
 // ---------------------------------------------------------------------------------------------------

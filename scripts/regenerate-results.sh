@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Rebuilds everything under results/ from the scenarios, so the README's charts and tables can
+# always be traced to a command:
+#   results/demo/          `capsim demo` (the built-in scenario, also scenarios/demo.yaml)
+#   results/<stem>/        `capsim run scenarios/<stem>.yaml` for every other scenario file
+# Each directory gets the run's files (summary.json, timeline.csv, pods.csv, nodes.csv, ...),
+# its charts (PNG and SVG) and summary.txt, the terminal table the command printed.
+# Runs are deterministic (scenario + seed), so regenerating without changes rewrites the same bytes.
+#
+# Usage: scripts/regenerate-results.sh        (from anywhere; builds the release binary first)
+#        CAPSIM_BIN=path/to/capsim scripts/regenerate-results.sh   (use that binary, no build)
+# A scenario that fails is reported and skipped; the script then exits 1 and leaves the previous
+# results/ in place.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ -n "${CAPSIM_BIN:-}" ]; then
+    bin="$CAPSIM_BIN"
+else
+    cargo build --release --quiet
+    bin="${CARGO_TARGET_DIR:-target}/release/capsim"
+fi
+
+new="results.new"
+rm -rf "$new"
+mkdir -p "$new"
+failed=()
+
+# The terminal table without the "wrote <paths>" line (paths point into the temporary tree).
+table() { sed -e '/^wrote /d' -e '${/^$/d}'; }
+
+echo "demo"
+mkdir -p "$new/demo"
+if "$bin" demo -o "$new/demo" | table > "$new/demo/summary.txt"; then :; else failed+=(demo); fi
+
+for f in scenarios/*.yaml; do
+    [ -e "$f" ] || continue
+    stem="$(basename "$f" .yaml)"
+    [ "$stem" = demo ] && continue # the demo is written above, from the same embedded file
+    echo "$stem"
+    mkdir -p "$new/$stem"
+    if "$bin" run "$f" -o "$new/$stem" | table > "$new/$stem/summary.txt"; then :; else failed+=("$stem"); fi
+done
+
+if [ ${#failed[@]} -gt 0 ]; then
+    echo "failed: ${failed[*]} (results/ left unchanged; partial output in $new/)" >&2
+    exit 1
+fi
+rm -rf results.old
+[ -d results ] && mv results results.old
+mv "$new" results
+rm -rf results.old
+echo "results/ regenerated"
