@@ -2,6 +2,9 @@
 //! end-to-end behaviours through the whole pipeline on small YAML scenarios.
 
 mod monday;
+mod pdb_drain;
+mod preemption;
+mod provision_failure;
 mod shipped;
 mod spot;
 mod spot_interruptions_off;
