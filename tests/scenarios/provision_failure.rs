@@ -90,3 +90,40 @@ fn node_that_never_registers_fails_after_max_node_provision_time_and_the_group_b
     // The pods never ran.
     assert_eq!(r.summary.workloads[0].pods_pending_at_end, 2);
 }
+
+#[test]
+fn node_registered_but_never_ready_times_out_the_scale_up_and_the_group_backs_off() {
+    // Regression: a node that registered but never became Ready (node group latency `ready: 10h`)
+    // never failed its scale-up, so the group was never backed off. Upstream counts such a
+    // NotStarted node as upcoming, so the scale-up request times out at its ExpectedAddTime
+    // (request + --max-node-provision-time) and the group backs off; the node itself is left to
+    // scale-down, which removes it once unready for --scale-down-unready-time (20 m).
+    let sc =
+        capsim::scenario::load_str("nr.yaml", &scenario("{ready: 10h}"), None, &[]).unwrap_or_else(|e| panic!("{e}"));
+    let r = capsim::sim::run(&sc).unwrap();
+    let first = &r.nodes[0];
+    assert!(first.registered_s.is_some() && first.ready_s.is_none());
+    let failed: Vec<_> = r.decisions.iter().filter(|d| d.decision == "FailedScaleUp").collect();
+    let f = failed
+        .first()
+        .unwrap_or_else(|| panic!("no FailedScaleUp: {:#?}", r.decisions));
+    assert_eq!(f.object, first.node);
+    assert!(
+        f.time_s > first.requested_s + 300.0 && f.time_s <= first.requested_s + 310.0,
+        "timed out at {}, requested at {}",
+        f.time_s,
+        first.requested_s
+    );
+    let backoff = r
+        .decisions
+        .iter()
+        .find(|d| d.decision == "Backoff")
+        .expect("group backed off");
+    assert_eq!(backoff.object, "broken");
+    assert_eq!(backoff.time_s, f.time_s);
+    // One timeout per node, not one per loop.
+    assert_eq!(failed.iter().filter(|d| d.object == first.node).count(), 1);
+    // Scale-down removes the unready node after 20 minutes.
+    let removed = first.terminated_s.expect("the never-Ready node is removed");
+    assert!(removed >= first.registered_s.unwrap() + 1200.0, "removed at {removed}");
+}
