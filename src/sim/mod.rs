@@ -764,10 +764,11 @@ impl<'a> World<'a> {
     }
 
     /// Spot instances are reclaimed at a rate drawn from their Spot Advisor band (see
-    /// `cloud::spot`); the warning comes two minutes before.
+    /// `cloud::spot`); the warning comes two minutes before. `spec.spotInterruptions: false`
+    /// turns interruptions off.
     fn schedule_reclaim(&mut self, n: NodeId) {
         let node = &self.nodes[n.0 as usize];
-        if node.capacity_type != CapacityType::Spot {
+        if !self.sc.spot_interruptions || node.capacity_type != CapacityType::Spot {
             return;
         }
         let Some(band) = self
