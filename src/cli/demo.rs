@@ -36,15 +36,15 @@ pub struct DemoArgs {
 }
 
 pub fn run(args: &DemoArgs) -> Result<(), Failure> {
-    println!("capsim demo: checkout-api's Monday-morning surge (traffic ×4 in ten minutes) with the same HPA,");
-    println!("on Cluster Autoscaler, on Karpenter, and on Karpenter with a warm pool and a faster HPA scale-up.\n");
+    outln!("capsim demo: checkout-api's Monday-morning surge (traffic ×4 in ten minutes) with the same HPA,");
+    outln!("on Cluster Autoscaler, on Karpenter, and on Karpenter with a warm pool and a faster HPA scale-up.\n");
     let mut variants = Vec::new();
     for (name, file, text) in DEMO_SCENARIOS {
         let sc = crate::scenario::load_str(file, text, None, &[]).map_err(bad_input)?;
         variants.push((name.to_string(), sc));
     }
     let results = compare::run_variants(variants).map_err(bad_input)?;
-    print!("{}", compare::compare_table(&compare::compare_rows(&results)));
+    out!("{}", compare::compare_table(&compare::compare_rows(&results)));
     let written = compare::write_compare(
         &args.output,
         &results,
@@ -52,6 +52,6 @@ pub fn run(args: &DemoArgs) -> Result<(), Failure> {
         !args.no_charts,
     )
     .map_err(failed)?;
-    println!("\nwrote {} files under {}", written.len(), args.output.display());
+    outln!("\nwrote {} files under {}", written.len(), args.output.display());
     Ok(())
 }

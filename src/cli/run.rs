@@ -61,8 +61,8 @@ pub fn run_loaded_with(
         written.extend(crate::report::charts::write_run_charts(output, &result, &title).map_err(failed)?);
     }
     if !quiet {
-        print!("{}", crate::report::summary_table(&result.summary));
-        println!(
+        out!("{}", crate::report::summary_table(&result.summary));
+        outln!(
             "\nwrote {}",
             written
                 .iter()

@@ -23,7 +23,7 @@ pub fn run(args: &ValidateArgs) -> Result<(), Failure> {
     }
     let pods: u32 = sc.workloads.iter().map(|w| w.replicas).sum();
     let nodes: u32 = sc.static_nodes.iter().map(|n| n.count).sum();
-    println!(
+    outln!(
         "{}: ok — {} workloads ({} initial pods), {} HPAs, {} static nodes, {} simulated",
         args.scenario.display(),
         sc.workloads.len(),
