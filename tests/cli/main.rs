@@ -302,3 +302,50 @@ fn catalog_lists_a_family() {
     assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
     assert!(stderr(&bad).contains("lots"));
 }
+
+#[test]
+fn catalog_flag_replaces_the_bundled_catalog() {
+    // The same scenario priced from a one-row catalog where m5.large costs $1/h: the cost follows.
+    let dir = temp_dir("catalog");
+    let header = capsim::cloud::catalog::BUNDLED_CSV.lines().next().unwrap();
+    let row = capsim::cloud::catalog::BUNDLED_CSV
+        .lines()
+        .find(|l| l.starts_with("m5.large,"))
+        .unwrap();
+    let cols: Vec<&str> = header.split(',').collect();
+    let mut fields: Vec<String> = row.split(',').map(str::to_string).collect();
+    fields[cols.iter().position(|c| *c == "od_price_usd_hr").unwrap()] = "1.0".into();
+    let csv = dir.join("cat.csv");
+    std::fs::write(&csv, format!("{header}\n{}\n", fields.join(","))).unwrap();
+    let out = temp_dir("catalog-out");
+    let ok = data("ok.yaml");
+    let r = capsim(&[
+        "run",
+        ok.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--no-charts",
+        "--catalog",
+        csv.to_str().unwrap(),
+    ]);
+    assert_eq!(r.status.code(), Some(0), "{}", stderr(&r));
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let hours = summary["cluster"]["node_hours"].as_f64().unwrap();
+    let cost = summary["cluster"]["cost_total_usd"].as_f64().unwrap();
+    assert!(
+        (cost - hours).abs() < 0.01,
+        "cost {cost} for {hours} node-hours at $1/h"
+    );
+    // A catalog file that does not exist is bad input.
+    let r = capsim(&[
+        "run",
+        ok.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--catalog",
+        "/nonexistent.csv",
+    ]);
+    assert_eq!(r.status.code(), Some(2));
+    assert!(stderr(&r).contains("--catalog"), "{}", stderr(&r));
+}
