@@ -163,6 +163,7 @@ impl World {
             run_for: None,
             arrived: SimTime::from_secs(at),
             completed: None,
+            replacement: false,
         });
         id
     }

@@ -103,6 +103,10 @@ pub struct WorkloadState {
     pub demand_total: f64,
     pub served_total: f64,
     pub overload: SimDuration,
+    /// Pods evicted (drained, reclaimed, preempted, lost with a node) whose replacement is not
+    /// created yet.
+    pub evicted_unreplaced: u32,
+    pub evicted: u32,
 }
 
 impl WorkloadState {
@@ -449,6 +453,10 @@ impl<'a> World<'a> {
         let id = PodId(self.pods.len() as u32);
         let ordinal = self.workloads[i].created;
         self.workloads[i].created += 1;
+        let replacement = self.workloads[i].evicted_unreplaced > 0;
+        if replacement {
+            self.workloads[i].evicted_unreplaced -= 1;
+        }
         self.pods.push(Pod {
             id,
             workload: i as u32,
@@ -469,6 +477,7 @@ impl<'a> World<'a> {
             run_for: None,
             arrived: now,
             completed: None,
+            replacement,
         });
         self.nominated_node.push(None);
         self.samples.push(None);
@@ -484,6 +493,10 @@ impl<'a> World<'a> {
         let phase = pod.phase;
         if !phase.is_active() {
             return;
+        }
+        if reason != DeleteReason::ScaleDown && reason != DeleteReason::Completed {
+            self.workloads[wi].evicted += 1;
+            self.workloads[wi].evicted_unreplaced += 1;
         }
         if phase == PodPhase::Ready {
             integrate(&mut self.workloads[wi], now);

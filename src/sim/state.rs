@@ -111,6 +111,8 @@ pub struct Pod {
     pub arrived: SimTime,
     /// Batch pods: when it succeeded.
     pub completed: Option<SimTime>,
+    /// Created to replace a pod that was evicted (drain, spot reclaim, preemption, node loss).
+    pub replacement: bool,
 }
 
 /// Where a node is in its life.

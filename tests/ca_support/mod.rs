@@ -236,6 +236,7 @@ impl World {
             run_for: None,
             arrived: capsim::engine::SimTime::ZERO,
             completed: None,
+            replacement: false,
         });
         id
     }

@@ -172,6 +172,15 @@ fn cluster_autoscaler_gets_no_proactive_replacement_for_spot() {
     // the node's 25 s.
     let gap = recreated.iter().map(|p| p.pending_s).fold(0.0, f64::max);
     assert!((25.0..=60.0).contains(&gap), "Pending gap {gap} s");
+    // The summary measures the same gap: the replacements' Pending time.
+    let w = &r.summary.workloads[0];
+    assert_eq!(w.pods_evicted as usize, lost.len());
+    assert_eq!(w.replacement_pending.count, lost.len());
+    assert!(
+        (w.replacement_pending.max - gap).abs() < 1e-9,
+        "{} vs {gap}",
+        w.replacement_pending.max
+    );
     assert!(r.nodes.iter().any(|n| n.requested_s >= 720.0));
     assert_eq!(r.pods.iter().filter(|p| p.state_at_end == "Ready").count(), 6);
 }

@@ -499,6 +499,7 @@ mod tests {
             run_for: None,
             arrived: crate::engine::SimTime::ZERO,
             completed: None,
+            replacement: false,
         }
     }
 
