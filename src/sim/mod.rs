@@ -458,26 +458,8 @@ impl<'a> World<'a> {
             self.workloads[i].evicted_unreplaced -= 1;
         }
         self.pods.push(Pod {
-            id,
-            workload: i as u32,
-            ordinal,
-            priority: wl.template.priority,
-            requests: wl.template.requests(),
-            phase: PodPhase::Pending,
-            node: None,
-            created: now,
-            unschedulable_since: None,
-            scheduled: None,
-            started: None,
-            ready: None,
-            deleted: None,
-            delete_reason: None,
-            image_cached: false,
-            usage_mark: 0.0,
-            run_for: None,
-            arrived: now,
-            completed: None,
             replacement,
+            ..Pod::new(id, i as u32, ordinal, wl.template.priority, wl.template.requests(), now)
         });
         self.nominated_node.push(None);
         self.samples.push(None);
@@ -711,33 +693,8 @@ impl<'a> World<'a> {
         if !spec.zone.is_empty() {
             labels.insert("topology.kubernetes.io/zone".into(), spec.zone.clone());
         }
-        self.nodes.push(Node {
-            id,
-            name,
-            pool: spec.pool,
-            instance_type: spec.instance_type,
-            capacity_type: spec.capacity_type,
-            zone: spec.zone,
-            price_hr: spec.price_hr,
-            labels,
-            taints: spec.taints,
-            allocatable: spec.allocatable,
-            daemonset: Resources::ZERO,
-            allocated: Resources::ZERO,
-            pods: Vec::new(),
-            state: NodeState::Launching,
-            requested: self.now(),
-            launched: None,
-            registered: None,
-            ready: None,
-            drain_started: None,
-            terminated: None,
-            images: Vec::new(),
-            created_by,
-            removed_by: String::new(),
-            terminate_after: SimDuration::ZERO,
-            reclaim_at: None,
-        });
+        self.nodes
+            .push(Node::new(id, name, NodeSpec { labels, ..spec }, self.now(), created_by));
         self.nominated.push(Resources::ZERO);
         self.live_nodes.push(id);
         id
