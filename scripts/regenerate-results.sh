@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Rebuilds everything under results/ from the scenarios, so the README's charts and tables can
 # always be traced to a command:
-#   results/demo/          `capsim demo` (the built-in scenario, also scenarios/demo.yaml)
+#   results/demo/          `capsim demo` (the Monday surge: CA vs Karpenter vs warm pool)
 #   results/<stem>/        `capsim run scenarios/<stem>.yaml` for every other scenario file
 # Each directory gets the run's files (summary.json, timeline.csv, pods.csv, nodes.csv, ...),
 # its charts (PNG and SVG) and summary.txt, the terminal table the command printed.
@@ -36,7 +36,6 @@ if "$bin" demo -o "$new/demo" | table > "$new/demo/summary.txt"; then :; else fa
 for f in scenarios/*.yaml; do
     [ -e "$f" ] || continue
     stem="$(basename "$f" .yaml)"
-    [ "$stem" = demo ] && continue # the demo is written above, from the same embedded file
     echo "$stem"
     mkdir -p "$new/$stem"
     if "$bin" run "$f" -o "$new/$stem" | table > "$new/$stem/summary.txt"; then :; else failed+=("$stem"); fi

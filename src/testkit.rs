@@ -42,6 +42,7 @@ pub fn scenario() -> Scenario {
             ready: constant(10),
             terminate: constant(30),
         },
+        node_latency_by_type: Default::default(),
         warnings: Vec::new(),
         documents: Vec::new(),
         provisioner: None,

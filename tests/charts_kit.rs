@@ -140,6 +140,8 @@ pub fn synthetic(name: &str, wls: &[Wl<'_>], pools: &[&str], duration_s: u64, co
             replicas_max: replicas[i].1,
             completion_delay: None,
             completed: None,
+            pods_evicted: 0,
+            replacement_pending: Percentiles::default(),
         });
     }
     let cost: f64 = cluster_timeline

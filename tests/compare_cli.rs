@@ -52,7 +52,7 @@ fn variants_of_one_scenario_equal_single_runs_with_the_same_overrides() {
     let out = dir.join("cmp");
     let (code, stdout, stderr) = capsim(&[
         "compare",
-        "scenarios/demo.yaml",
+        "scenarios/static-surge.yaml",
         "--set",
         SHORT,
         "--variant",
@@ -86,7 +86,7 @@ fn variants_of_one_scenario_equal_single_runs_with_the_same_overrides() {
         let single = dir.join(format!("run-{name}"));
         let mut args = vec![
             "run",
-            "scenarios/demo.yaml",
+            "scenarios/static-surge.yaml",
             "--set",
             SHORT,
             "--no-charts",
@@ -114,7 +114,7 @@ fn variants_of_one_scenario_equal_single_runs_with_the_same_overrides() {
 #[test]
 fn two_files_share_the_first_files_seed_and_are_named_apart() {
     let dir = temp_dir("files");
-    let demo = fs::read_to_string("scenarios/demo.yaml").unwrap();
+    let demo = fs::read_to_string("scenarios/static-surge.yaml").unwrap();
     assert!(demo.contains("seed: 7"));
     let a = dir.join("a.yaml");
     let b = dir.join("b.yaml");
@@ -129,7 +129,7 @@ fn two_files_share_the_first_files_seed_and_are_named_apart() {
     let (code, _, stderr) = capsim(&["compare", p(&a), p(&b), "--set", SHORT, "-q", "-o", p(&out)]);
     assert_eq!(code, 0, "{stderr}");
     let rows = csv_rows(&out.join("compare.csv"));
-    // Both files are named "demo": the file stems tell them apart.
+    // Both files are named "static-surge": the file stems tell them apart.
     let names: Vec<&str> = rows.iter().map(|r| r["variant"].as_str()).collect();
     assert_eq!(names, ["a", "b"]);
     assert!(rows.iter().all(|r| r["seed"] == "11"), "b runs with a's seed");
@@ -165,7 +165,7 @@ fn two_files_share_the_first_files_seed_and_are_named_apart() {
 fn a_bad_override_in_a_variant_names_the_variant() {
     let (code, _, stderr) = capsim(&[
         "compare",
-        "scenarios/demo.yaml",
+        "scenarios/static-surge.yaml",
         "--variant",
         "oops=Deployment/no-such-deployment:spec.replicas=2",
     ]);

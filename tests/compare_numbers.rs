@@ -191,7 +191,7 @@ fn capsim(args: &[&str]) -> (i32, String) {
 
 #[test]
 fn variant_syntax_errors_are_clear_bad_input() {
-    let (code, err) = capsim(&["compare", "scenarios/demo.yaml", "--variant", "no-equals-sign"]);
+    let (code, err) = capsim(&["compare", "scenarios/static-surge.yaml", "--variant", "no-equals-sign"]);
     assert_eq!(code, 2, "{err}");
     assert!(
         err.contains("--variant \"no-equals-sign\": expected NAME=OVERRIDE"),
@@ -200,7 +200,7 @@ fn variant_syntax_errors_are_clear_bad_input() {
 
     let (code, err) = capsim(&[
         "compare",
-        "scenarios/demo.yaml",
+        "scenarios/static-surge.yaml",
         "--variant",
         "fast=Deployment/x:spec.replicas",
     ]);
@@ -212,14 +212,14 @@ fn variant_syntax_errors_are_clear_bad_input() {
 
     let (code, err) = capsim(&[
         "compare",
-        "scenarios/demo.yaml",
+        "scenarios/static-surge.yaml",
         "--variant",
         "baseline=Deployment/x:spec.replicas=3",
     ]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("--no-baseline"), "{err}");
 
-    let (code, err) = capsim(&["compare", "scenarios/demo.yaml"]);
+    let (code, err) = capsim(&["compare", "scenarios/static-surge.yaml"]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("nothing to compare"), "{err}");
 }

@@ -144,25 +144,8 @@ impl World {
         let id = PodId(self.pods.len() as u32);
         let t = &self.sc.workloads[w as usize].template;
         self.pods.push(Pod {
-            id,
-            workload: w,
-            ordinal: id.0,
-            priority: t.priority,
-            requests: t.requests(),
-            phase: PodPhase::Pending,
-            node: None,
-            created: SimTime::from_secs(at),
             unschedulable_since: Some(SimTime::from_secs(at)),
-            scheduled: None,
-            started: None,
-            ready: None,
-            deleted: None,
-            delete_reason: None,
-            image_cached: false,
-            usage_mark: 0.0,
-            run_for: None,
-            arrived: SimTime::from_secs(at),
-            completed: None,
+            ..Pod::new(id, w, id.0, t.priority, t.requests(), SimTime::from_secs(at))
         });
         id
     }
@@ -203,31 +186,14 @@ impl World {
         let mut labels = spec.labels.clone();
         labels.insert("karpenter.sh/nodepool".into(), spec.pool.clone());
         self.nodes.push(Node {
-            id,
-            name: format!("{}-{}", spec.pool, id.0),
-            pool: spec.pool,
-            instance_type: spec.instance_type,
-            capacity_type: spec.capacity_type,
-            zone: spec.zone,
-            price_hr: spec.price_hr,
-            labels,
-            taints: spec.taints,
-            allocatable: spec.allocatable,
-            daemonset: Resources::ZERO,
-            allocated: Resources::ZERO,
-            pods: vec![],
-            state: NodeState::Launching,
-            requested: at,
-            launched: None,
-            registered: None,
-            ready: None,
-            drain_started: None,
-            terminated: None,
-            images: vec![],
-            created_by: "karpenter".into(),
-            removed_by: String::new(),
             terminate_after: SimDuration::from_secs(10),
-            reclaim_at: None,
+            ..Node::new(
+                id,
+                format!("{}-{}", spec.pool, id.0),
+                NodeSpec { labels, ..spec },
+                at,
+                "karpenter".into(),
+            )
         });
         id
     }

@@ -240,8 +240,8 @@ pub fn run(args: &CompareArgs) -> Result<(), Failure> {
     }
     let written = compare::write_compare(&out, &results, &first_name, !args.no_charts).map_err(failed)?;
     if !args.quiet {
-        print!("{}", compare::compare_table(&compare::compare_rows(&results)));
-        println!(
+        out!("{}", compare::compare_table(&compare::compare_rows(&results)));
+        outln!(
             "\nwrote {} files under {} (compare.txt, compare.csv{}, one directory per variant)",
             written.len(),
             out.display(),

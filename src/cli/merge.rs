@@ -107,7 +107,7 @@ pub fn run(args: &MergeArgs) -> Result<(), Failure> {
     };
     let written = merge_into(&files, &dir)?;
     if !args.quiet {
-        println!(
+        outln!(
             "merged {} shard files\nwrote {}",
             files.len(),
             written

@@ -1,5 +1,21 @@
 //! Subcommands, one module each, with their clap `Args` and a `run`.
 
+/// `println!` that drops output to a closed pipe (`capsim run ... | head`) instead of panicking.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// `print!` that drops output to a closed pipe instead of panicking.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 pub mod catalog;
 pub mod compare;
 pub mod demo;

@@ -18,6 +18,9 @@ pub struct RunArgs {
     /// Edit the scenario before it is parsed: `Kind/name:field.path=value` (repeatable).
     #[arg(long = "set", value_name = "OVERRIDE")]
     pub set: Vec<String>,
+    /// An instance catalog CSV (the bundled catalog's columns) instead of the scenario's catalog.
+    #[arg(long, value_name = "FILE")]
+    pub catalog: Option<PathBuf>,
     /// Write no PNG/SVG charts.
     #[arg(long)]
     pub no_charts: bool,
@@ -61,8 +64,8 @@ pub fn run_loaded_with(
         written.extend(crate::report::charts::write_run_charts(output, &result, &title).map_err(failed)?);
     }
     if !quiet {
-        print!("{}", crate::report::summary_table(&result.summary));
-        println!(
+        out!("{}", crate::report::summary_table(&result.summary));
+        outln!(
             "\nwrote {}",
             written
                 .iter()
@@ -74,8 +77,26 @@ pub fn run_loaded_with(
     Ok(result)
 }
 
+/// `--catalog FILE` as an override of `spec.catalog` (absolute, so it does not resolve against the
+/// scenario's directory).
+pub fn catalog_override(file: &Path) -> Result<String, Failure> {
+    let abs =
+        std::fs::canonicalize(file).map_err(|e| bad_input(anyhow::anyhow!("--catalog {}: {e}", file.display())))?;
+    let text = abs
+        .to_str()
+        .ok_or_else(|| bad_input(anyhow::anyhow!("--catalog {}: not UTF-8", file.display())))?;
+    Ok(format!(
+        "Scenario:spec.catalog={}",
+        serde_json::Value::String(text.to_string())
+    ))
+}
+
 pub fn run(args: &RunArgs) -> Result<(), Failure> {
-    let sc = load(&args.scenario, args.seed, &args.set)?;
+    let mut set = args.set.clone();
+    if let Some(c) = &args.catalog {
+        set.push(catalog_override(c)?);
+    }
+    let sc = load(&args.scenario, args.seed, &set)?;
     let out = args
         .output
         .clone()

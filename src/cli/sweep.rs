@@ -861,7 +861,7 @@ pub fn run(args: &SweepArgs) -> Result<(), Failure> {
         .clone()
         .unwrap_or_else(|| PathBuf::from("out").join(format!("{}-sweep", base.name)));
     if !args.quiet {
-        println!(
+        outln!(
             "sweep {}: {} points × {} seeds{} = {} runs on {jobs} threads",
             base.name,
             layout.points,
@@ -891,9 +891,9 @@ pub fn run(args: &SweepArgs) -> Result<(), Failure> {
     };
     if !args.quiet {
         if args.shard.is_none() {
-            print!("{}", frontier_table(&layout, &results));
+            out!("{}", frontier_table(&layout, &results));
         }
-        println!(
+        outln!(
             "wrote {}",
             written
                 .iter()

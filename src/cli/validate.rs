@@ -11,10 +11,17 @@ pub struct ValidateArgs {
     /// Overrides, as for `capsim run`.
     #[arg(long = "set", value_name = "OVERRIDE")]
     pub set: Vec<String>,
+    /// An instance catalog CSV instead of the scenario's catalog.
+    #[arg(long, value_name = "FILE")]
+    pub catalog: Option<PathBuf>,
 }
 
 pub fn run(args: &ValidateArgs) -> Result<(), Failure> {
-    let sc = super::run::load(&args.scenario, None, &args.set)?;
+    let mut set = args.set.clone();
+    if let Some(c) = &args.catalog {
+        set.push(super::run::catalog_override(c)?);
+    }
+    let sc = super::run::load(&args.scenario, None, &set)?;
     // Building the world validates the later stages too: HPAs, the provisioner and its node groups
     // or NodePools.
     let world = crate::sim::World::new(&sc).map_err(super::bad_input)?;
@@ -23,7 +30,7 @@ pub fn run(args: &ValidateArgs) -> Result<(), Failure> {
     }
     let pods: u32 = sc.workloads.iter().map(|w| w.replicas).sum();
     let nodes: u32 = sc.static_nodes.iter().map(|n| n.count).sum();
-    println!(
+    outln!(
         "{}: ok — {} workloads ({} initial pods), {} HPAs, {} static nodes, {} simulated",
         args.scenario.display(),
         sc.workloads.len(),

@@ -54,12 +54,13 @@ pub enum ChartError {
     Output(#[from] OutputError),
 }
 
-/// Registers the bundled font once per process.
-fn ensure_font() -> Result<(), ChartError> {
+/// Registers the bundled font once per process and returns its family name (every chart, the
+/// sweep frontier included, draws with it).
+pub fn ensure_font() -> Result<&'static str, ChartError> {
     static REGISTERED: OnceLock<bool> = OnceLock::new();
     let ok = *REGISTERED.get_or_init(|| plotters::style::register_font(FONT, FontStyle::Normal, DEJAVU_SANS).is_ok());
     if ok {
-        Ok(())
+        Ok(FONT)
     } else {
         Err(ChartError::Font("DejaVuSans.ttf"))
     }
@@ -296,7 +297,7 @@ trait Page {
 
 /// Draws `page` into a PNG and an SVG in memory.
 fn render<P: Page>(chart: &str, size: (u32, u32), page: &P) -> Result<Rendered, ChartError> {
-    ensure_font()?;
+    ensure_font().map(|_| ())?;
     let draw_err = |message: String| ChartError::Draw {
         chart: chart.to_string(),
         message,

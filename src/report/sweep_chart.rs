@@ -11,7 +11,6 @@ use super::sweep::{FRONTIER_STEM, Layout, Metric, MetricKind, PointResult, fmt6,
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 /// Page size, pixels.
 pub const SIZE: (u32, u32) = (1200, 800);
@@ -28,14 +27,9 @@ pub enum ChartError {
     Png(String),
 }
 
-static DEJAVU_SANS: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
-
 /// The font family the chart draws with, registered once per process.
 fn chart_font() -> Result<&'static str, ChartError> {
-    const FAMILY: &str = "sans-serif";
-    static REGISTERED: OnceLock<bool> = OnceLock::new();
-    let ok = *REGISTERED.get_or_init(|| plotters::style::register_font(FAMILY, FontStyle::Normal, DEJAVU_SANS).is_ok());
-    if ok { Ok(FAMILY) } else { Err(ChartError::Font) }
+    super::charts::ensure_font().map_err(|_| ChartError::Font)
 }
 
 /// The rendered chart.

@@ -30,6 +30,14 @@ pub fn summary_table(s: &Summary) -> String {
         } else {
             String::new()
         };
+        // Batch workloads: completion delay instead of readiness and replicas.
+        let (ready_col, last_col) = match (&w.completion_delay, w.completed) {
+            (Some(d), Some(n)) => (format!("delay p95 {}", secs(d.p95)), format!("{n} done")),
+            _ => (
+                secs(w.time_to_ready.p95),
+                format!("{}–{}", w.replicas_min, w.replicas_max),
+            ),
+        };
         out.push_str(&format!(
             "{:<24} {:>6} {:>8} {:>8} {:>8} {:>8} {:>8.2}% {:>9} {:>10}{}\n",
             w.name,
@@ -37,10 +45,10 @@ pub fn summary_table(s: &Summary) -> String {
             secs(w.pending.p50),
             secs(w.pending.p95),
             secs(w.pending.max),
-            secs(w.time_to_ready.p95),
+            ready_col,
             100.0 * w.unserved_share,
             secs(w.overload_seconds),
-            format!("{}–{}", w.replicas_min, w.replicas_max),
+            last_col,
             pending_note
         ));
     }
@@ -49,11 +57,31 @@ pub fn summary_table(s: &Summary) -> String {
         "\nnodes: peak {} · at end {} · launched {} · terminated {} · {:.1} node-hours\n",
         c.nodes_max, c.nodes_at_end, c.nodes_launched, c.nodes_terminated, c.node_hours
     ));
+    let list = |m: &std::collections::BTreeMap<String, f64>| {
+        m.iter()
+            .map(|(k, v)| format!("{k} ${v:.2}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     out.push_str(&format!("cost: ${:.2}", c.cost_total_usd));
-    let parts: Vec<String> = c.cost_by_pool.iter().map(|(k, v)| format!("{k} ${v:.2}")).collect();
-    if !parts.is_empty() {
-        out.push_str(&format!(" ({})", parts.join(", ")));
+    if !c.cost_by_pool.is_empty() {
+        out.push_str(&format!(
+            " · by pool: {} · by capacity type: {}",
+            list(&c.cost_by_pool),
+            list(&c.cost_by_capacity_type)
+        ));
     }
     out.push('\n');
+    if c.cost_total_usd > 0.0 {
+        out.push_str(&format!(
+            "cost by workload (request share): {}{}idle ${:.2}\n",
+            list(&c.cost_by_workload),
+            if c.cost_by_workload.is_empty() { "" } else { " · " },
+            c.cost_idle_usd
+        ));
+    }
+    if c.spot_interruptions > 0 {
+        out.push_str(&format!("spot interruptions: {}\n", c.spot_interruptions));
+    }
     out
 }

@@ -325,6 +325,37 @@ pub fn build(
             &mut node_latency.terminate,
         )?;
     }
+    // Per-instance-type overrides start from the scenario-wide stages.
+    let mut node_latency_by_type = BTreeMap::new();
+    for (it, o) in spec.node_latency.iter().flat_map(|nl| &nl.by_instance_type) {
+        let p = format!("spec.nodeLatency.byInstanceType.{}", quote_key(it));
+        if catalog.get(it).is_none() {
+            return Err(scenario_doc.error(
+                ErrorKind::Reference,
+                p,
+                format!("instance type {it:?} is not in the catalog"),
+            ));
+        }
+        if !o.by_instance_type.is_empty() {
+            return Err(scenario_doc.error(ErrorKind::Invalid, format!("{p}.byInstanceType"), "cannot nest"));
+        }
+        let mut l = node_latency.clone();
+        set_dist(scenario_doc, &format!("{p}.launch"), o.launch.as_ref(), &mut l.launch)?;
+        set_dist(
+            scenario_doc,
+            &format!("{p}.register"),
+            o.register.as_ref(),
+            &mut l.register,
+        )?;
+        set_dist(scenario_doc, &format!("{p}.ready"), o.ready.as_ref(), &mut l.ready)?;
+        set_dist(
+            scenario_doc,
+            &format!("{p}.terminate"),
+            o.terminate.as_ref(),
+            &mut l.terminate,
+        )?;
+        node_latency_by_type.insert(it.clone(), l);
+    }
 
     let mut pdbs = Vec::new();
     for d in by_role(Role::Pdb) {
@@ -371,6 +402,7 @@ pub fn build(
         static_nodes,
         scoring,
         node_latency,
+        node_latency_by_type,
         warnings,
         provisioner: spec.provisioner,
         controller_manager: spec.controller_manager,

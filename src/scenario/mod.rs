@@ -102,6 +102,9 @@ pub struct Scenario {
     pub static_nodes: Vec<StaticNodes>,
     pub scoring: ScoringStrategy,
     pub node_latency: NodeLatency,
+    /// `spec.nodeLatency.byInstanceType`: stages for particular instance types (a node group's or
+    /// NodePool's own latency still wins where it sets one).
+    pub node_latency_by_type: std::collections::BTreeMap<String, NodeLatency>,
     /// Non-fatal findings (unknown kinds skipped, ...), printed by the CLI.
     pub warnings: Vec<String>,
     /// Every document of the scenario and its includes, after `--set` overrides, in load order: later
@@ -123,6 +126,14 @@ pub struct Scenario {
 }
 
 impl Scenario {
+    /// The node stage latencies for an instance type: `spec.nodeLatency.byInstanceType` when it
+    /// names the type, else the scenario-wide `spec.nodeLatency`.
+    pub fn node_latency_for(&self, instance_type: &str) -> &NodeLatency {
+        self.node_latency_by_type
+            .get(instance_type)
+            .unwrap_or(&self.node_latency)
+    }
+
     /// The raw document of an object (`namespace` is empty for cluster-scoped kinds), so that later
     /// stages locate their errors with [`RawDocument::error`]: e.g. the HPA module validating
     /// `hpas[i]` finds `document("HorizontalPodAutoscaler", ns, name)`.

@@ -162,6 +162,9 @@ pub struct NodeLatencySpec {
     pub register: Option<DistributionSpec>,
     pub ready: Option<DistributionSpec>,
     pub terminate: Option<DistributionSpec>,
+    /// Per-instance-type overrides of any stage: `byInstanceType: {p4d.24xlarge: {ready: 3m}}`.
+    #[serde(default)]
+    pub by_instance_type: BTreeMap<String, NodeLatencySpec>,
 }
 
 /// What a quantity looks like, for error messages.

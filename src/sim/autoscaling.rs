@@ -211,7 +211,7 @@ pub fn build_provisioner(sc: &Scenario) -> Result<Option<ProvisionerSetup>, Scen
             };
             let ca = ClusterAutoscaler::new(parsed.flags, groups, priority, &sc.catalog)
                 .map_err(|e| scenario_error(sc, path, e.to_string()))?;
-            let initial = ca.initial_launches(&sc.node_latency);
+            let initial = ca.initial_launches(&sc.node_latency); // initial nodes start Ready: their latency is unused
             Ok(Some(ProvisionerSetup {
                 provisioner: Box::new(ca),
                 initial,

@@ -103,6 +103,10 @@ pub struct WorkloadState {
     pub demand_total: f64,
     pub served_total: f64,
     pub overload: SimDuration,
+    /// Pods evicted (drained, reclaimed, preempted, lost with a node) whose replacement is not
+    /// created yet.
+    pub evicted_unreplaced: u32,
+    pub evicted: u32,
 }
 
 impl WorkloadState {
@@ -456,26 +460,13 @@ impl<'a> World<'a> {
         let id = PodId(self.pods.len() as u32);
         let ordinal = self.workloads[i].created;
         self.workloads[i].created += 1;
+        let replacement = self.workloads[i].evicted_unreplaced > 0;
+        if replacement {
+            self.workloads[i].evicted_unreplaced -= 1;
+        }
         self.pods.push(Pod {
-            id,
-            workload: i as u32,
-            ordinal,
-            priority: wl.template.priority,
-            requests: wl.template.requests(),
-            phase: PodPhase::Pending,
-            node: None,
-            created: now,
-            unschedulable_since: None,
-            scheduled: None,
-            started: None,
-            ready: None,
-            deleted: None,
-            delete_reason: None,
-            image_cached: false,
-            usage_mark: 0.0,
-            run_for: None,
-            arrived: now,
-            completed: None,
+            replacement,
+            ..Pod::new(id, i as u32, ordinal, wl.template.priority, wl.template.requests(), now)
         });
         self.nominated_node.push(None);
         self.samples.push(None);
@@ -491,6 +482,10 @@ impl<'a> World<'a> {
         let phase = pod.phase;
         if !phase.is_active() {
             return;
+        }
+        if reason != DeleteReason::ScaleDown && reason != DeleteReason::Completed {
+            self.workloads[wi].evicted += 1;
+            self.workloads[wi].evicted_unreplaced += 1;
         }
         if phase == PodPhase::Ready {
             integrate(&mut self.workloads[wi], now);
@@ -750,33 +745,8 @@ impl<'a> World<'a> {
         if !spec.zone.is_empty() {
             labels.insert("topology.kubernetes.io/zone".into(), spec.zone.clone());
         }
-        self.nodes.push(Node {
-            id,
-            name,
-            pool: spec.pool,
-            instance_type: spec.instance_type,
-            capacity_type: spec.capacity_type,
-            zone: spec.zone,
-            price_hr: spec.price_hr,
-            labels,
-            taints: spec.taints,
-            allocatable: spec.allocatable,
-            daemonset: Resources::ZERO,
-            allocated: Resources::ZERO,
-            pods: Vec::new(),
-            state: NodeState::Launching,
-            requested: self.now(),
-            launched: None,
-            registered: None,
-            ready: None,
-            drain_started: None,
-            terminated: None,
-            images: Vec::new(),
-            created_by,
-            removed_by: String::new(),
-            terminate_after: SimDuration::ZERO,
-            reclaim_at: None,
-        });
+        self.nodes
+            .push(Node::new(id, name, NodeSpec { labels, ..spec }, self.now(), created_by));
         self.nominated.push(Resources::ZERO);
         self.live_nodes.push(id);
         id
@@ -816,10 +786,11 @@ impl<'a> World<'a> {
     }
 
     /// Spot instances are reclaimed at a rate drawn from their Spot Advisor band (see
-    /// `cloud::spot`); the warning comes two minutes before.
+    /// `cloud::spot`); the warning comes two minutes before. `spec.spotInterruptions: false`
+    /// turns interruptions off.
     fn schedule_reclaim(&mut self, n: NodeId) {
         let node = &self.nodes[n.0 as usize];
-        if node.capacity_type != CapacityType::Spot {
+        if !self.sc.spot_interruptions || node.capacity_type != CapacityType::Spot {
             return;
         }
         let Some(band) = self

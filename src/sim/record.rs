@@ -156,6 +156,11 @@ pub struct WorkloadSummary {
     pub overload_seconds: f64,
     pub replicas_min: u32,
     pub replicas_max: u32,
+    /// Pods evicted by drains, spot reclaims, preemption or node loss.
+    pub pods_evicted: u32,
+    /// Pending time of the pods created to replace evicted ones: the extra Pending that
+    /// disruptions (spot interruptions, consolidation, preemption) cause.
+    pub replacement_pending: Percentiles,
     /// Batch workloads: finish − arrival − run time of every completed pod (Pending, start-up
     /// and any rerun after eviction).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -225,6 +230,7 @@ pub(super) fn finish(w: World<'_>, end: SimTime, events: u64) -> SimResult {
     let mut pending_sum = vec![0.0; sc.workloads.len()];
     let mut still_pending = vec![0u32; sc.workloads.len()];
     let mut delay_by_wl: Vec<Vec<f64>> = vec![Vec::new(); sc.workloads.len()];
+    let mut replacement_by_wl: Vec<Vec<f64>> = vec![Vec::new(); sc.workloads.len()];
     for p in &w.pods {
         let wi = p.workload as usize;
         let wl = &sc.workloads[wi];
@@ -233,6 +239,9 @@ pub(super) fn finish(w: World<'_>, end: SimTime, events: u64) -> SimResult {
         pending_sum[wi] += pending;
         if p.scheduled.is_some() || p.phase == PodPhase::Pending {
             pending_by_wl[wi].push(pending);
+            if p.replacement {
+                replacement_by_wl[wi].push(pending);
+            }
         }
         if p.phase == PodPhase::Pending {
             still_pending[wi] += 1;
@@ -285,6 +294,8 @@ pub(super) fn finish(w: World<'_>, end: SimTime, events: u64) -> SimResult {
             overload_seconds: ws.overload.as_secs_f64(),
             replicas_min: ws.min_desired,
             replicas_max: ws.max_desired,
+            pods_evicted: ws.evicted,
+            replacement_pending: Percentiles::of(std::mem::take(&mut replacement_by_wl[i])),
             completed: batch.then_some(delay_by_wl[i].len() as u32),
             completion_delay: batch.then(|| Percentiles::of(std::mem::take(&mut delay_by_wl[i]))),
         });

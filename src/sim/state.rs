@@ -111,6 +111,36 @@ pub struct Pod {
     pub arrived: SimTime,
     /// Batch pods: when it succeeded.
     pub completed: Option<SimTime>,
+    /// Created to replace a pod that was evicted (drain, spot reclaim, preemption, node loss).
+    pub replacement: bool,
+}
+
+impl Pod {
+    /// A new Pending pod of workload `workload` (its `ordinal`-th), created at `created`.
+    pub fn new(id: PodId, workload: u32, ordinal: u32, priority: i32, requests: Resources, created: SimTime) -> Pod {
+        Pod {
+            id,
+            workload,
+            ordinal,
+            priority,
+            requests,
+            phase: PodPhase::Pending,
+            node: None,
+            created,
+            unschedulable_since: None,
+            scheduled: None,
+            started: None,
+            ready: None,
+            deleted: None,
+            delete_reason: None,
+            image_cached: false,
+            usage_mark: 0.0,
+            run_for: None,
+            arrived: created,
+            completed: None,
+            replacement: false,
+        }
+    }
 }
 
 /// Where a node is in its life.
@@ -187,6 +217,38 @@ pub struct Node {
 }
 
 impl Node {
+    /// A node in state Launching, requested at `requested`, as `spec` describes it (`labels`
+    /// already complete).
+    pub fn new(id: NodeId, name: String, spec: crate::sim::NodeSpec, requested: SimTime, created_by: String) -> Node {
+        Node {
+            id,
+            name,
+            pool: spec.pool,
+            instance_type: spec.instance_type,
+            capacity_type: spec.capacity_type,
+            zone: spec.zone,
+            price_hr: spec.price_hr,
+            labels: spec.labels,
+            taints: spec.taints,
+            allocatable: spec.allocatable,
+            daemonset: Resources::ZERO,
+            allocated: Resources::ZERO,
+            pods: Vec::new(),
+            state: NodeState::Launching,
+            requested,
+            launched: None,
+            registered: None,
+            ready: None,
+            drain_started: None,
+            terminated: None,
+            images: Vec::new(),
+            created_by,
+            removed_by: String::new(),
+            terminate_after: SimDuration::ZERO,
+            reclaim_at: None,
+        }
+    }
+
     /// Accepts new pods.
     pub fn schedulable(&self) -> bool {
         self.state == NodeState::Ready

@@ -158,36 +158,11 @@ impl World {
     pub fn add_node(&mut self, spec: NodeSpec, now: SimTime) -> NodeId {
         let id = NodeId(self.nodes.len() as u32);
         let ordinal = self.nodes.iter().filter(|n| n.pool == spec.pool).count();
-        let mut labels = spec.labels;
+        let mut labels = spec.labels.clone();
         let name = format!("{}-{:04}", spec.pool, ordinal);
         labels.insert("kubernetes.io/hostname".into(), name.clone());
-        self.nodes.push(Node {
-            id,
-            name,
-            pool: spec.pool,
-            instance_type: spec.instance_type,
-            capacity_type: spec.capacity_type,
-            zone: spec.zone,
-            price_hr: spec.price_hr,
-            labels,
-            taints: spec.taints,
-            allocatable: spec.allocatable,
-            daemonset: Resources::ZERO,
-            allocated: Resources::ZERO,
-            pods: vec![],
-            state: NodeState::Launching,
-            requested: now,
-            launched: None,
-            registered: None,
-            ready: None,
-            drain_started: None,
-            terminated: None,
-            images: vec![],
-            created_by: "test".into(),
-            removed_by: String::new(),
-            terminate_after: capsim::engine::SimDuration::ZERO,
-            reclaim_at: None,
-        });
+        self.nodes
+            .push(Node::new(id, name, NodeSpec { labels, ..spec }, now, "test".into()));
         id
     }
 
@@ -217,25 +192,8 @@ impl World {
         let id = PodId(self.pods.len() as u32);
         let tmpl = &self.sc.workloads[wl as usize].template;
         self.pods.push(Pod {
-            id,
-            workload: wl,
-            ordinal: id.0,
-            priority: tmpl.priority,
-            requests: tmpl.requests(),
-            phase: PodPhase::Pending,
-            node: None,
-            created,
             unschedulable_since: Some(created),
-            scheduled: None,
-            started: None,
-            ready: None,
-            deleted: None,
-            delete_reason: None,
-            image_cached: false,
-            usage_mark: 0.0,
-            run_for: None,
-            arrived: capsim::engine::SimTime::ZERO,
-            completed: None,
+            ..Pod::new(id, wl, id.0, tmpl.priority, tmpl.requests(), created)
         });
         id
     }

@@ -32,3 +32,65 @@ fn batch_pods_free_their_capacity_when_they_finish() {
     assert_eq!(d.max, 93.0);
     assert_eq!(d.p50, 2.0);
 }
+
+const JOB_SCENARIO: &str = r#"
+apiVersion: capsim/v1alpha1
+kind: Scenario
+metadata: {name: jobs}
+spec:
+  duration: 1h
+  nodes: [{name: n, instanceType: m5.large, count: 1}]
+  workloads:
+    render:
+      batch: {trace: jobs.csv}
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: render}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: r, image: render:1, resources: {requests: {cpu: 500m, memory: 1Gi}}}]
+"#;
+
+fn with_trace(csv: &str) -> Result<capsim::scenario::Scenario, capsim::scenario::ScenarioError> {
+    let dir = std::env::temp_dir().join(format!("capsim-jobs-{}-{}", std::process::id(), csv.len()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("jobs.csv"), csv).unwrap();
+    let r = capsim::scenario::load_str("jobs.yaml", JOB_SCENARIO, Some(&dir), &[]);
+    std::fs::remove_dir_all(&dir).ok();
+    r
+}
+
+#[test]
+fn batch_trace_runs_from_a_job_manifest() {
+    let sc = with_trace("arrival,cpu,memory,duration\n0,500m,1Gi,10m\n30s,1,512Mi,600\n").unwrap();
+    let r = sim::run(&sc).unwrap();
+    assert_eq!(r.summary.workloads[0].completed, Some(2));
+}
+
+#[test]
+fn batch_trace_with_a_malformed_row_names_the_line() {
+    let e = with_trace("arrival,cpu,memory,duration\n0,500m,1Gi,10m\n30s,lots,512Mi,600\n").unwrap_err();
+    let msg = e.to_string();
+    assert!(msg.contains("jobs.csv: line 3: cpu \"lots\""), "{msg}");
+    assert!(msg.contains("spec.workloads.render.batch.trace"), "{msg}");
+    let e = with_trace("arrival,cpu,memory\n0,500m,1Gi\n").unwrap_err().to_string();
+    assert!(e.contains("missing column \"duration\""), "{e}");
+    let e = with_trace("arrival,cpu,memory,duration\n60,1,1Gi,10\n30,1,1Gi,10\n")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("line 3: arrival goes back in time"), "{e}");
+}
+
+#[test]
+fn a_job_without_arrivals_is_an_error() {
+    let text = JOB_SCENARIO
+        .replace("    render:\n      batch: {trace: jobs.csv}\n", "    {}\n")
+        .replace("  workloads:\n    {}\n", "");
+    let e = capsim::scenario::load_str("jobs.yaml", &text, None, &[])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("spec.workloads.render.batch"), "{e}");
+}

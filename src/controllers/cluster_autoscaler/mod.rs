@@ -52,7 +52,7 @@ use backoff::Backoff;
 use expander::priority::PriorityConfig;
 use flags::{CaFlags, ExpanderKind};
 use node_group::{NodeGroupSpec, NodeTemplate};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The component name in `autoscaler.csv`.
 pub const COMPONENT: &str = "cluster-autoscaler";
@@ -123,6 +123,9 @@ pub struct ClusterAutoscaler {
     pub(crate) drain_failures: Vec<(NodeId, SimTime)>,
     /// The last NoScaleUp reason recorded (repeats are not written every loop).
     pub(crate) last_no_scale_up: Option<String>,
+    /// Registered nodes whose scale-up already timed out (not Ready within
+    /// `--max-node-provision-time`): each backs its group off once.
+    pub(crate) timed_out: BTreeSet<NodeId>,
 }
 
 impl ClusterAutoscaler {
@@ -180,6 +183,7 @@ impl ClusterAutoscaler {
             deleting: BTreeMap::new(),
             drain_failures: Vec::new(),
             last_no_scale_up: None,
+            timed_out: BTreeSet::new(),
         })
     }
 
@@ -272,9 +276,24 @@ impl ClusterAutoscaler {
     ) {
         let now = view.now;
         let mut failed_by_group: BTreeMap<usize, Vec<NodeId>> = BTreeMap::new();
+        let mut timed_out_by_group: BTreeMap<usize, Vec<NodeId>> = BTreeMap::new();
         for &id in view.live_nodes {
             let n = &view.nodes[id.0 as usize];
             let Some(gi) = self.group_index(&n.pool) else { continue };
+            // Registered but not Ready (NotStarted): still an upcoming node, so its scale-up
+            // request is open; past its ExpectedAddTime the scale-up timed out and the group backs
+            // off, but the node is not deleted here (scale-down removes it once unready).
+            // upstream: clusterstate.go `GetUpcomingNodes` (newNodes = target − (ready + unready +
+            // longUnregistered): NotStarted nodes count as upcoming) and `updateScaleRequests`.
+            if n.state == NodeState::Registered
+                && !self.deleting.contains_key(&id)
+                && !self.timed_out.contains(&id)
+                && n.requested + self.flags.max_node_provision_time < now
+            {
+                self.timed_out.insert(id);
+                timed_out_by_group.entry(gi).or_default().push(id);
+                continue;
+            }
             if self.deleting.contains_key(&id) || n.registered.is_some() {
                 continue;
             }
@@ -285,6 +304,34 @@ impl ClusterAutoscaler {
             if n.requested + self.flags.max_node_provision_time < now {
                 failed_by_group.entry(gi).or_default().push(id);
             }
+        }
+        for (gi, nodes) in timed_out_by_group {
+            let name = self.groups[gi].name.clone();
+            let until = self.backoff.backoff(&name, now);
+            let duration = self.backoff.info(&name).map(|b| b.duration).unwrap_or_default();
+            for id in &nodes {
+                records.push(self.record(
+                    now,
+                    "scale-up",
+                    "FailedScaleUp",
+                    &view.nodes[id.0 as usize].name,
+                    format!(
+                        "node of group {name} registered but not Ready within {}: scale-up timed out",
+                        self.flags.max_node_provision_time
+                    ),
+                ));
+            }
+            records.push(self.record(
+                now,
+                "scale-up",
+                "Backoff",
+                &name,
+                format!(
+                    "{} node(s) not Ready in time; group backed off for {duration} (until {:.0}s)",
+                    nodes.len(),
+                    until.as_secs_f64()
+                ),
+            ));
         }
         for (gi, nodes) in failed_by_group {
             let name = self.groups[gi].name.clone();

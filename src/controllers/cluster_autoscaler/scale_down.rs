@@ -449,9 +449,7 @@ mod tests {
     use crate::model::resources::GIB;
 
     fn node(alloc: Resources, ds: Resources, pods: Vec<PodId>) -> Node {
-        Node {
-            id: NodeId(0),
-            name: "n".into(),
+        let spec = crate::sim::NodeSpec {
             pool: "g".into(),
             instance_type: "m5.xlarge".into(),
             capacity_type: CapacityType::OnDemand,
@@ -460,45 +458,20 @@ mod tests {
             labels: Default::default(),
             taints: vec![],
             allocatable: alloc,
+        };
+        Node {
             daemonset: ds,
-            allocated: Resources::ZERO,
             pods,
             state: NodeState::Ready,
-            requested: SimTime::ZERO,
-            launched: None,
-            registered: None,
-            ready: None,
-            drain_started: None,
-            terminated: None,
-            images: vec![],
-            created_by: String::new(),
-            removed_by: String::new(),
-            terminate_after: crate::engine::SimDuration::ZERO,
-            reclaim_at: None,
+            ..Node::new(NodeId(0), "n".into(), spec, SimTime::ZERO, String::new())
         }
     }
 
     fn pod(i: u32, req: Resources, phase: PodPhase) -> Pod {
         Pod {
-            id: PodId(i),
-            workload: 0,
-            ordinal: i,
-            priority: 0,
-            requests: req,
             phase,
             node: Some(NodeId(0)),
-            created: SimTime::ZERO,
-            unschedulable_since: None,
-            scheduled: None,
-            started: None,
-            ready: None,
-            deleted: None,
-            delete_reason: None,
-            image_cached: false,
-            usage_mark: 0.0,
-            run_for: None,
-            arrived: crate::engine::SimTime::ZERO,
-            completed: None,
+            ..Pod::new(PodId(i), 0, i, 0, req, SimTime::ZERO)
         }
     }
 

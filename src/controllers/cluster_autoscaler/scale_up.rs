@@ -296,7 +296,7 @@ impl ClusterAutoscaler {
         };
         let opt = &options[choice.chosen];
         let gi = self.group_index(&opt.group).unwrap_or(0);
-        let latency = self.groups[gi].node_latency(&view.scenario.node_latency);
+        let latency = self.groups[gi].node_latency(view.scenario.node_latency_for(&self.groups[gi].instance_type));
         let chain: Vec<&str> = self.flags.expanders.iter().map(|e| e.as_str()).collect();
         for _ in 0..opt.node_count {
             actions.push(Action::Launch {

@@ -400,12 +400,13 @@ impl Karpenter {
             taints: ctx.pool.taints.clone(),
             allocatable: ctx.allocatable[offering],
         };
+        let latency = view.scenario.node_latency_for(&t.name).clone();
         let claim = self.next_claim_name(&pool_name);
         labels.insert(LABEL_NODECLAIM.into(), claim.clone());
         (
             Action::Launch {
                 spec: NodeSpec { labels, ..spec },
-                latency: view.scenario.node_latency.clone(),
+                latency,
                 reason,
             },
             claim,

@@ -1,0 +1,95 @@
+//! Every scenario file added for the stories loads and runs (short, via `--set`), and the Monday
+//! surge comparisons hold: the warm pool keeps checkout-api's Pending p95 under a minute, and
+//! Karpenter's is lower than Cluster Autoscaler's.
+
+use super::run;
+
+fn pending_p95(r: &capsim::sim::SimResult, workload: &str) -> f64 {
+    r.summary
+        .workloads
+        .iter()
+        .find(|w| w.name == workload)
+        .unwrap_or_else(|| panic!("no workload {workload}"))
+        .pending
+        .p95
+}
+
+#[test]
+fn trace_scenarios_load_and_run_short() {
+    // 40 simulated minutes: the NASA window starts with the morning before the launch, the ELB one
+    // with the quiet afternoon before the spike.
+    for (file, workload) in [
+        ("nasa-sts70-ca.yaml", "www"),
+        ("nasa-sts70-karpenter.yaml", "www"),
+        ("elb-spike-ca.yaml", "api"),
+        ("elb-spike-karpenter.yaml", "api"),
+    ] {
+        let r = run(file, &["Scenario:spec.duration=40m"]);
+        assert_eq!(r.summary.duration_s, 2400.0, "{file}");
+        let w = r.summary.workloads.iter().find(|w| w.name == workload).unwrap();
+        assert!(w.requests_total > 0.0, "{file}: the trace replays");
+        assert!(w.pods_created >= 4, "{file}");
+        assert!(!r.hpa.is_empty(), "{file}: the HPA ran");
+    }
+}
+
+#[test]
+fn spot_batch_loads_runs_short_and_spot_is_cheaper() {
+    let spot = run("spot-batch.yaml", &["Scenario:spec.duration=3h"]);
+    let on_demand = run(
+        "spot-batch.yaml",
+        &[
+            "Scenario:spec.duration=3h",
+            "NodePool/workers:spec.template.spec.requirements[1].values=[on-demand]",
+        ],
+    );
+    let (s, o) = (&spot.summary.cluster, &on_demand.summary.cluster);
+    assert!(
+        s.cost_by_capacity_type.keys().all(|k| k == "spot"),
+        "{:?}",
+        s.cost_by_capacity_type
+    );
+    assert!(
+        o.cost_by_capacity_type.keys().all(|k| k == "on-demand"),
+        "{:?}",
+        o.cost_by_capacity_type
+    );
+    // Same job arrivals (common random numbers), so the same work ran on both.
+    let jobs = |r: &capsim::sim::SimResult| r.pods.iter().filter(|p| p.workload == "render").count();
+    assert!(jobs(&spot) > 200);
+    assert_eq!(
+        spot.summary.workloads[0].completed,
+        on_demand.summary.workloads[0].completed
+    );
+    // Spot m5.xlarge $0.0653/h vs on-demand m6a.xlarge $0.1728/h: well under half the cost for about
+    // the same node-hours.
+    assert!(
+        s.cost_total_usd < 0.5 * o.cost_total_usd,
+        "spot {} vs on-demand {}",
+        s.cost_total_usd,
+        o.cost_total_usd
+    );
+    assert_eq!(o.spot_interruptions, 0);
+}
+
+#[test]
+fn warm_pool_keeps_checkout_pending_p95_under_a_minute() {
+    let r = run("monday-surge-karpenter-warm.yaml", &[]);
+    let p95 = pending_p95(&r, "checkout-api");
+    assert!(p95 < 60.0, "checkout-api Pending p95 {p95} s");
+    // The placeholders were preempted and went Pending again.
+    assert!(
+        r.pods
+            .iter()
+            .any(|p| p.workload == "overprovisioning" && p.delete_reason == "Preempted")
+    );
+    assert!(r.summary.cluster.cost_by_workload.contains_key("overprovisioning"));
+}
+
+#[test]
+fn karpenter_pends_less_than_cluster_autoscaler_on_the_monday_surge() {
+    let ca = pending_p95(&run("monday-surge-ca.yaml", &[]), "checkout-api");
+    let karpenter = pending_p95(&run("monday-surge-karpenter.yaml", &[]), "checkout-api");
+    assert!(karpenter < ca, "Karpenter p95 {karpenter} s, Cluster Autoscaler {ca} s");
+    assert!(karpenter < 90.0, "{karpenter}");
+}
