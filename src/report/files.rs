@@ -94,8 +94,50 @@ fn timeline_csv(r: &SimResult) -> Vec<u8> {
     out.into_bytes()
 }
 
-/// Writes `summary.json`, `timeline.csv`, `pods.csv` and `nodes.csv` into `dir`. All files are
-/// rendered in memory first, so a failure to render writes nothing.
+/// Streams records as CSV into a temporary file next to `path` (for the largest output, so it
+/// is never held in memory whole) and returns the temporary file's path; on failure the
+/// temporary file is removed.
+fn csv_to_temp<T: serde::Serialize>(path: &Path, rows: &[T]) -> Result<PathBuf, OutputError> {
+    let io = |source| OutputError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    fs::create_dir_all(dir).map_err(io)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let file = fs::File::create(&tmp).map_err(io)?;
+        let mut w = csv::Writer::from_writer(std::io::BufWriter::new(file));
+        for r in rows {
+            w.serialize(r).map_err(|source| OutputError::Csv {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        }
+        let buffered = w.into_inner().map_err(|e| io(e.into_error()))?;
+        let file = buffered.into_inner().map_err(|e| io(e.into_error()))?;
+        file.sync_all().map_err(io)
+    })();
+    match result {
+        Ok(()) => Ok(tmp),
+        Err(e) => {
+            let _ = fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
+}
+
+/// Writes `summary.json`, `timeline.csv`, `pods.csv` and `nodes.csv` into `dir`. Every file is
+/// rendered before any is put in place, so a failure to render writes nothing: all in memory
+/// except `hpa.csv` (one row per HPA sync, the largest by far), which is streamed to a temporary
+/// file and renamed last.
 pub fn write_run_outputs(dir: &Path, r: &SimResult) -> Result<Vec<PathBuf>, OutputError> {
     let summary_path = dir.join("summary.json");
     let mut summary = serde_json::to_vec_pretty(&r.summary).map_err(|source| OutputError::Json {
@@ -116,13 +158,28 @@ pub fn write_run_outputs(dir: &Path, r: &SimResult) -> Result<Vec<PathBuf>, Outp
         let path = dir.join("autoscaler.csv");
         files.push((path.clone(), csv_bytes(&path, &r.decisions)?));
     }
-    if !r.hpa.is_empty() {
+    let hpa = if r.hpa.is_empty() {
+        None
+    } else {
         let path = dir.join("hpa.csv");
-        files.push((path.clone(), csv_bytes(&path, &r.hpa)?));
-    }
+        let tmp = csv_to_temp(&path, &r.hpa)?;
+        Some((path, tmp))
+    };
     let mut written = Vec::new();
     for (path, bytes) in files {
-        atomic_write(&path, &bytes)?;
+        if let Err(e) = atomic_write(&path, &bytes) {
+            if let Some((_, tmp)) = &hpa {
+                let _ = fs::remove_file(tmp);
+            }
+            return Err(e);
+        }
+        written.push(path);
+    }
+    if let Some((path, tmp)) = hpa {
+        if let Err(source) = fs::rename(&tmp, &path) {
+            let _ = fs::remove_file(&tmp);
+            return Err(OutputError::Io { path, source });
+        }
         written.push(path);
     }
     Ok(written)
