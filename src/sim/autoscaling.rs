@@ -36,6 +36,9 @@ pub struct HpaRuntime {
     containers: Vec<ObservedContainer>,
     /// `name`, shared by every `hpa.csv` record of this HPA.
     record_name: Arc<str>,
+    /// The previous sync's observation, refilled in place by the next (its per-pod vectors are
+    /// reused instead of allocated and dropped every sync).
+    last_obs: Option<HpaObservation>,
 }
 
 /// One line of `hpa.csv`: a reconcile and its outcome.
@@ -117,6 +120,7 @@ pub fn build_hpas(sc: &Scenario, config: &HpaControllerConfig) -> Result<Vec<Hpa
             .collect();
         out.push(HpaRuntime {
             record_name: Arc::from(name.as_str()),
+            last_obs: None,
             name,
             spec,
             state: HpaState::default(),
@@ -267,6 +271,7 @@ impl World<'_> {
         let obs = self.observe(hpa, now);
         let decision = reconcile(&hpa.spec, &self.hpa_config, &mut hpa.state, &obs, now);
         self.apply_hpa(now, hpa, &decision);
+        hpa.last_obs = Some(obs);
         self.hpas = hpas;
         self.queue
             .push(now + self.hpa_config.sync_period, Event::HpaSync(i as u32));
@@ -309,8 +314,12 @@ impl World<'_> {
         let wi = hpa.target;
         let ws = &self.workloads[wi];
         let wl = &self.sc.workloads[wi];
-        let mut pods = Vec::with_capacity(ws.active.len());
-        let mut samples = Vec::with_capacity(ws.active.len());
+        // Entries [0, np) and [0, ns) are this sync's; older entries are overwritten in place.
+        let (mut pods, mut samples) = match hpa.last_obs.take() {
+            Some(o) => (o.pods, o.resource_metrics),
+            None => (Vec::with_capacity(ws.active.len()), Vec::with_capacity(ws.active.len())),
+        };
+        let (mut np, mut ns) = (0usize, 0usize);
         let mut per_pod_rps = Vec::new();
         let share = if ws.ready > 0 {
             ws.served_rps() / f64::from(ws.ready)
@@ -348,19 +357,34 @@ impl World<'_> {
                 PodPhase::Terminating => (ObsPhase::Running, None),
                 PodPhase::Deleted | PodPhase::Succeeded => continue,
             };
-            pods.push(ObservedPod {
-                id: u64::from(p.0),
-                name,
-                phase,
-                deleting: pod.phase == PodPhase::Terminating,
-                start_time: pod.scheduled,
-                ready,
-                containers: hpa.containers.clone(),
-                sidecars: Vec::new(),
-                pod_requests: ResourceAmounts::NONE,
-            });
+            if let Some(slot) = pods.get_mut(np) {
+                // `containers`, `sidecars` and `pod_requests` are this HPA's constants.
+                slot.id = u64::from(p.0);
+                slot.name = name;
+                slot.phase = phase;
+                slot.deleting = pod.phase == PodPhase::Terminating;
+                slot.start_time = pod.scheduled;
+                slot.ready = ready;
+            } else {
+                pods.push(ObservedPod {
+                    id: u64::from(p.0),
+                    name,
+                    phase,
+                    deleting: pod.phase == PodPhase::Terminating,
+                    start_time: pod.scheduled,
+                    ready,
+                    containers: hpa.containers.clone(),
+                    sidecars: Vec::new(),
+                    pod_requests: ResourceAmounts::NONE,
+                });
+            }
+            np += 1;
             if let Some(s) = self.samples[p.0 as usize] {
-                samples.push(self.resource_sample(hpa, p, s));
+                match samples.get_mut(ns) {
+                    Some(slot) => Self::fill_resource_sample(hpa, p, s, slot),
+                    None => samples.push(self.resource_sample(hpa, p, s)),
+                }
+                ns += 1;
             }
             if pod.phase == PodPhase::Ready {
                 per_pod_rps.push(PodMetricSample {
@@ -384,12 +408,36 @@ impl World<'_> {
                 _ => None,
             })
             .collect();
+        pods.truncate(np);
+        samples.truncate(ns);
         HpaObservation {
             spec_replicas: ws.desired as i32,
             status_replicas: ws.active.len() as i32,
             pods,
             resource_metrics: samples,
             metric_values,
+        }
+    }
+
+    /// [`Self::resource_sample`] into an entry it built for this HPA in an earlier sync (same
+    /// containers, in the same order).
+    fn fill_resource_sample(
+        hpa: &HpaRuntime,
+        p: PodId,
+        s: super::metrics::ResourceSample,
+        slot: &mut PodResourceSample,
+    ) {
+        let total_cpu: i64 = hpa.containers.iter().filter_map(|c| c.requests.cpu_milli).sum();
+        let n = hpa.containers.len().max(1) as f64;
+        slot.pod = u64::from(p.0);
+        slot.timestamp = s.timestamp;
+        slot.window = s.window;
+        for (c, u) in hpa.containers.iter().zip(slot.containers.iter_mut()) {
+            let frac = match c.requests.cpu_milli {
+                Some(r) if total_cpu > 0 => r as f64 / total_cpu as f64,
+                _ => 1.0 / n,
+            };
+            u.usage = container_usage(s, frac);
         }
     }
 
@@ -407,10 +455,7 @@ impl World<'_> {
                 };
                 ContainerUsage {
                     name: c.name.clone(),
-                    usage: ResourceAmounts {
-                        cpu_milli: Some((s.cpu_m * frac).round() as i64),
-                        memory_milli: Some((s.mem * frac * 1000.0).round() as i64),
-                    },
+                    usage: container_usage(s, frac),
                 }
             })
             .collect();
@@ -420,5 +465,13 @@ impl World<'_> {
             window: s.window,
             containers,
         }
+    }
+}
+
+/// A container's share `frac` of a pod's metrics-server sample.
+fn container_usage(s: super::metrics::ResourceSample, frac: f64) -> ResourceAmounts {
+    ResourceAmounts {
+        cpu_milli: Some((s.cpu_m * frac).round() as i64),
+        memory_milli: Some((s.mem * frac * 1000.0).round() as i64),
     }
 }
