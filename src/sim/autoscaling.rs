@@ -238,7 +238,13 @@ pub fn build_provisioner(sc: &Scenario) -> Result<Option<ProvisionerSetup>, Scen
                     None => scenario_error(sc, "spec.provisioner.karpenter", msg),
                 }
             })?;
-            let warnings = k.warnings().to_vec();
+            let mut warnings = k.warnings().to_vec();
+            if sc.nodepools.is_empty() {
+                warnings.push(
+                    "spec.provisioner.karpenter: the scenario has no karpenter.sh/v1 NodePool, so Karpenter launches nothing"
+                        .into(),
+                );
+            }
             Ok(Some(ProvisionerSetup {
                 provisioner: Box::new(k),
                 initial: Vec::new(),
