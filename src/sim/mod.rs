@@ -229,13 +229,16 @@ impl<'a> World<'a> {
                 CapacityType::Spot => it.spot_price_hr.unwrap_or(it.od_price_hr),
             };
             for _ in 0..set.count {
+                // A managed node group's labels (arch, os, zone, region, ...), the set's own on top.
+                let mut labels = it.managed_node_group_labels(set.capacity_type, &set.zone, &set.name);
+                labels.extend(set.labels.iter().map(|(k, v)| (k.clone(), v.clone())));
                 let spec = NodeSpec {
                     pool: set.name.clone(),
                     instance_type: set.instance_type.clone(),
                     capacity_type: set.capacity_type,
                     zone: set.zone.clone(),
                     price_hr: price,
-                    labels: set.labels.clone(),
+                    labels,
                     taints: set.taints.clone(),
                     allocatable: it.allocatable(),
                 };

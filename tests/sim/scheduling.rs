@@ -111,3 +111,18 @@ fn image_pulled_once_on_a_node_starts_faster_the_second_time() {
     let t0 = r2.pods.iter().find(|p| !p.image_cached).unwrap().started_s.unwrap();
     assert!(cached[0].started_s.unwrap() <= t0);
 }
+
+#[test]
+fn nodes_carry_well_known_labels_so_arch_selectors_work() {
+    // Regression: nodes lacked kubernetes.io/arch, so an arm64 nodeSelector never matched.
+    let mut sc = scenario();
+    sc.static_nodes.push(nodes("x86", "m5.large", 1));
+    sc.static_nodes.push(nodes("graviton", "m6g.large", 1));
+    let mut w = deployment("arm-only", 2, 200, 128);
+    w.template
+        .node_selector
+        .insert("kubernetes.io/arch".into(), "arm64".into());
+    sc.workloads.push(w);
+    let r = sim::run(&sc).unwrap();
+    assert!(r.pods.iter().all(|p| p.node.starts_with("graviton-")), "{:?}", r.pods);
+}

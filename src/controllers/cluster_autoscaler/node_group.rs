@@ -29,13 +29,6 @@ use crate::sim::NodeSpec;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
-/// Label with the instance type. upstream: k8s.io/api/core/v1 `LabelInstanceTypeStable`.
-pub const LABEL_INSTANCE_TYPE: &str = "node.kubernetes.io/instance-type";
-/// upstream: k8s.io/api/core/v1 `LabelTopologyZone`.
-pub const LABEL_ZONE: &str = "topology.kubernetes.io/zone";
-/// The capacity-type label EKS managed node groups put on their nodes (`ON_DEMAND` / `SPOT`).
-pub const LABEL_CAPACITY_TYPE: &str = "eks.amazonaws.com/capacityType";
-
 /// A node group's own stage latencies; `None` stages use the scenario's.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct LatencyOverride {
@@ -275,18 +268,10 @@ impl NodeTemplate {
     /// Builds the template; `None` when the instance type is not in the catalog.
     pub fn new(group: &NodeGroupSpec, catalog: &Catalog) -> Option<NodeTemplate> {
         let it = catalog.get(&group.instance_type)?;
-        let mut labels = group.labels.clone();
-        labels.insert(LABEL_INSTANCE_TYPE.into(), it.name.clone());
-        if !group.zone.is_empty() {
-            labels.insert(LABEL_ZONE.into(), group.zone.clone());
-        }
-        labels.insert(
-            LABEL_CAPACITY_TYPE.into(),
-            match group.capacity_type {
-                CapacityType::OnDemand => "ON_DEMAND".into(),
-                CapacityType::Spot => "SPOT".into(),
-            },
-        );
+        // An EKS managed node group's node labels (instance type, arch, os, zone, region, capacity
+        // type, node group), then the group's own labels on top.
+        let mut labels = it.managed_node_group_labels(group.capacity_type, &group.zone, &group.name);
+        labels.extend(group.labels.iter().map(|(k, v)| (k.clone(), v.clone())));
         let price_hr = match group.capacity_type {
             CapacityType::OnDemand => it.od_price_hr,
             CapacityType::Spot => it.spot_price_hr.unwrap_or(it.od_price_hr),
