@@ -15,22 +15,28 @@ pub enum OutputError {
     Json { path: PathBuf, source: serde_json::Error },
 }
 
+/// The temporary file an output is written to before its rename: same directory (created if
+/// needed), hidden, named after the process so concurrent runs do not collide.
+fn temp_path_for(path: &Path) -> std::io::Result<PathBuf> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    fs::create_dir_all(dir)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Ok(dir.join(format!(".{name}.{}.tmp", std::process::id())))
+}
+
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename.
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
     let io = |source| OutputError::Io {
         path: path.to_path_buf(),
         source,
     };
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    fs::create_dir_all(dir).map_err(io)?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let tmp = temp_path_for(path).map_err(io)?;
     let result = (|| {
         let mut f = fs::File::create(&tmp)?;
         f.write_all(bytes)?;
@@ -102,16 +108,7 @@ fn csv_to_temp<T: serde::Serialize>(path: &Path, rows: &[T]) -> Result<PathBuf, 
         path: path.to_path_buf(),
         source,
     };
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    fs::create_dir_all(dir).map_err(io)?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let tmp = temp_path_for(path).map_err(io)?;
     let result = (|| {
         let file = fs::File::create(&tmp).map_err(io)?;
         let mut w = csv::Writer::from_writer(std::io::BufWriter::new(file));
