@@ -297,7 +297,10 @@ pub fn build(
         }
     }
 
-    let karpenter = spec.provisioner.as_ref().and_then(|p| p.get("karpenter")).is_some();
+    let karpenter = spec
+        .provisioner
+        .as_ref()
+        .is_some_and(|p| p.get("karpenter").is_some() || p.as_str() == Some("karpenter"));
     let mut node_latency = defaults::node_latency_for(karpenter);
     if let Some(nl) = &spec.node_latency {
         set_dist(

@@ -170,11 +170,25 @@ pub struct ProvisionerSetup {
 /// `EC2NodeClass`) documents. No `spec.provisioner`: the static nodes only.
 pub fn build_provisioner(sc: &Scenario) -> Result<Option<ProvisionerSetup>, ScenarioError> {
     let Some(p) = &sc.provisioner else { return Ok(None) };
+    // The short form names the provisioner with its defaults: `provisioner: karpenter`.
+    let expanded;
+    let p = match p.as_str() {
+        Some("karpenter") => {
+            expanded = serde_json::json!({"karpenter": {}});
+            &expanded
+        }
+        Some("clusterAutoscaler" | "cluster-autoscaler") => {
+            expanded = serde_json::json!({"clusterAutoscaler": {}});
+            &expanded
+        }
+        Some("static" | "none") => return Ok(None),
+        _ => p,
+    };
     let obj = p.as_object().filter(|o| o.len() == 1).ok_or_else(|| {
         scenario_error(
             sc,
             "spec.provisioner",
-            "expected exactly one of clusterAutoscaler or karpenter".into(),
+            "expected exactly one of clusterAutoscaler or karpenter (a map of its settings), or the short form karpenter | clusterAutoscaler | static".into(),
         )
     })?;
     let (kind, cfg) = obj.iter().next().expect("one entry");

@@ -126,3 +126,42 @@ fn nodes_carry_well_known_labels_so_arch_selectors_work() {
     let r = sim::run(&sc).unwrap();
     assert!(r.pods.iter().all(|p| p.node.starts_with("graviton-")), "{:?}", r.pods);
 }
+
+#[test]
+fn provisioner_short_form_names_karpenter_with_defaults() {
+    let text = r#"
+apiVersion: capsim/v1alpha1
+kind: Scenario
+metadata: {name: short}
+spec:
+  duration: 10m
+  provisioner: karpenter
+---
+apiVersion: karpenter.sh/v1
+kind: NodePool
+metadata: {name: default}
+spec:
+  template:
+    spec:
+      nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: default}
+      requirements: [{key: karpenter.sh/capacity-type, operator: In, values: [on-demand]}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: web, image: nginx, resources: {requests: {cpu: 250m, memory: 256Mi}}}]}
+"#;
+    let sc = capsim::scenario::load_str("short.yaml", text, None, &[]).unwrap();
+    let r = sim::run(&sc).unwrap();
+    assert!(r.summary.cluster.nodes_launched >= 1, "Karpenter launched a node");
+    assert!(r.pods.iter().all(|p| p.scheduled_s.is_some()));
+    let bad = text.replace("provisioner: karpenter", "provisioner: autoscaler9000");
+    let sc = capsim::scenario::load_str("short.yaml", &bad, None, &[]).unwrap();
+    let e = sim::run(&sc).unwrap_err().to_string();
+    assert!(e.contains("spec.provisioner"), "{e}");
+}
