@@ -28,6 +28,9 @@ pub fn run(args: &ValidateArgs) -> Result<(), Failure> {
     for w in &world.warnings {
         eprintln!("warning: {w}");
     }
+    for l in crate::sim::lint::lints(&sc, &world.hpas) {
+        eprintln!("lint: {l}");
+    }
     let pods: u32 = sc.workloads.iter().map(|w| w.replicas).sum();
     let nodes: u32 = sc.static_nodes.iter().map(|n| n.count).sum();
     outln!(

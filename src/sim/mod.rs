@@ -10,6 +10,7 @@
 pub mod autoscaling;
 pub mod batch;
 pub mod drain;
+pub mod lint;
 pub mod metrics;
 pub mod provisioner;
 pub mod record;

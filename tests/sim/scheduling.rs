@@ -165,3 +165,68 @@ spec:
     let e = sim::run(&sc).unwrap_err().to_string();
     assert!(e.contains("spec.provisioner"), "{e}");
 }
+
+#[test]
+fn validate_lints_name_what_would_silently_go_wrong() {
+    let text = r#"
+apiVersion: capsim/v1alpha1
+kind: Scenario
+metadata: {name: lints}
+spec:
+  duration: 10m
+  nodes: [{name: small, instanceType: m5.large, count: 1}]
+  workloads:
+    web: {traffic: {base: 10}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: web, image: nginx, resources: {requests: {memory: 256Mi}}}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: huge}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: huge}}
+  template:
+    metadata: {labels: {app: huge}}
+    spec: {containers: [{name: h, image: h, resources: {requests: {cpu: "8", memory: 1Gi}}}]}
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: web}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+  minReplicas: 3
+  maxReplicas: 3
+  metrics: [{type: Resource, resource: {name: cpu, target: {type: Utilization, averageUtilization: 60}}}]
+"#;
+    let sc = capsim::scenario::load_str("lints.yaml", text, None, &[]).unwrap();
+    let world = sim::World::new(&sc).unwrap();
+    let lints = capsim::sim::lint::lints(&sc, &world.hpas);
+    let all = lints.join("\n");
+    assert_eq!(lints.len(), 4, "{all}");
+    assert!(all.contains("huge requests 8000m CPU"), "{all}");
+    assert!(all.contains("minReplicas == maxReplicas (3)"), "{all}");
+    assert!(all.contains("no cpu request"), "{all}");
+    assert!(all.contains("perRequest.cpu is 0"), "{all}");
+    // The shipped scenarios are lint-free.
+    for f in [
+        "monday-surge-ca.yaml",
+        "monday-surge-karpenter.yaml",
+        "monday-surge-karpenter-warm.yaml",
+    ] {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("scenarios")
+            .join(f);
+        let sc = capsim::scenario::load(&path, &[]).unwrap();
+        let world = sim::World::new(&sc).unwrap();
+        assert!(capsim::sim::lint::lints(&sc, &world.hpas).is_empty(), "{f}");
+    }
+}

@@ -1,0 +1,121 @@
+//! Lints `capsim validate` prints: settings that parse and validate but make a run answer a
+//! different question than the user meant — each drawn from a way real clusters go wrong.
+
+use crate::controllers::hpa::observation::MetricResource;
+use crate::controllers::hpa::spec::{HpaSpec, MetricSpec, MetricTarget};
+use crate::model::{Resources, WorkloadKind};
+use crate::scenario::Scenario;
+
+use super::autoscaling::HpaRuntime;
+
+/// The largest allocatable any node of the scenario can have: static nodes, Cluster Autoscaler
+/// node groups, and — under Karpenter — any catalog type. `None` when no node can ever exist.
+fn largest_node(sc: &Scenario) -> Option<Resources> {
+    let mut types: Vec<&str> = sc.static_nodes.iter().map(|n| n.instance_type.as_str()).collect();
+    let karpenter = sc
+        .provisioner
+        .as_ref()
+        .is_some_and(|p| p.get("karpenter").is_some() || p.as_str() == Some("karpenter"));
+    let groups: Vec<String> = sc
+        .documents_of(crate::scenario::raw::CAPSIM_API_VERSION, "NodeGroup")
+        .filter_map(|d| {
+            d.value
+                .pointer("/spec/instanceType")
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+        })
+        .collect();
+    types.extend(groups.iter().map(String::as_str));
+    let all: Vec<Resources> = if karpenter && !sc.nodepools.is_empty() {
+        sc.catalog.iter().map(|t| t.allocatable()).collect()
+    } else {
+        types
+            .iter()
+            .filter_map(|t| sc.catalog.get(t))
+            .map(|t| t.allocatable())
+            .collect()
+    };
+    all.into_iter()
+        .reduce(|a, b| Resources::new(a.cpu_m.max(b.cpu_m), a.mem.max(b.mem), a.pods.max(b.pods)))
+}
+
+/// Every lint for a scenario whose world was built (so its HPAs are validated).
+pub fn lints(sc: &Scenario, hpas: &[HpaRuntime]) -> Vec<String> {
+    let mut out = Vec::new();
+    let has_workloads = sc.workloads.iter().any(|w| w.kind != WorkloadKind::DaemonSet);
+    match largest_node(sc) {
+        None if has_workloads => out
+            .push("no node can ever exist (no static nodes, node groups or NodePools): every pod stays Pending".into()),
+        None => {}
+        Some(max) => {
+            for w in sc.workloads.iter().filter(|w| w.kind != WorkloadKind::DaemonSet) {
+                let r = w.template.requests();
+                if !r.fits_in(&max) {
+                    out.push(format!(
+                        "{} requests {}m CPU / {} MiB per pod, more than any node the scenario can have allocates \
+                         ({}m / {} MiB): its pods stay Pending",
+                        w.name,
+                        r.cpu_m,
+                        r.mem >> 20,
+                        max.cpu_m,
+                        max.mem >> 20
+                    ));
+                }
+            }
+        }
+    }
+    for h in hpas {
+        lint_hpa(sc, h, &h.spec, &mut out);
+    }
+    out
+}
+
+fn lint_hpa(sc: &Scenario, h: &HpaRuntime, spec: &HpaSpec, out: &mut Vec<String>) {
+    let w = &sc.workloads[h.target];
+    if spec.min_replicas == spec.max_replicas {
+        out.push(format!(
+            "HorizontalPodAutoscaler {}: minReplicas == maxReplicas ({}): it never scales",
+            h.name, spec.max_replicas
+        ));
+    }
+    for m in &spec.metrics {
+        let (resource, target) = match m {
+            MetricSpec::Resource { resource, target } => (*resource, target),
+            MetricSpec::ContainerResource { resource, target, .. } => (*resource, target),
+            _ => continue,
+        };
+        if matches!(target, MetricTarget::Utilization(_)) {
+            // upstream: replica_calculator.go calculateRequests fails on a container without a request.
+            let missing: Vec<&str> = w
+                .template
+                .containers
+                .iter()
+                .filter(|c| match resource {
+                    MetricResource::Cpu => c.requests.cpu_m == 0,
+                    MetricResource::Memory => c.requests.mem == 0,
+                })
+                .map(|c| c.name.as_str())
+                .collect();
+            if !missing.is_empty() {
+                out.push(format!(
+                    "HorizontalPodAutoscaler {}: container(s) {} of {} have no {resource} request, so {resource} \
+                     utilization cannot be computed (FailedGetResourceMetric) and the HPA never scales",
+                    h.name,
+                    missing.join(", "),
+                    w.name
+                ));
+            }
+        }
+        let per_request = match resource {
+            MetricResource::Cpu => w.service.cpu_per_rps_m,
+            MetricResource::Memory => w.service.mem_per_rps,
+        };
+        if w.traffic.is_some() && per_request == 0.0 {
+            out.push(format!(
+                "HorizontalPodAutoscaler {}: scales on {resource} but spec.workloads.{}.perRequest.{resource} is 0, \
+                 so {resource} does not grow with traffic",
+                h.name, w.name
+            ));
+        }
+    }
+}
