@@ -84,11 +84,46 @@ pub fn toleration(key: &str, value: &str) -> Toleration {
     }
 }
 
+/// A pod template of one container requesting `cpu_m` millicores and `mem` bytes, no labels,
+/// limits, selectors or tolerations, priority 0, 30 s grace.
+pub fn pod_template(cpu_m: i64, mem: i64) -> PodTemplate {
+    PodTemplate {
+        labels: Labels::new(),
+        annotations: Labels::new(),
+        containers: vec![Container {
+            name: "main".into(),
+            image: "example.com/app:1".into(),
+            requests: Resources::new(cpu_m, mem, 0),
+            limit_cpu_m: None,
+            limit_mem: None,
+        }],
+        sidecars: Vec::new(),
+        node_selector: Labels::new(),
+        tolerations: Vec::new(),
+        affinity: NodeAffinity::default(),
+        priority_class: None,
+        priority: 0,
+        preempts: true,
+        termination_grace: secs(30),
+    }
+}
+
+/// Start-up with every stage instantaneous (for decision tests that do not look at kubelet timing).
+pub fn instant_startup() -> StartupLatency {
+    StartupLatency {
+        image_pull: constant(0),
+        image_pull_cached: constant(0),
+        container_start: constant(0),
+        readiness: constant(0),
+    }
+}
+
 /// A Deployment of `replicas` pods requesting `cpu_m` millicores and `mem_mi` MiB, no traffic,
 /// start-up 1 s pull (cached 0 s), 1 s start, 1 s readiness.
 pub fn deployment(name: &str, replicas: u32, cpu_m: i64, mem_mi: i64) -> Workload {
     let mut labels = Labels::new();
     labels.insert("app".into(), name.into());
+    let base = pod_template(cpu_m, mem_mi * MI);
     Workload {
         name: name.into(),
         namespace: "default".into(),
@@ -96,22 +131,11 @@ pub fn deployment(name: &str, replicas: u32, cpu_m: i64, mem_mi: i64) -> Workloa
         replicas,
         template: PodTemplate {
             labels,
-            annotations: Labels::new(),
             containers: vec![Container {
-                name: "main".into(),
                 image: format!("example.com/{name}:1"),
-                requests: Resources::new(cpu_m, mem_mi * MI, 0),
-                limit_cpu_m: None,
-                limit_mem: None,
+                ..base.containers[0].clone()
             }],
-            sidecars: Vec::new(),
-            node_selector: Labels::new(),
-            tolerations: Vec::new(),
-            affinity: NodeAffinity::default(),
-            priority_class: None,
-            priority: 0,
-            preempts: true,
-            termination_grace: secs(30),
+            ..base
         },
         traffic: None,
         service: ServiceModel::default(),

@@ -45,40 +45,11 @@ fn catalog(types: &[T]) -> Catalog {
 }
 
 fn workload(name: &str, cpu_m: i64, mem: i64) -> Workload {
-    let d = Distribution::constant(SimDuration::ZERO);
     Workload {
-        name: name.into(),
-        namespace: "default".into(),
-        kind: WorkloadKind::Deployment,
         replicas: 0,
-        template: PodTemplate {
-            labels: Labels::new(),
-            annotations: Labels::new(),
-            containers: vec![Container {
-                name: "app".into(),
-                image: "app:1".into(),
-                requests: Resources::new(cpu_m, mem, 0),
-                limit_cpu_m: None,
-                limit_mem: None,
-            }],
-            sidecars: vec![],
-            node_selector: Labels::new(),
-            tolerations: vec![],
-            affinity: NodeAffinity::default(),
-            priority_class: None,
-            priority: 0,
-            preempts: true,
-            termination_grace: SimDuration::from_secs(30),
-        },
-        traffic: None,
-        service: ServiceModel::default(),
-        startup: StartupLatency {
-            image_pull: d.clone(),
-            image_pull_cached: d.clone(),
-            container_start: d.clone(),
-            readiness: d,
-        },
-        batch: None,
+        template: capsim::testkit::pod_template(cpu_m, mem),
+        startup: capsim::testkit::instant_startup(),
+        ..capsim::testkit::deployment(name, 0, 0, 0)
     }
 }
 

@@ -9,10 +9,7 @@ use capsim::controllers::cluster_autoscaler::node_group::NodeGroupSpec;
 use capsim::controllers::cluster_autoscaler::{ClusterAutoscaler, expander::priority::PriorityConfig};
 use capsim::engine::{Rngs, SimDuration, SimTime};
 use capsim::model::resources::{GIB, MIB};
-use capsim::model::{
-    Container, DisruptionBudget, Labels, NodeAffinity, PodTemplate, Resources, ServiceModel, StartupLatency, Workload,
-    WorkloadKind,
-};
+use capsim::model::{DisruptionBudget, PodTemplate, ServiceModel, Workload, WorkloadKind};
 use capsim::scenario::{NodeLatency, Scenario};
 use capsim::sim::NodeSpec;
 use capsim::sim::provisioner::{Action, ClusterView, DecisionRecord, NodeNotice, Provisioner};
@@ -47,22 +44,7 @@ fn constant(s: u64) -> Distribution {
 pub fn template(cpu_m: i64, mem: i64) -> PodTemplate {
     PodTemplate {
         labels: [("app".to_string(), "web".to_string())].into_iter().collect(),
-        annotations: Labels::new(),
-        containers: vec![Container {
-            name: "app".into(),
-            image: "web:1".into(),
-            requests: Resources::new(cpu_m, mem, 0),
-            limit_cpu_m: None,
-            limit_mem: None,
-        }],
-        sidecars: vec![],
-        node_selector: Labels::new(),
-        tolerations: vec![],
-        affinity: NodeAffinity::default(),
-        priority_class: None,
-        priority: 0,
-        preempts: true,
-        termination_grace: SimDuration::from_secs(30),
+        ..capsim::testkit::pod_template(cpu_m, mem)
     }
 }
 
@@ -76,12 +58,7 @@ pub fn workload(name: &str, namespace: &str, tmpl: PodTemplate) -> Workload {
         template: tmpl,
         traffic: None,
         service: ServiceModel::default(),
-        startup: StartupLatency {
-            image_pull: constant(0),
-            image_pull_cached: constant(0),
-            container_start: constant(0),
-            readiness: constant(0),
-        },
+        startup: capsim::testkit::instant_startup(),
     }
 }
 
