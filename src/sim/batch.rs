@@ -26,7 +26,9 @@ impl World<'_> {
                     return;
                 }
                 // Exponential inter-arrival times, one draw per arrival index (common random numbers).
-                let mut rng = self.rngs.stream(&format!("batch-arrivals/{}", wl.name), u64::from(k));
+                let mut rng = self
+                    .rngs
+                    .stream_named(self.stream_keys[wi as usize].batch_arrivals, u64::from(k));
                 let u: f64 = rng.random::<f64>().max(f64::MIN_POSITIVE);
                 let gap = -u.ln() * 3600.0 / rate_per_hour;
                 let at = after.max(*start) + SimDuration::from_secs_f64(gap);
@@ -47,7 +49,9 @@ impl World<'_> {
                 None => return,
             },
             Some(BatchArrivals::Generated { runtime, .. }) => {
-                let mut rng = self.rngs.stream(&format!("batch-runtime/{}", wl.name), u64::from(k));
+                let mut rng = self
+                    .rngs
+                    .stream_named(self.stream_keys[wi as usize].batch_runtime, u64::from(k));
                 (wl.template.requests(), runtime.sample(&mut rng))
             }
             None => return,

@@ -154,6 +154,8 @@ pub struct World<'a> {
     requeue_batch: Vec<(u32, Resources, SimDuration, SimTime)>,
     end: SimTime,
     started: bool,
+    /// Pre-hashed names of each workload's random streams (drawn once per pod).
+    pub(crate) stream_keys: Vec<StreamKeys>,
     pub hpas: Vec<autoscaling::HpaRuntime>,
     pub hpa_config: crate::controllers::hpa::config::HpaControllerConfig,
     pub hpa_records: Vec<autoscaling::HpaRecord>,
@@ -193,6 +195,7 @@ impl<'a> World<'a> {
             requeue_batch: Vec::new(),
             end: SimTime::ZERO + sc.duration,
             started: false,
+            stream_keys: sc.workloads.iter().map(|w| StreamKeys::new(&w.name)).collect(),
             hpas: Vec::new(),
             hpa_config: Default::default(),
             hpa_records: Vec::new(),
@@ -713,10 +716,9 @@ impl<'a> World<'a> {
         node.pods.push(p);
         // Kubelet: pull the image unless the node has it (or is pulling it), start, probe.
         let startup = &self.sc.workloads[wi as usize].startup;
-        let mut rng = self.rngs.stream(
-            &format!("pod-start/{}", self.sc.workloads[wi as usize].name),
-            u64::from(ordinal),
-        );
+        let mut rng = self
+            .rngs
+            .stream_named(self.stream_keys[wi as usize].pod_start, u64::from(ordinal));
         let pulled_at = match node.images.iter().position(|&(w, _)| w == wi) {
             Some(k) => {
                 pod.image_cached = true;
@@ -950,6 +952,25 @@ impl<'a> World<'a> {
                 nodes_upcoming: upcoming,
                 cost_rate_hr: cost_rate,
             });
+        }
+    }
+}
+
+/// The random-stream names of one workload, hashed once: `pod-start/<name>` (kubelet stage
+/// latencies), `batch-arrivals/<name>` and `batch-runtime/<name>`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct StreamKeys {
+    pub pod_start: u64,
+    pub batch_arrivals: u64,
+    pub batch_runtime: u64,
+}
+
+impl StreamKeys {
+    fn new(workload: &str) -> Self {
+        StreamKeys {
+            pod_start: Rngs::key_of(&format!("pod-start/{workload}")),
+            batch_arrivals: Rngs::key_of(&format!("batch-arrivals/{workload}")),
+            batch_runtime: Rngs::key_of(&format!("batch-runtime/{workload}")),
         }
     }
 }
