@@ -8,9 +8,10 @@ use crate::engine::{SimDuration, SimTime};
 use crate::model::IntOrPercent;
 use crate::model::labels::selector_matches;
 
-/// Blocked evictions are retried at this interval (Cluster Autoscaler retries every 10 s:
-/// upstream core/scaledown/actuation/drain.go `DefaultPodEvictionRetryTime`... capsim uses the
-/// same interval for Karpenter's terminator, which requeues blocked evictions).
+/// Blocked evictions are retried at this interval. Cluster Autoscaler retries a failed eviction
+/// every 10 s until `--max-pod-eviction-time` (kubernetes/autoscaler core/scaledown/actuation, as
+/// read for research-notes/semantics.md §4.4). Karpenter's terminator requeues blocked evictions
+/// too; capsim uses the same interval for it (a capsim choice, not an upstream constant).
 pub const EVICTION_RETRY: SimDuration = SimDuration::from_secs(10);
 
 /// An in-progress drain.
