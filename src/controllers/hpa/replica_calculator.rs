@@ -12,7 +12,7 @@ use super::observation::{
     ResourceAmounts,
 };
 use crate::engine::{SimDuration, SimTime};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::fmt;
 
 /// Per-direction tolerance: a usage ratio `r` needs no scaling iff `1 - scale_down <= r <= 1 + scale_up`.
@@ -44,7 +44,99 @@ pub struct PodMetric {
 }
 
 /// Metric values by pod (upstream `PodMetricsInfo`, keyed by pod name there, by pod id here).
-pub type PodMetricsInfo = BTreeMap<PodId, PodMetric>;
+pub type PodMetricsInfo = PodMap<PodMetric>;
+
+/// A map keyed by pod id, kept as a vector sorted by id: the calculator builds one per metric per
+/// sync, almost always from pods listed in id order, so building is a run of pushes and a lookup is
+/// a binary search (a `BTreeMap` allocated a node per few pods and was most of the HPA's cost).
+/// Iteration is in id order, as a `BTreeMap`'s would be.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PodMap<V> {
+    entries: Vec<(PodId, V)>,
+}
+
+impl<V> Default for PodMap<V> {
+    fn default() -> Self {
+        PodMap { entries: Vec::new() }
+    }
+}
+
+impl<V> PodMap<V> {
+    pub fn new() -> Self {
+        Self::default()
+    }
+    pub fn with_capacity(n: usize) -> Self {
+        PodMap {
+            entries: Vec::with_capacity(n),
+        }
+    }
+    fn position(&self, id: PodId) -> Result<usize, usize> {
+        self.entries.binary_search_by_key(&id, |e| e.0)
+    }
+    pub fn get(&self, id: &PodId) -> Option<&V> {
+        self.position(*id).ok().map(|i| &self.entries[i].1)
+    }
+    pub fn contains_key(&self, id: &PodId) -> bool {
+        self.position(*id).is_ok()
+    }
+    /// Inserts or replaces; returns the value replaced.
+    pub fn insert(&mut self, id: PodId, value: V) -> Option<V> {
+        // The common case: ids arrive in increasing order.
+        if self.entries.last().is_none_or(|e| e.0 < id) {
+            self.entries.push((id, value));
+            return None;
+        }
+        match self.position(id) {
+            Ok(i) => Some(std::mem::replace(&mut self.entries[i].1, value)),
+            Err(i) => {
+                self.entries.insert(i, (id, value));
+                None
+            }
+        }
+    }
+    pub fn remove(&mut self, id: &PodId) -> Option<V> {
+        self.position(*id).ok().map(|i| self.entries.remove(i).1)
+    }
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+    /// Entries in id order.
+    pub fn iter(&self) -> impl Iterator<Item = (&PodId, &V)> {
+        self.entries.iter().map(|(k, v)| (k, v))
+    }
+    pub fn values(&self) -> impl Iterator<Item = &V> {
+        self.entries.iter().map(|e| &e.1)
+    }
+}
+
+impl<V> FromIterator<(PodId, V)> for PodMap<V> {
+    fn from_iter<I: IntoIterator<Item = (PodId, V)>>(iter: I) -> Self {
+        let iter = iter.into_iter();
+        let mut m = PodMap::with_capacity(iter.size_hint().0);
+        for (k, v) in iter {
+            m.insert(k, v);
+        }
+        m
+    }
+}
+
+impl<'a, V> IntoIterator for &'a PodMap<V> {
+    type Item = (&'a PodId, &'a V);
+    type IntoIter = std::iter::Map<std::slice::Iter<'a, (PodId, V)>, fn(&'a (PodId, V)) -> (&'a PodId, &'a V)>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.entries.iter().map(|(k, v)| (k, v))
+    }
+}
+
+impl<V> std::ops::Index<&PodId> for PodMap<V> {
+    type Output = V;
+    fn index(&self, id: &PodId) -> &V {
+        self.get(id).expect("no entry for pod id")
+    }
+}
 
 /// Errors of the replica calculator, with upstream's messages.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -215,7 +307,7 @@ pub fn resource_pod_metrics(
     if samples.is_empty() {
         return Err(MetricsError::no_resource_metrics());
     }
-    let mut out = PodMetricsInfo::new();
+    let mut out = PodMetricsInfo::with_capacity(samples.len());
     for s in samples {
         let value = match container {
             Some(name) => s
@@ -270,8 +362,8 @@ pub fn calculate_requests(
     container: Option<&str>,
     resource: MetricResource,
     pod_level_resources: bool,
-) -> Result<BTreeMap<PodId, i64>, ReplicaCalcError> {
-    let mut requests = BTreeMap::new();
+) -> Result<PodMap<i64>, ReplicaCalcError> {
+    let mut requests = PodMap::with_capacity(pods.len());
     for pod in pods {
         let pod_level_set = pod.pod_requests != ResourceAmounts::NONE;
         let request = if pod_level_resources && pod_level_set && container.is_none() {
@@ -344,7 +436,7 @@ fn calculate_pod_requests_from_containers(
 /// upstream: metrics/utilization.go `GetResourceUtilizationRatio`.
 pub fn get_resource_utilization_ratio(
     metrics: &PodMetricsInfo,
-    requests: &BTreeMap<PodId, i64>,
+    requests: &PodMap<i64>,
     target_utilization: i32,
 ) -> Result<(f64, i32, i64), ReplicaCalcError> {
     let (mut usage, mut request, mut n) = (0i128, 0i128, 0i128);
