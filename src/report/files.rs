@@ -1,6 +1,7 @@
 //! Writing run outputs.
 
 use crate::sim::SimResult;
+use crate::sim::autoscaling::HpaRecord;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -64,46 +65,79 @@ pub fn csv_bytes<T: serde::Serialize>(path: &Path, rows: &[T]) -> Result<Vec<u8>
 
 /// Formats a float for CSV: fixed precision so output is byte-stable and readable.
 pub fn f(x: f64) -> String {
+    let mut s = String::new();
+    push_f(&mut s, x);
+    s
+}
+
+/// [`f`] appended to `out`: at most three decimals (rounded half to even on the exact binary
+/// value, as `format!("{x:.3}")` does), trailing zeros and a trailing point dropped, `-0` as `0`.
+pub fn push_f(out: &mut String, x: f64) {
+    use std::fmt::Write;
     if x.is_infinite() {
-        return "inf".into();
+        out.push_str("inf");
+        return;
+    }
+    // Fast path: |x| < 10⁶ makes `x × 1000` exact to within 1.2 × 10⁻⁷, so rounding it to the
+    // nearest integer is the exact decimal rounding unless it lies within 10⁻⁶ of a tie — those
+    // (and NaN, and large values) take `format!`.
+    let scaled = x * 1000.0;
+    if scaled.abs() < 1e9 && ((scaled - scaled.floor()) - 0.5).abs() > 1e-6 {
+        let n = scaled.round() as i64;
+        let (int, frac) = (n.unsigned_abs() / 1000, n.unsigned_abs() % 1000);
+        if n < 0 {
+            out.push('-');
+        }
+        let _ = write!(out, "{int}");
+        if frac != 0 {
+            let digits = [b'0' + (frac / 100) as u8, b'0' + (frac / 10 % 10) as u8, b'0' + (frac % 10) as u8];
+            let len = if digits[2] != b'0' { 3 } else if digits[1] != b'0' { 2 } else { 1 };
+            out.push('.');
+            out.push_str(std::str::from_utf8(&digits[..len]).unwrap_or_default());
+        }
+        return;
     }
     let s = format!("{x:.3}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" { "0".into() } else { s.to_string() }
+    out.push_str(if s == "-0" { "0" } else { s });
 }
 
 fn timeline_csv(r: &SimResult) -> Vec<u8> {
+    use std::fmt::Write;
     let mut out = String::from(
         "time_s,workload,demand_rps,served_rps,capacity_rps,replicas_desired,pods_pending,pods_starting,pods_ready,cpu_per_pod_m,cpu_utilization_pct,hpa_metric,nodes_ready,nodes_upcoming,cost_rate_usd_hr\n",
     );
+    out.reserve(r.timeline.len() * 96);
     for row in &r.timeline {
         let name = &r.workload_names[row.workload as usize];
-        out.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
-            f(row.time.as_secs_f64()),
-            name,
-            f(row.demand_rps),
-            f(row.served_rps),
-            f(row.capacity_rps),
-            row.desired,
-            row.pending,
-            row.starting,
-            row.ready,
-            f(row.cpu_per_pod_m),
-            f(row.cpu_utilization),
-            row.hpa_metric.map(f).unwrap_or_default(),
-            row.nodes_ready,
-            row.nodes_upcoming,
-            f(row.cost_rate_hr),
-        ));
+        push_f(&mut out, row.time.as_secs_f64());
+        out.push(',');
+        out.push_str(name);
+        for x in [row.demand_rps, row.served_rps, row.capacity_rps] {
+            out.push(',');
+            push_f(&mut out, x);
+        }
+        let _ = write!(out, ",{},{},{},{},", row.desired, row.pending, row.starting, row.ready);
+        push_f(&mut out, row.cpu_per_pod_m);
+        out.push(',');
+        push_f(&mut out, row.cpu_utilization);
+        out.push(',');
+        if let Some(m) = row.hpa_metric {
+            push_f(&mut out, m);
+        }
+        let _ = write!(out, ",{},{},", row.nodes_ready, row.nodes_upcoming);
+        push_f(&mut out, row.cost_rate_hr);
+        out.push('\n');
     }
     out.into_bytes()
 }
 
-/// Streams records as CSV into a temporary file next to `path` (for the largest output, so it
-/// is never held in memory whole) and returns the temporary file's path; on failure the
-/// temporary file is removed.
-fn csv_to_temp<T: serde::Serialize>(path: &Path, rows: &[T]) -> Result<PathBuf, OutputError> {
+/// Streams `hpa.csv` into a temporary file next to `path` (the largest output, so it is never
+/// held in memory whole) and returns the temporary file's path; on failure the temporary file is
+/// removed. Rows are written field by field (csv still quotes them) with the formatting serde's
+/// derive would give: it is one row per HPA sync, and serde's per-field dispatch and float
+/// formatting were most of the cost of writing a fleet run.
+fn hpa_csv_to_temp(path: &Path, rows: &[HpaRecord]) -> Result<PathBuf, OutputError> {
     let io = |source| OutputError::Io {
         path: path.to_path_buf(),
         source,
@@ -111,12 +145,15 @@ fn csv_to_temp<T: serde::Serialize>(path: &Path, rows: &[T]) -> Result<PathBuf, 
     let tmp = temp_path_for(path).map_err(io)?;
     let result = (|| {
         let file = fs::File::create(&tmp).map_err(io)?;
-        let mut w = csv::Writer::from_writer(std::io::BufWriter::new(file));
+        let mut w = csv::Writer::from_writer(std::io::BufWriter::with_capacity(1 << 16, file));
+        let csv_err = |source| OutputError::Csv {
+            path: path.to_path_buf(),
+            source,
+        };
+        w.write_record(HpaRecord::HEADER).map_err(csv_err)?;
+        let mut buf = String::new();
         for r in rows {
-            w.serialize(r).map_err(|source| OutputError::Csv {
-                path: path.to_path_buf(),
-                source,
-            })?;
+            write_hpa_record(&mut w, &mut buf, r).map_err(csv_err)?;
         }
         let buffered = w.into_inner().map_err(|e| io(e.into_error()))?;
         let file = buffered.into_inner().map_err(|e| io(e.into_error()))?;
@@ -127,6 +164,58 @@ fn csv_to_temp<T: serde::Serialize>(path: &Path, rows: &[T]) -> Result<PathBuf, 
         Err(e) => {
             let _ = fs::remove_file(&tmp);
             Err(e)
+        }
+    }
+}
+
+/// One `hpa.csv` row: the bytes `csv::Writer::serialize` writes for the record.
+fn write_hpa_record<W: Write>(w: &mut csv::Writer<W>, buf: &mut String, r: &HpaRecord) -> csv::Result<()> {
+    use std::fmt::Write as _;
+    buf.clear();
+    push_secs_shortest(buf, r.time_ms);
+    w.write_field(buf.as_bytes())?;
+    w.write_field(r.hpa.as_bytes())?;
+    let mut int = |w: &mut csv::Writer<W>, v: Option<i32>| {
+        buf.clear();
+        if let Some(v) = v {
+            let _ = write!(buf, "{v}");
+        }
+        w.write_field(buf.as_bytes())
+    };
+    int(w, Some(r.current_replicas))?;
+    int(w, Some(r.desired_replicas))?;
+    w.write_field(if r.scaled { "true" } else { "false" })?;
+    w.write_field(r.metrics.as_bytes())?;
+    int(w, r.proposal)?;
+    int(w, r.stabilized)?;
+    buf.clear();
+    let _ = write!(buf, "{}", r.reason);
+    w.write_field(buf.as_bytes())?;
+    buf.clear();
+    if let Some(rule) = r.limiting_rule {
+        let _ = write!(buf, "{rule}");
+    }
+    w.write_field(buf.as_bytes())?;
+    w.write_field(r.error.as_bytes())?;
+    w.write_record(None::<&[u8]>)
+}
+
+/// Whole milliseconds as seconds in the shortest form that reads back as the same `f64` (what
+/// serde's float serialization writes for `ms / 1000`): `15.0`, `15.5`, `15.125`.
+fn push_secs_shortest(out: &mut String, ms: u64) {
+    use std::fmt::Write as _;
+    let (secs, frac) = (ms / 1000, ms % 1000);
+    let _ = write!(out, "{secs}.");
+    match frac {
+        0 => out.push('0'),
+        f if f % 100 == 0 => {
+            let _ = write!(out, "{}", f / 100);
+        }
+        f if f % 10 == 0 => {
+            let _ = write!(out, "{:02}", f / 10);
+        }
+        f => {
+            let _ = write!(out, "{f:03}");
         }
     }
 }
@@ -159,7 +248,7 @@ pub fn write_run_outputs(dir: &Path, r: &SimResult) -> Result<Vec<PathBuf>, Outp
         None
     } else {
         let path = dir.join("hpa.csv");
-        let tmp = csv_to_temp(&path, &r.hpa)?;
+        let tmp = hpa_csv_to_temp(&path, &r.hpa)?;
         Some((path, tmp))
     };
     let mut written = Vec::new();
@@ -180,4 +269,88 @@ pub fn write_run_outputs(dir: &Path, r: &SimResult) -> Result<Vec<PathBuf>, Outp
         written.push(path);
     }
     Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn slow(x: f64) -> String {
+        if x.is_infinite() {
+            return "inf".into();
+        }
+        let s = format!("{x:.3}");
+        let s = s.trim_end_matches('0').trim_end_matches('.');
+        if s == "-0" { "0".into() } else { s.to_string() }
+    }
+
+    #[test]
+    fn hpa_rows_match_the_serde_serialization() {
+        use crate::controllers::hpa::conditions::ConditionReason;
+        use crate::controllers::hpa::controller::DecisionReason;
+        use crate::controllers::hpa::normalize::LimitingRule;
+        let mut rows = Vec::new();
+        for (i, ms) in [0u64, 1, 10, 100, 999, 1000, 15_000, 15_500, 15_120, 86_399_999, 123_456_789_012]
+            .into_iter()
+            .enumerate()
+        {
+            rows.push(HpaRecord {
+                time_ms: ms,
+                hpa: std::sync::Arc::from(if i % 2 == 0 { "web" } else { "odd,\"name\"" }),
+                current_replicas: i as i32,
+                desired_replicas: -(i as i32),
+                scaled: i % 3 == 0,
+                metrics: if i % 2 == 0 { "cpu=57 rps=1200".into() } else { "cpu=<failed, \"x\">".into() },
+                proposal: (i % 2 == 0).then_some(7),
+                stabilized: (i % 3 == 0).then_some(i32::MIN),
+                reason: if i % 2 == 0 {
+                    DecisionReason::Limited(ConditionReason::ScaleUpLimit)
+                } else {
+                    DecisionReason::WithinTolerance
+                },
+                limiting_rule: (i % 2 == 0).then_some(LimitingRule::MaxReplicas),
+                error: if i % 4 == 1 { "line\nbreak, comma".into() } else { String::new() },
+            });
+        }
+        let mut expected = csv::Writer::from_writer(Vec::new());
+        for r in &rows {
+            expected.serialize(r).unwrap();
+        }
+        let expected = expected.into_inner().unwrap();
+        let mut got = csv::Writer::from_writer(Vec::new());
+        got.write_record(HpaRecord::HEADER).unwrap();
+        let mut buf = String::new();
+        for r in &rows {
+            write_hpa_record(&mut got, &mut buf, r).unwrap();
+        }
+        let got = got.into_inner().unwrap();
+        assert_eq!(String::from_utf8(got).unwrap(), String::from_utf8(expected).unwrap());
+    }
+
+    #[test]
+    fn fast_float_format_matches_fixed_precision() {
+        // Ties and near-ties (0.0005 is just below its tie in binary, 0.0625 × 1000 = 62.5 exactly),
+        // negatives, zero signs, integers, large values, the fallback's domain.
+        let cases = [
+            0.0, -0.0, 1.0, -1.0, 0.0005, 0.0015, 0.0625, -0.0625, 2.5e-4, 1.0005, 123.4565, 0.1, 0.2, 0.3,
+            999_999.9995, 1e6, 1e9, -1e12, 3.0e-7, -3.0e-7, 17.125, 0.0004999, f64::INFINITY, f64::MAX,
+        ];
+        for x in cases {
+            assert_eq!(f(x), slow(x), "{x}");
+        }
+        // A deterministic sweep over magnitudes and fractions.
+        let mut v = 0x2545_f491_4f6c_dd1d_u64;
+        for _ in 0..200_000 {
+            v ^= v << 13;
+            v ^= v >> 7;
+            v ^= v << 17;
+            let mag = 10f64.powi((v % 12) as i32 - 4);
+            let x = ((v >> 11) as f64 / (1u64 << 53) as f64 - 0.3) * mag;
+            assert_eq!(f(x), slow(x), "{x:e}");
+            let ms = (v >> 20) % 100_000_000;
+            let t = ms as f64 / 1000.0;
+            assert_eq!(f(t), slow(t), "{t}");
+        }
+        assert_eq!(f(f64::NAN), slow(f64::NAN));
+    }
 }

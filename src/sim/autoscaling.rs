@@ -44,7 +44,9 @@ pub struct HpaRuntime {
 /// One line of `hpa.csv`: a reconcile and its outcome.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct HpaRecord {
-    pub time_s: f64,
+    /// Simulated time in whole milliseconds, written as seconds (`time_s`).
+    #[serde(rename = "time_s", serialize_with = "ms_as_secs")]
+    pub time_ms: u64,
     /// Shared with the HPA (a fleet run holds ~10⁶ records: no string per record).
     #[serde(serialize_with = "as_str")]
     pub hpa: Arc<str>,
@@ -62,6 +64,27 @@ pub struct HpaRecord {
     #[serde(serialize_with = "display_or_empty")]
     pub limiting_rule: Option<LimitingRule>,
     pub error: String,
+}
+
+impl HpaRecord {
+    /// The `hpa.csv` header: the serialized field names, in order.
+    pub const HEADER: [&str; 11] = [
+        "time_s",
+        "hpa",
+        "current_replicas",
+        "desired_replicas",
+        "scaled",
+        "metrics",
+        "proposal",
+        "stabilized",
+        "reason",
+        "limiting_rule",
+        "error",
+    ];
+}
+
+fn ms_as_secs<S: serde::Serializer>(ms: &u64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(*ms as f64 / 1000.0)
 }
 
 fn as_str<S: serde::Serializer>(v: &Arc<str>, s: S) -> Result<S::Ok, S::Error> {
@@ -298,24 +321,25 @@ impl World<'_> {
     }
 
     fn apply_hpa(&mut self, now: SimTime, hpa: &HpaRuntime, d: &HpaDecision) {
-        let metrics: Vec<String> = d
-            .proposals
-            .iter()
-            .map(|p| match &p.result {
-                Ok(prop) => format!("{}={}", p.metric, prop.usage),
-                Err(e) => format!("{}=<{}>", p.metric, e.reason),
-            })
-            .collect();
+        use std::fmt::Write;
+        let mut metrics = String::new();
+        for (k, p) in d.proposals.iter().enumerate() {
+            let sep = if k == 0 { "" } else { " " };
+            let _ = match &p.result {
+                Ok(prop) => write!(metrics, "{sep}{}={}", p.metric, prop.usage),
+                Err(e) => write!(metrics, "{sep}{}=<{}>", p.metric, e.reason),
+            };
+        }
         if let Some(Ok(first)) = d.proposals.first().map(|p| &p.result) {
             self.observed_metric[hpa.target] = Some(first.usage as f64);
         }
         self.hpa_records.push(HpaRecord {
-            time_s: now.as_secs_f64(),
+            time_ms: now.0,
             hpa: hpa.record_name.clone(),
             current_replicas: d.current_replicas,
             desired_replicas: d.desired_replicas,
             scaled: d.scale_updated,
-            metrics: metrics.join(" "),
+            metrics,
             proposal: d.metric_replicas,
             stabilized: d.stabilized_replicas,
             reason: d.reason,
