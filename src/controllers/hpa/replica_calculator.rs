@@ -76,6 +76,16 @@ impl<V> PodMap<V> {
     pub fn get(&self, id: &PodId) -> Option<&V> {
         self.position(*id).ok().map(|i| &self.entries[i].1)
     }
+    /// [`Self::get`] for ids looked up mostly in increasing order: tries the entry at `*cursor`
+    /// first (then advances it), else searches.
+    pub fn get_from(&self, cursor: &mut usize, id: PodId) -> Option<&V> {
+        let i = match self.entries.get(*cursor) {
+            Some(e) if e.0 == id => *cursor,
+            _ => self.position(id).ok()?,
+        };
+        *cursor = i + 1;
+        Some(&self.entries[i].1)
+    }
     pub fn contains_key(&self, id: &PodId) -> bool {
         self.position(*id).is_ok()
     }
@@ -254,6 +264,7 @@ pub fn group_pods(
     t: &ReadinessTiming,
 ) -> PodGroups {
     let mut g = PodGroups::default();
+    let mut cursor = 0usize;
     for pod in pods {
         // A pod being deleted or failed is ignored entirely.
         if pod.deleting || pod.phase == PodPhase::Failed {
@@ -265,7 +276,7 @@ pub fn group_pods(
             g.unready.insert(pod.id);
             continue;
         }
-        let Some(metric) = metrics.get(&pod.id) else {
+        let Some(metric) = metrics.get_from(&mut cursor, pod.id) else {
             g.missing.insert(pod.id);
             continue;
         };
@@ -440,9 +451,11 @@ pub fn get_resource_utilization_ratio(
     target_utilization: i32,
 ) -> Result<(f64, i32, i64), ReplicaCalcError> {
     let (mut usage, mut request, mut n) = (0i128, 0i128, 0i128);
-    for (pod, m) in metrics {
-        // Metrics of pods we have no request for are extraneous.
-        let Some(r) = requests.get(pod) else { continue };
+    // Both maps are in id order: a merge join. Metrics of pods we have no request for are extraneous.
+    let mut reqs = requests.entries.iter().peekable();
+    for (pod, m) in &metrics.entries {
+        while reqs.next_if(|(id, _)| id < pod).is_some() {}
+        let Some((_, r)) = reqs.next_if(|(id, _)| id == pod) else { continue };
         usage += i128::from(m.value);
         request += i128::from(*r);
         n += 1;
