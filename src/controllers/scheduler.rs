@@ -12,6 +12,7 @@
 //! random; capsim takes the first node in search order, so a run stays a function of its seed.
 
 use crate::model::labels::{selector_matches, tolerates_all};
+use crate::model::resources::round_i64;
 use crate::model::{PodTemplate, Resources, ScoringStrategy, TaintEffect};
 use crate::sim::state::{Node, NodeId};
 
@@ -48,13 +49,20 @@ impl FilterReason {
 
 /// Checks everything but resources: the filters preemption cannot fix.
 pub fn static_filters(node: &Node, tmpl: &PodTemplate) -> Result<(), FilterReason> {
+    static_filters_with(node, tmpl, true)
+}
+
+/// [`static_filters`]; `any_labels == false` says the pod has no node selector and no required
+/// affinity, so the label filters pass on every node.
+#[inline]
+fn static_filters_with(node: &Node, tmpl: &PodTemplate, any_labels: bool) -> Result<(), FilterReason> {
     if !node.schedulable() {
         return Err(FilterReason::NotReady);
     }
-    if !tolerates_all(&tmpl.tolerations, &node.taints) {
+    if !node.taints.is_empty() && !tolerates_all(&tmpl.tolerations, &node.taints) {
         return Err(FilterReason::UntoleratedTaint);
     }
-    if !selector_matches(&tmpl.node_selector, &node.labels) || !tmpl.affinity.matches(&node.labels) {
+    if any_labels && (!selector_matches(&tmpl.node_selector, &node.labels) || !tmpl.affinity.matches(&node.labels)) {
         return Err(FilterReason::NodeAffinityMismatch);
     }
     Ok(())
@@ -100,7 +108,7 @@ pub fn score(node: &Node, req: &Resources, strategy: ScoringStrategy) -> i64 {
         .iter()
         .filter(|t| t.effect == TaintEffect::PreferNoSchedule)
         .count() as i64;
-    ((fit + balanced) * MAX_NODE_SCORE as f64).round() as i64 - soft_taints * MAX_NODE_SCORE
+    round_i64((fit + balanced) * MAX_NODE_SCORE as f64) - soft_taints * MAX_NODE_SCORE
 }
 
 /// upstream: schedule_one.go `numFeasibleNodesToFind` with the adaptive default percentage.
@@ -145,11 +153,14 @@ pub fn select_node(
     let mut feasible = 0usize;
     let mut reasons = [0usize; 6];
     let mut processed = 0usize;
-    for i in 0..n {
-        let id = candidates[(*start + i) % n];
+    // The label filters are the same for every node when the pod has no selector or affinity.
+    let any_labels = !tmpl.node_selector.is_empty() || !tmpl.affinity.terms.is_empty();
+    // The search order: from `start`, wrapping around (upstream's `nextStartNodeIndex` rotation).
+    let s = *start % n;
+    for &id in candidates[s..].iter().chain(&candidates[..s]) {
         processed += 1;
         let node = &nodes[id.0 as usize];
-        let check = static_filters(node, tmpl).and_then(|_| fits(node, req, &reserved(id)));
+        let check = static_filters_with(node, tmpl, any_labels).and_then(|_| fits(node, req, &reserved(id)));
         match check {
             Err(r) => reasons[r as usize] += 1,
             Ok(()) => {

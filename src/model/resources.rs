@@ -78,9 +78,48 @@ impl SubAssign for Resources {
 pub const MIB: i64 = 1024 * 1024;
 pub const GIB: i64 = 1024 * MIB;
 
+/// `x.round() as i64` (half away from zero, saturating, NaN → 0) without the `round` libm call
+/// that baseline x86-64 (no SSE4.1) makes: a truncating conversion and an exact remainder. The
+/// scheduler's score and the HPA's metric samples round on every node and pod they look at.
+#[inline]
+pub fn round_i64(x: f64) -> i64 {
+    let t = x as i64;
+    // Exact: `t` is `x` truncated (or saturated, when the remainder is ≥ 0 anyway).
+    let r = x - t as f64;
+    if r >= 0.5 {
+        t.saturating_add(1)
+    } else if r <= -0.5 {
+        t.saturating_sub(1)
+    } else {
+        t
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn round_i64_is_f64_round() {
+        let cases = [
+            0.0, -0.0, 0.5, -0.5, 1.5, -1.5, 2.5, -2.5, 0.49999999999999994, -0.49999999999999994, 4503599627370495.5,
+            4503599627370497.0, 9.3e18, -9.3e18, 1e300, f64::INFINITY, f64::NEG_INFINITY, f64::NAN, 123.456, -7.5001,
+        ];
+        for x in cases {
+            assert_eq!(round_i64(x), x.round() as i64, "{x:e}");
+        }
+        let mut v = 0x9e37_79b9_7f4a_7c15_u64;
+        for _ in 0..100_000 {
+            v ^= v << 13;
+            v ^= v >> 7;
+            v ^= v << 17;
+            let x = (v as i64) as f64 / 2f64.powi((v % 40) as i32);
+            assert_eq!(round_i64(x), x.round() as i64, "{x:e}");
+            let half = (v % 1000) as f64 + 0.5;
+            assert_eq!(round_i64(half), half.round() as i64);
+            assert_eq!(round_i64(-half), (-half).round() as i64);
+        }
+    }
 
     #[test]
     fn fits_checks_every_dimension() {

@@ -20,6 +20,7 @@ use crate::controllers::hpa::observation::{
 use crate::controllers::hpa::spec::{HpaSpec, MetricSpec};
 use crate::controllers::karpenter::Karpenter;
 use crate::engine::{Rngs, SimDuration, SimTime};
+use crate::model::resources::round_i64;
 use crate::scenario::{ErrorKind, RawDocument, Scenario, ScenarioError};
 use serde::Serialize;
 use std::sync::Arc;
@@ -433,7 +434,7 @@ impl World<'_> {
             if pod.phase == PodPhase::Ready {
                 per_pod_rps.push(PodMetricSample {
                     pod: u64::from(p.0),
-                    value_milli: (share * 1000.0).round() as i64,
+                    value_milli: round_i64(share * 1000.0),
                     timestamp: now,
                     window: self.metric_resolution(),
                 });
@@ -515,7 +516,7 @@ impl World<'_> {
 /// A container's share `frac` of a pod's metrics-server sample.
 fn container_usage(s: super::metrics::ResourceSample, frac: f64) -> ResourceAmounts {
     ResourceAmounts {
-        cpu_milli: Some((s.cpu_m * frac).round() as i64),
-        memory_milli: Some((s.mem * frac * 1000.0).round() as i64),
+        cpu_milli: Some(round_i64(s.cpu_m * frac)),
+        memory_milli: Some(round_i64(s.mem * frac * 1000.0)),
     }
 }
