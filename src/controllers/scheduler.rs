@@ -185,6 +185,129 @@ pub fn select_node(
     }
 }
 
+/// Free room per node, in `candidates` order, with per-block maxima: lets a search skip runs of
+/// nodes where the pod cannot fit. Built from the nodes' state and the nominated reservations;
+/// the caller keeps it exact (refreshes a node after binding to it, rebuilds it when room may
+/// have appeared elsewhere). Unschedulable nodes hold no room, so they are skipped too.
+pub struct FreeIndex {
+    free: Vec<Resources>,
+    block_max: Vec<Resources>,
+}
+
+const BLOCK: usize = 32;
+const NO_ROOM: Resources = Resources {
+    cpu_m: i64::MIN,
+    mem: i64::MIN,
+    pods: i64::MIN,
+};
+
+fn room(node: &Node, reserved: Resources) -> Resources {
+    if node.schedulable() {
+        node.allocatable - node.allocated - reserved
+    } else {
+        NO_ROOM
+    }
+}
+
+fn max_each(a: Resources, b: &Resources) -> Resources {
+    Resources {
+        cpu_m: a.cpu_m.max(b.cpu_m),
+        mem: a.mem.max(b.mem),
+        pods: a.pods.max(b.pods),
+    }
+}
+
+impl FreeIndex {
+    pub fn build(nodes: &[Node], candidates: &[NodeId], reserved: impl Fn(NodeId) -> Resources) -> Self {
+        let free: Vec<Resources> = candidates
+            .iter()
+            .map(|&id| room(&nodes[id.0 as usize], reserved(id)))
+            .collect();
+        let block_max = free.chunks(BLOCK).map(|c| c.iter().fold(NO_ROOM, max_each)).collect();
+        FreeIndex { free, block_max }
+    }
+
+    /// Re-reads the node at position `pos` of `candidates`.
+    pub fn refresh(&mut self, pos: usize, node: &Node, reserved: Resources) {
+        self.free[pos] = room(node, reserved);
+        let b = pos / BLOCK;
+        let end = ((b + 1) * BLOCK).min(self.free.len());
+        self.block_max[b] = self.free[b * BLOCK..end].iter().fold(NO_ROOM, max_each);
+    }
+}
+
+/// [`select_node`] for a pod without a nomination, skipping the nodes `index` shows too full for
+/// it. Same feasible nodes in the same order, so the same choice and the same search start
+/// afterwards; the filter reason of a failure is not counted (NotReady is returned). Also returns
+/// the chosen node's position in `candidates`.
+#[allow(clippy::too_many_arguments)]
+pub fn select_node_indexed(
+    nodes: &[Node],
+    candidates: &[NodeId],
+    index: &FreeIndex,
+    tmpl: &PodTemplate,
+    req: &Resources,
+    strategy: ScoringStrategy,
+    start: &mut usize,
+    reserved: impl Fn(NodeId) -> Resources,
+) -> (Placement, usize) {
+    let n = candidates.len();
+    if n == 0 {
+        return (Placement::Unschedulable(FilterReason::NotReady), 0);
+    }
+    let want = num_feasible_nodes_to_find(n, None);
+    let any_labels = !tmpl.node_selector.is_empty() || !tmpl.affinity.terms.is_empty();
+    let mut best: Option<(i64, NodeId, usize)> = None;
+    let mut feasible = 0usize;
+    let mut processed = n;
+    let s = *start % n;
+    // Positions s..n then 0..s; `seen` counts positions passed in search order.
+    let mut seen = 0usize;
+    let mut pos = s;
+    while seen < n {
+        let segment_end = if pos >= s { n } else { s };
+        let block_end = ((pos / BLOCK + 1) * BLOCK).min(segment_end);
+        if !req.fits_in(&index.block_max[pos / BLOCK]) {
+            seen += block_end - pos;
+            pos = if block_end == n { 0 } else { block_end };
+            continue;
+        }
+        while pos < block_end {
+            seen += 1;
+            let here = pos;
+            pos += 1;
+            if !req.fits_in(&index.free[here]) {
+                continue;
+            }
+            let id = candidates[here];
+            let node = &nodes[id.0 as usize];
+            if static_filters_with(node, tmpl, any_labels).is_err() || fits(node, req, &reserved(id)).is_err() {
+                continue;
+            }
+            feasible += 1;
+            let sc = score(node, req, strategy);
+            if best.is_none_or(|(b, _, _)| sc > b) {
+                best = Some((sc, id, here));
+            }
+            if feasible >= want {
+                processed = seen;
+                break;
+            }
+        }
+        if processed < n || feasible >= want {
+            break;
+        }
+        if pos == n {
+            pos = 0;
+        }
+    }
+    *start = (*start + processed) % n;
+    match best {
+        Some((_, id, at)) => (Placement::Node(id), at),
+        None => (Placement::Unschedulable(FilterReason::NotReady), 0),
+    }
+}
+
 const FILTER_REASONS: [FilterReason; 6] = [
     FilterReason::NotReady,
     FilterReason::InsufficientCpu,
@@ -262,4 +385,119 @@ pub fn find_preemption<P: Copy + Ord>(
         }
     }
     best.map(|(_, plan)| plan)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::SimTime;
+    use crate::model::CapacityType;
+    use crate::model::Taint;
+    use crate::sim::NodeSpec;
+    use crate::sim::state::NodeState;
+
+    /// A small deterministic generator (xorshift) for the randomized comparison.
+    struct Gen(u64);
+    impl Gen {
+        fn next(&mut self, bound: u64) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0 % bound
+        }
+    }
+
+    fn cluster(g: &mut Gen, count: usize) -> Vec<Node> {
+        (0..count)
+            .map(|i| {
+                let spec = NodeSpec {
+                    pool: "p".into(),
+                    instance_type: "m5.large".into(),
+                    capacity_type: CapacityType::OnDemand,
+                    zone: "us-east-1a".into(),
+                    price_hr: 0.1,
+                    labels: Default::default(),
+                    taints: if g.next(10) == 0 {
+                        vec![Taint {
+                            key: "dedicated".into(),
+                            value: "x".into(),
+                            effect: TaintEffect::NoSchedule,
+                        }]
+                    } else {
+                        Vec::new()
+                    },
+                    allocatable: Resources::new(4000, 16 << 30, 30),
+                };
+                let mut node = Node::new(NodeId(i as u32), format!("n{i}"), spec, SimTime::ZERO, String::new());
+                node.state = if g.next(8) == 0 {
+                    NodeState::Booting
+                } else {
+                    NodeState::Ready
+                };
+                node.allocated = Resources::new(g.next(4001) as i64, (g.next(17) as i64) << 30, g.next(31) as i64);
+                node
+            })
+            .collect()
+    }
+
+    /// The indexed search makes the same choice and leaves the same search start as the plain
+    /// one, across cluster sizes (below and above `numFeasibleNodesToFind`'s floor of 100, block
+    /// boundaries of 32), fullness, unschedulable and tainted nodes, reservations and start points.
+    #[test]
+    fn indexed_search_matches_the_plain_search() {
+        let mut g = Gen(0x5eed_1234_abcd_0001);
+        for round in 0..300 {
+            let count = [1, 5, 31, 32, 33, 100, 150, 700][round % 8];
+            let mut nodes = cluster(&mut g, count);
+            let mut candidates: Vec<NodeId> = nodes.iter().map(|n| n.id).collect();
+            // A search order that is not the id order.
+            candidates.rotate_left(g.next(count as u64) as usize);
+            let reserved: Vec<Resources> = (0..count)
+                .map(|_| {
+                    if g.next(6) == 0 {
+                        Resources::new(500, 1 << 30, 1)
+                    } else {
+                        Resources::ZERO
+                    }
+                })
+                .collect();
+            let tmpl = crate::testkit::pod_template(0, 0);
+            let mut index = FreeIndex::build(&nodes, &candidates, |n| reserved[n.0 as usize]);
+            let mut start_plain = g.next(2 * count as u64) as usize;
+            let mut start_indexed = start_plain;
+            for _ in 0..40 {
+                let req = Resources::new(g.next(2500) as i64, (g.next(8) as i64) << 30, 1);
+                let strategy = if g.next(2) == 0 {
+                    ScoringStrategy::LeastAllocated
+                } else {
+                    ScoringStrategy::MostAllocated
+                };
+                let plain = select_node(&nodes, &candidates, &tmpl, &req, strategy, &mut start_plain, |n| {
+                    reserved[n.0 as usize]
+                });
+                let (indexed, at) = select_node_indexed(
+                    &nodes,
+                    &candidates,
+                    &index,
+                    &tmpl,
+                    &req,
+                    strategy,
+                    &mut start_indexed,
+                    |n| reserved[n.0 as usize],
+                );
+                assert_eq!(start_plain, start_indexed, "round {round}");
+                match (plain, indexed) {
+                    (Placement::Node(a), Placement::Node(b)) => {
+                        assert_eq!(a, b, "round {round}");
+                        assert_eq!(candidates[at], b);
+                        // Bind, and keep the index exact as the simulation does.
+                        nodes[b.0 as usize].allocated += req;
+                        index.refresh(at, &nodes[b.0 as usize], reserved[b.0 as usize]);
+                    }
+                    (Placement::Unschedulable(_), Placement::Unschedulable(_)) => {}
+                    (a, b) => panic!("round {round}: plain {a:?}, indexed {b:?}"),
+                }
+            }
+        }
+    }
 }

@@ -90,8 +90,18 @@ pub fn push_f(out: &mut String, x: f64) {
         }
         let _ = write!(out, "{int}");
         if frac != 0 {
-            let digits = [b'0' + (frac / 100) as u8, b'0' + (frac / 10 % 10) as u8, b'0' + (frac % 10) as u8];
-            let len = if digits[2] != b'0' { 3 } else if digits[1] != b'0' { 2 } else { 1 };
+            let digits = [
+                b'0' + (frac / 100) as u8,
+                b'0' + (frac / 10 % 10) as u8,
+                b'0' + (frac % 10) as u8,
+            ];
+            let len = if digits[2] != b'0' {
+                3
+            } else if digits[1] != b'0' {
+                2
+            } else {
+                1
+            };
             out.push('.');
             out.push_str(std::str::from_utf8(&digits[..len]).unwrap_or_default());
         }
@@ -245,7 +255,11 @@ fn push_secs_shortest(out: &mut Vec<u8>, ms: u64) {
     push_int(out, (ms / 1000) as i64);
     out.push(b'.');
     let frac = ms % 1000;
-    let digits = [b'0' + (frac / 100) as u8, b'0' + (frac / 10 % 10) as u8, b'0' + (frac % 10) as u8];
+    let digits = [
+        b'0' + (frac / 100) as u8,
+        b'0' + (frac / 10 % 10) as u8,
+        b'0' + (frac % 10) as u8,
+    ];
     let len = if digits[2] != b'0' {
         3
     } else if digits[1] != b'0' {
@@ -326,9 +340,21 @@ mod tests {
         use crate::controllers::hpa::controller::DecisionReason;
         use crate::controllers::hpa::normalize::LimitingRule;
         let mut rows = Vec::new();
-        for (i, ms) in [0u64, 1, 10, 100, 999, 1000, 15_000, 15_500, 15_120, 86_399_999, 123_456_789_012]
-            .into_iter()
-            .enumerate()
+        for (i, ms) in [
+            0u64,
+            1,
+            10,
+            100,
+            999,
+            1000,
+            15_000,
+            15_500,
+            15_120,
+            86_399_999,
+            123_456_789_012,
+        ]
+        .into_iter()
+        .enumerate()
         {
             rows.push(HpaRecord {
                 time_ms: ms,
@@ -336,7 +362,11 @@ mod tests {
                 current_replicas: i as i32,
                 desired_replicas: -(i as i32),
                 scaled: i % 3 == 0,
-                metrics: if i % 2 == 0 { "cpu=57 rps=1200".into() } else { "cpu=<failed, \"x\">".into() },
+                metrics: if i % 2 == 0 {
+                    "cpu=57 rps=1200".into()
+                } else {
+                    "cpu=<failed, \"x\">".into()
+                },
                 proposal: (i % 2 == 0).then_some(7),
                 stabilized: (i % 3 == 0).then_some(i32::MIN),
                 reason: if i % 2 == 0 {
@@ -344,8 +374,16 @@ mod tests {
                 } else {
                     DecisionReason::WithinTolerance
                 },
-                limiting_rule: Some(if i % 2 == 0 { LimitingRule::MaxReplicas(9) } else { LimitingRule::LegacyScaleUpCap(8) }),
-                error: if i % 4 == 1 { "line\nbreak, comma".into() } else { String::new() },
+                limiting_rule: Some(if i % 2 == 0 {
+                    LimitingRule::MaxReplicas(9)
+                } else {
+                    LimitingRule::LegacyScaleUpCap(8)
+                }),
+                error: if i % 4 == 1 {
+                    "line\nbreak, comma".into()
+                } else {
+                    String::new()
+                },
             });
         }
         let mut expected = csv::Writer::from_writer(Vec::new());
@@ -366,8 +404,30 @@ mod tests {
         // Ties and near-ties (0.0005 is just below its tie in binary, 0.0625 × 1000 = 62.5 exactly),
         // negatives, zero signs, integers, large values, the fallback's domain.
         let cases = [
-            0.0, -0.0, 1.0, -1.0, 0.0005, 0.0015, 0.0625, -0.0625, 2.5e-4, 1.0005, 123.4565, 0.1, 0.2, 0.3,
-            999_999.9995, 1e6, 1e9, -1e12, 3.0e-7, -3.0e-7, 17.125, 0.0004999, f64::INFINITY, f64::MAX,
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            0.0005,
+            0.0015,
+            0.0625,
+            -0.0625,
+            2.5e-4,
+            1.0005,
+            123.4565,
+            0.1,
+            0.2,
+            0.3,
+            999_999.9995,
+            1e6,
+            1e9,
+            -1e12,
+            3.0e-7,
+            -3.0e-7,
+            17.125,
+            0.0004999,
+            f64::INFINITY,
+            f64::MAX,
         ];
         for x in cases {
             assert_eq!(f(x), slow(x), "{x}");

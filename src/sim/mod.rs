@@ -589,6 +589,9 @@ impl<'a> World<'a> {
             carried.clear();
         }
         let epoch0 = self.capacity_epoch;
+        // Free room per node for pods without a nomination; rebuilt whenever a node may have
+        // gained room (the capacity epoch moved), refreshed for a node after a bind to it.
+        let mut index: Option<(u64, scheduler::FreeIndex)> = None;
         for p in queue {
             if self.capacity_epoch != epoch0 {
                 carried.clear(); // room appeared mid-cycle (a cleared nomination)
@@ -616,23 +619,48 @@ impl<'a> World<'a> {
                 continue;
             }
             let nominated = &self.nominated;
-            let placement = scheduler::select_node(
-                &self.nodes,
-                &self.live_nodes,
-                tmpl,
-                &req,
-                self.sc.scoring,
-                &mut self.sched_start,
-                |n| {
-                    if own == Some(n) {
-                        nominated[n.0 as usize] - req
-                    } else {
-                        nominated[n.0 as usize]
-                    }
-                },
-            );
+            let (placement, at) = if own.is_none() {
+                if index.as_ref().is_none_or(|(e, _)| *e != self.capacity_epoch) {
+                    let built = scheduler::FreeIndex::build(&self.nodes, &self.live_nodes, |n| nominated[n.0 as usize]);
+                    index = Some((self.capacity_epoch, built));
+                }
+                let (_, ix) = index.as_ref().expect("built above");
+                let (placement, at) = scheduler::select_node_indexed(
+                    &self.nodes,
+                    &self.live_nodes,
+                    ix,
+                    tmpl,
+                    &req,
+                    self.sc.scoring,
+                    &mut self.sched_start,
+                    |n| nominated[n.0 as usize],
+                );
+                (placement, Some(at))
+            } else {
+                let placement = scheduler::select_node(
+                    &self.nodes,
+                    &self.live_nodes,
+                    tmpl,
+                    &req,
+                    self.sc.scoring,
+                    &mut self.sched_start,
+                    |n| {
+                        if own == Some(n) {
+                            nominated[n.0 as usize] - req
+                        } else {
+                            nominated[n.0 as usize]
+                        }
+                    },
+                );
+                (placement, None)
+            };
             match placement {
-                Placement::Node(n) => self.bind(now, p, n),
+                Placement::Node(n) => {
+                    self.bind(now, p, n);
+                    if let (Some((_, ix)), Some(at)) = (&mut index, at) {
+                        ix.refresh(at, &self.nodes[n.0 as usize], self.nominated[n.0 as usize]);
+                    }
+                }
                 Placement::Unschedulable(_) => {
                     self.mark_unschedulable(now, p);
                     if own.is_some() || !tmpl.preempts || !self.try_preempt(now, p, prio) {

@@ -455,7 +455,9 @@ pub fn get_resource_utilization_ratio(
     let mut reqs = requests.entries.iter().peekable();
     for (pod, m) in &metrics.entries {
         while reqs.next_if(|(id, _)| id < pod).is_some() {}
-        let Some((_, r)) = reqs.next_if(|(id, _)| id == pod) else { continue };
+        let Some((_, r)) = reqs.next_if(|(id, _)| id == pod) else {
+            continue;
+        };
         usage += i128::from(m.value);
         request += i128::from(*r);
         n += 1;
