@@ -138,6 +138,11 @@ pub struct World<'a> {
     capacity_epoch: u64,
     /// The failed (workload, requests) of the last cycle and the epoch it ran at.
     carried_failed: (u64, Vec<(u32, Resources)>),
+    /// Bumped whenever `live_nodes` changes (positions in it move).
+    live_nodes_version: u64,
+    /// The scheduler's free-room index with the (capacity epoch, live-nodes version) it is exact
+    /// for: kept across cycles, since between them nodes only lose room unless the epoch moves.
+    free_index: Option<(u64, u64, scheduler::FreeIndex)>,
     tick: SimDuration,
     pub recorder: Recorder,
     pub provisioner: Option<Box<dyn provisioner::Provisioner + 'a>>,
@@ -183,6 +188,8 @@ impl<'a> World<'a> {
             sched_start: 0,
             capacity_epoch: 0,
             carried_failed: (0, Vec::new()),
+            live_nodes_version: 0,
+            free_index: None,
             tick,
             recorder: Recorder::new(sc),
             provisioner: None,
@@ -590,8 +597,9 @@ impl<'a> World<'a> {
         }
         let epoch0 = self.capacity_epoch;
         // Free room per node for pods without a nomination; rebuilt whenever a node may have
-        // gained room (the capacity epoch moved), refreshed for a node after a bind to it.
-        let mut index: Option<(u64, scheduler::FreeIndex)> = None;
+        // gained room (the capacity epoch moved) or the node list changed, refreshed for a node
+        // after a bind to it.
+        let mut index = self.free_index.take();
         for p in queue {
             if self.capacity_epoch != epoch0 {
                 carried.clear(); // room appeared mid-cycle (a cleared nomination)
@@ -620,11 +628,12 @@ impl<'a> World<'a> {
             }
             let nominated = &self.nominated;
             let (placement, at) = if own.is_none() {
-                if index.as_ref().is_none_or(|(e, _)| *e != self.capacity_epoch) {
+                let key = (self.capacity_epoch, self.live_nodes_version);
+                if index.as_ref().is_none_or(|(e, v, _)| (*e, *v) != key) {
                     let built = scheduler::FreeIndex::build(&self.nodes, &self.live_nodes, |n| nominated[n.0 as usize]);
-                    index = Some((self.capacity_epoch, built));
+                    index = Some((key.0, key.1, built));
                 }
-                let (_, ix) = index.as_ref().expect("built above");
+                let (_, _, ix) = index.as_ref().expect("built above");
                 let (placement, at) = scheduler::select_node_indexed(
                     &self.nodes,
                     &self.live_nodes,
@@ -657,7 +666,7 @@ impl<'a> World<'a> {
             match placement {
                 Placement::Node(n) => {
                     self.bind(now, p, n);
-                    if let (Some((_, ix)), Some(at)) = (&mut index, at) {
+                    if let (Some((_, _, ix)), Some(at)) = (&mut index, at) {
                         ix.refresh(at, &self.nodes[n.0 as usize], self.nominated[n.0 as usize]);
                     }
                 }
@@ -669,6 +678,7 @@ impl<'a> World<'a> {
                 }
             }
         }
+        self.free_index = index;
         if self.capacity_epoch == epoch0 {
             carried.append(&mut failed);
             self.carried_failed = (epoch0, carried);
@@ -783,6 +793,7 @@ impl<'a> World<'a> {
             .push(Node::new(id, name, NodeSpec { labels, ..spec }, self.now(), created_by));
         self.nominated.push(Resources::ZERO);
         self.live_nodes.push(id);
+        self.live_nodes_version += 1;
         id
     }
 
@@ -907,6 +918,7 @@ impl<'a> World<'a> {
         node.terminated = Some(now);
         node.allocated = Resources::ZERO;
         self.live_nodes.retain(|&x| x != n);
+        self.live_nodes_version += 1;
         self.request_cycle(now);
         self.notify(provisioner::NodeNotice::Terminated(n));
     }
