@@ -19,6 +19,7 @@ use super::replica_calculator::{
 use super::spec::{HpaSpec, MetricSpec, MetricTarget};
 use crate::engine::{SimDuration, SimTime};
 use std::fmt;
+use std::sync::Arc;
 
 /// What the controller remembers about one HPA between reconciles (upstream keeps these in maps keyed
 /// by the HPA: `recommendations`, `scaleUpEvents`, `scaleDownEvents`; `lastScaleTime` is in its status).
@@ -29,6 +30,22 @@ pub struct HpaState {
     pub scale_up_events: Vec<ScaleEvent>,
     pub scale_down_events: Vec<ScaleEvent>,
     pub last_scale_time: Option<SimTime>,
+    /// `spec.metrics` and their names (`MetricSpec::describe`), kept between syncs: naming each
+    /// metric formatted strings on every reconcile.
+    pub described: Option<(Vec<MetricSpec>, Vec<Arc<str>>)>,
+}
+
+/// The names of `metrics`, formatted once while the metrics stay the same (`described` is the
+/// state's cache).
+fn metric_names<'a>(
+    described: &'a mut Option<(Vec<MetricSpec>, Vec<Arc<str>>)>,
+    metrics: &[MetricSpec],
+) -> &'a [Arc<str>] {
+    if described.as_ref().is_none_or(|(m, _)| m.as_slice() != metrics) {
+        let names = metrics.iter().map(|m| Arc::from(m.describe())).collect();
+        *described = Some((metrics.to_vec(), names));
+    }
+    described.as_ref().map(|(_, n)| n.as_slice()).unwrap_or_default()
 }
 
 /// Why a metric gave no proposal.
@@ -44,7 +61,7 @@ pub struct MetricFailure {
 #[derive(Clone, Debug, PartialEq)]
 pub struct MetricProposal {
     /// Upstream's metric name (`cpu resource utilization (percentage of request)`, `pods metric qps`, ...).
-    pub metric: String,
+    pub metric: Arc<str>,
     pub result: Result<Proposal, MetricFailure>,
 }
 
@@ -356,7 +373,8 @@ pub fn reconcile(
 
         // computeReplicasForMetrics: max over valid proposals.
         let mut replicas = 0i32;
-        let mut metric_name = String::new();
+        let names = metric_names(&mut state.described, &spec.metrics);
+        let mut metric_name: Arc<str> = Arc::from("");
         let mut first_invalid: Option<MetricFailure> = None;
         let mut invalid = 0usize;
         for (i, m) in spec.metrics.iter().enumerate() {
@@ -369,12 +387,12 @@ pub fn reconcile(
                 Ok(p) => {
                     if replicas == 0 || p.replicas > replicas {
                         replicas = p.replicas;
-                        metric_name = m.describe();
+                        metric_name = names[i].clone();
                     }
                 }
             }
             d.proposals.push(MetricProposal {
-                metric: m.describe(),
+                metric: names[i].clone(),
                 result,
             });
         }

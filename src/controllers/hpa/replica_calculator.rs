@@ -62,22 +62,27 @@ impl<V> Default for PodMap<V> {
 }
 
 impl<V> PodMap<V> {
+    #[inline]
     pub fn new() -> Self {
         Self::default()
     }
+    #[inline]
     pub fn with_capacity(n: usize) -> Self {
         PodMap {
             entries: Vec::with_capacity(n),
         }
     }
+    #[inline]
     fn position(&self, id: PodId) -> Result<usize, usize> {
         self.entries.binary_search_by_key(&id, |e| e.0)
     }
+    #[inline]
     pub fn get(&self, id: &PodId) -> Option<&V> {
         self.position(*id).ok().map(|i| &self.entries[i].1)
     }
     /// [`Self::get`] for ids looked up mostly in increasing order: tries the entry at `*cursor`
     /// first (then advances it), else searches.
+    #[inline]
     pub fn get_from(&self, cursor: &mut usize, id: PodId) -> Option<&V> {
         let i = match self.entries.get(*cursor) {
             Some(e) if e.0 == id => *cursor,
@@ -86,10 +91,12 @@ impl<V> PodMap<V> {
         *cursor = i + 1;
         Some(&self.entries[i].1)
     }
+    #[inline]
     pub fn contains_key(&self, id: &PodId) -> bool {
         self.position(*id).is_ok()
     }
     /// Inserts or replaces; returns the value replaced.
+    #[inline]
     pub fn insert(&mut self, id: PodId, value: V) -> Option<V> {
         // The common case: ids arrive in increasing order.
         if self.entries.last().is_none_or(|e| e.0 < id) {
@@ -104,19 +111,24 @@ impl<V> PodMap<V> {
             }
         }
     }
+    #[inline]
     pub fn remove(&mut self, id: &PodId) -> Option<V> {
         self.position(*id).ok().map(|i| self.entries.remove(i).1)
     }
+    #[inline]
     pub fn len(&self) -> usize {
         self.entries.len()
     }
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
     /// Entries in id order.
+    #[inline]
     pub fn iter(&self) -> impl Iterator<Item = (&PodId, &V)> {
         self.entries.iter().map(|(k, v)| (k, v))
     }
+    #[inline]
     pub fn values(&self) -> impl Iterator<Item = &V> {
         self.entries.iter().map(|e| &e.1)
     }

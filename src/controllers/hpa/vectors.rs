@@ -1013,6 +1013,7 @@ fn controller_reconcile(input: &Value) -> Result<Value, Outcome> {
         scale_up_events: events(input, "scale_up_events")?,
         scale_down_events: events(input, "scale_down_events")?,
         last_scale_time: None,
+        ..Default::default()
     };
     let d = reconcile(&spec, &config, &mut state, &obs, NOW);
     let mut conditions = Map::new();
