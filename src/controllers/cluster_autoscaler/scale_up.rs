@@ -90,7 +90,8 @@ impl ClusterAutoscaler {
     pub fn pods_needing_scale_up(&self, view: &ClusterView<'_>) -> (Vec<PodId>, PodFilterCounts) {
         let now = view.now;
         let mut counts = PodFilterCounts::default();
-        let mut nodes = self.simulation_nodes(view);
+        // Built on the first pod that reaches the fit check (most loops have none).
+        let mut nodes: Option<Vec<SimNode<'_>>> = None;
         let mut out = Vec::new();
         for &p in view.unschedulable {
             let pod = &view.pods[p.0 as usize];
@@ -115,6 +116,7 @@ impl ClusterAutoscaler {
                 counts.young += 1;
                 continue;
             }
+            let nodes = nodes.get_or_insert_with(|| self.simulation_nodes(view));
             let slot = nodes
                 .iter()
                 .position(|n| pod.requests.fits_in(&n.free) && admits(tmpl, n.labels, n.taints));
