@@ -47,6 +47,11 @@ impl Utilization {
 /// kubelet allocatable is their sum. Terminating pods still count (upstream only drops pods
 /// terminating for longer than their grace period plus a margin, which cannot happen here).
 pub fn node_utilization(node: &Node, pods: &[Pod], ignore_daemonsets: bool) -> Utilization {
+    utilization_of(node, bound_requests(node, pods), ignore_daemonsets)
+}
+
+/// Σ requests of the node's bound pods.
+fn bound_requests(node: &Node, pods: &[Pod]) -> Resources {
     let mut req = Resources::ZERO;
     for &p in &node.pods {
         let pod = &pods[p.0 as usize];
@@ -54,6 +59,11 @@ pub fn node_utilization(node: &Node, pods: &[Pod], ignore_daemonsets: bool) -> U
             req += pod.requests;
         }
     }
+    req
+}
+
+/// [`node_utilization`] given the pods' summed requests `req`.
+fn utilization_of(node: &Node, req: Resources, ignore_daemonsets: bool) -> Utilization {
     let (num, den) = if ignore_daemonsets {
         (req, node.allocatable)
     } else {
@@ -178,7 +188,8 @@ impl ClusterAutoscaler {
         debug_assert!(view.live_nodes.is_sorted(), "ClusterView::live_nodes must be in id order");
         for &id in view.live_nodes {
             let n = &view.nodes[id.0 as usize];
-            let Some(gi) = self.group_index(&n.pool) else { continue };
+            let facts = self.facts(n);
+            let Some(gi) = facts.group else { continue };
             if self.deleting.contains_key(&id) {
                 continue;
             }
@@ -187,11 +198,18 @@ impl ClusterAutoscaler {
                 NodeState::Registered if self.flags.scale_down_unready_enabled => true,
                 _ => continue,
             };
-            if n.labels.get(SCALE_DOWN_DISABLED).map(String::as_str) == Some("true") {
+            if facts.scale_down_disabled {
                 unremovable(id, Unremovable::ScaleDownDisabledAnnotation);
                 continue;
             }
-            let util = node_utilization(n, view.pods, self.flags.ignore_daemonsets_utilization).max();
+            // The world's `allocated` is the scheduler's sum of the requests of the pods bound to
+            // the node (exactly `node.pods`, all bound), so it is the numerator
+            // `node_utilization` would add up pod by pod.
+            debug_assert!({
+                let req = bound_requests(n, view.pods);
+                (req.cpu_m, req.mem) == (n.allocated.cpu_m, n.allocated.mem)
+            });
+            let util = utilization_of(n, n.allocated, self.flags.ignore_daemonsets_utilization).max();
             // Candidate when utilization ≤ threshold: the CA ≥ 1.36 rule (research-notes
             // semantics.md §4.4). Older releases required strictly below
             // (core/scaledown/eligibility/eligibility.go `isNodeBelowUtilizationThreshold`:
