@@ -185,7 +185,10 @@ impl ClusterAutoscaler {
         // order, so a stable partition is the sort by (not unneeded, id)).
         let mut candidates: Vec<(NodeId, usize, f64, bool)> = Vec::new();
         let mut fresh: Vec<(NodeId, usize, f64, bool)> = Vec::new();
-        debug_assert!(view.live_nodes.is_sorted(), "ClusterView::live_nodes must be in id order");
+        debug_assert!(
+            view.live_nodes.is_sorted(),
+            "ClusterView::live_nodes must be in id order"
+        );
         for &id in view.live_nodes {
             let n = &view.nodes[id.0 as usize];
             let facts = self.facts(n);
@@ -280,7 +283,12 @@ impl ClusterAutoscaler {
                             upcoming: false,
                         }),
                 );
-                gone = dest.iter().map(|d| removed.contains(&d.id)).collect();
+                gone = vec![false; dest.len()];
+                for r in &removed {
+                    if let Ok(i) = dest.binary_search_by_key(r, |d| d.id) {
+                        gone[i] = true;
+                    }
+                }
             }
             // Reschedule every pod onto the remaining nodes (first fit); undo on failure.
             let mut placed: Vec<(usize, Resources)> = Vec::new();
