@@ -47,7 +47,7 @@ use crate::model::{Labels, PodTemplate, Taint};
 use crate::scenario::NodeLatency;
 use crate::sim::NodeSpec;
 use crate::sim::provisioner::{Action, ClusterView, DecisionRecord, NodeNotice, Provisioner};
-use crate::sim::state::{NodeId, NodeState};
+use crate::sim::state::{Node, NodeId, NodeState};
 use backoff::Backoff;
 use expander::priority::PriorityConfig;
 use flags::{CaFlags, ExpanderKind};
@@ -126,6 +126,19 @@ pub struct ClusterAutoscaler {
     /// Registered nodes whose scale-up already timed out (not Ready within
     /// `--max-node-provision-time`): each backs its group off once.
     pub(crate) timed_out: BTreeSet<NodeId>,
+    /// [`NodeFacts`] of every node seen so far, indexed by `NodeId.0`.
+    pub(crate) node_facts: Vec<NodeFacts>,
+}
+
+/// What CA reads from a node that cannot change once the node exists: the world sets a node's
+/// pool and labels at launch and never reuses an id (`ClusterView::nodes` only grows). Cached by
+/// node id so the per-loop scans of every node skip the group-name search and the label lookup.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct NodeFacts {
+    /// Index of the node's group in `groups`; `None` for nodes CA does not manage.
+    pub(crate) group: Option<usize>,
+    /// Carries the `scale-down-disabled: "true"` label.
+    pub(crate) scale_down_disabled: bool,
 }
 
 impl ClusterAutoscaler {
@@ -184,6 +197,7 @@ impl ClusterAutoscaler {
             drain_failures: Vec::new(),
             last_no_scale_up: None,
             timed_out: BTreeSet::new(),
+            node_facts: Vec::new(),
         })
     }
 
@@ -232,13 +246,45 @@ impl ClusterAutoscaler {
         self.groups.binary_search_by(|g| g.name.as_str().cmp(pool)).ok()
     }
 
+    fn compute_facts(&self, n: &Node) -> NodeFacts {
+        NodeFacts {
+            group: self.group_index(&n.pool),
+            scale_down_disabled: n.labels.get(scale_down::SCALE_DOWN_DISABLED).map(String::as_str) == Some("true"),
+        }
+    }
+
+    /// Caches the facts of nodes created since the last loop.
+    fn learn_nodes(&mut self, view: &ClusterView<'_>) {
+        if self.node_facts.len() > view.nodes.len() {
+            // A different world (ids restarted): forget everything cached.
+            self.node_facts.clear();
+        }
+        let start = self.node_facts.len();
+        for n in &view.nodes[start..] {
+            let facts = self.compute_facts(n);
+            self.node_facts.push(facts);
+        }
+    }
+
+    /// The node's [`NodeFacts`], from the cache when the node was seen by a previous loop.
+    pub(crate) fn facts(&self, n: &Node) -> NodeFacts {
+        match self.node_facts.get(n.id.0 as usize) {
+            Some(f) => *f,
+            None => self.compute_facts(n),
+        }
+    }
+
+    /// The index of the node's group, if CA manages it.
+    pub(crate) fn node_group(&self, n: &Node) -> Option<usize> {
+        self.facts(n).group
+    }
+
     /// Nodes of group `gi` that count toward its size: live, not being deleted by CA.
     pub(crate) fn group_size(&self, view: &ClusterView<'_>, gi: usize) -> u32 {
-        let name = &self.groups[gi].name;
         view.live_nodes
             .iter()
             .map(|&id| &view.nodes[id.0 as usize])
-            .filter(|n| &n.pool == name)
+            .filter(|n| self.node_group(n) == Some(gi))
             .filter(|n| !matches!(n.state, NodeState::Terminating | NodeState::Terminated))
             .filter(|n| !self.deleting.contains_key(&n.id))
             .count() as u32
@@ -279,7 +325,7 @@ impl ClusterAutoscaler {
         let mut timed_out_by_group: BTreeMap<usize, Vec<NodeId>> = BTreeMap::new();
         for &id in view.live_nodes {
             let n = &view.nodes[id.0 as usize];
-            let Some(gi) = self.group_index(&n.pool) else { continue };
+            let Some(gi) = self.node_group(n) else { continue };
             // Registered but not Ready (NotStarted): still an upcoming node, so its scale-up
             // request is open; past its ExpectedAddTime the scale-up timed out and the group backs
             // off, but the node is not deleted here (scale-down removes it once unready).
@@ -422,6 +468,7 @@ impl Provisioner for ClusterAutoscaler {
         }
         // upstream: clusterstate UpdateNodes → backoff.RemoveStaleBackoffData(currentTime).
         self.backoff.remove_stale(now);
+        self.learn_nodes(view);
         self.fail_unregistered(view, &mut actions, &mut records);
         let up = self.scale_up(view, rngs, &mut actions, &mut records);
         if self.flags.scale_down_enabled {

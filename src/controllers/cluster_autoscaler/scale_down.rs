@@ -18,7 +18,7 @@ use crate::model::Resources;
 use crate::model::labels::selector_matches;
 use crate::sim::provisioner::{Action, ClusterView, DecisionRecord};
 use crate::sim::state::{Node, NodeId, NodeState, Pod, PodId, PodPhase};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// upstream: utils/drain `PodSafeToEvictKey`.
 pub const SAFE_TO_EVICT_ANNOTATION: &str = "cluster-autoscaler.kubernetes.io/safe-to-evict";
@@ -47,6 +47,11 @@ impl Utilization {
 /// kubelet allocatable is their sum. Terminating pods still count (upstream only drops pods
 /// terminating for longer than their grace period plus a margin, which cannot happen here).
 pub fn node_utilization(node: &Node, pods: &[Pod], ignore_daemonsets: bool) -> Utilization {
+    utilization_of(node, bound_requests(node, pods), ignore_daemonsets)
+}
+
+/// Σ requests of the node's bound pods.
+fn bound_requests(node: &Node, pods: &[Pod]) -> Resources {
     let mut req = Resources::ZERO;
     for &p in &node.pods {
         let pod = &pods[p.0 as usize];
@@ -54,6 +59,11 @@ pub fn node_utilization(node: &Node, pods: &[Pod], ignore_daemonsets: bool) -> U
             req += pod.requests;
         }
     }
+    req
+}
+
+/// [`node_utilization`] given the pods' summed requests `req`.
+fn utilization_of(node: &Node, req: Resources, ignore_daemonsets: bool) -> Utilization {
     let (num, den) = if ignore_daemonsets {
         (req, node.allocatable)
     } else {
@@ -157,10 +167,32 @@ impl ClusterAutoscaler {
     /// and why the others are not.
     pub fn find_removable(&self, view: &ClusterView<'_>) -> (Vec<RemovableNode>, BTreeMap<NodeId, Unremovable>) {
         let mut unremovable = BTreeMap::new();
+        let out = self.simulate_removal(view, |id, why| {
+            unremovable.insert(id, why);
+        });
+        (out, unremovable)
+    }
+
+    /// [`find_removable`](Self::find_removable) with the reasons handed to `unremovable` (the
+    /// loop itself does not keep them, so it passes a no-op and pays for no map).
+    pub(crate) fn simulate_removal(
+        &self,
+        view: &ClusterView<'_>,
+        mut unremovable: impl FnMut(NodeId, Unremovable),
+    ) -> Vec<RemovableNode> {
+        // Candidates in evaluation order. upstream: processors/scaledowncandidates: nodes already
+        // unneeded are evaluated first; within each half, node-id order (`live_nodes` is in id
+        // order, so a stable partition is the sort by (not unneeded, id)).
         let mut candidates: Vec<(NodeId, usize, f64, bool)> = Vec::new();
+        let mut fresh: Vec<(NodeId, usize, f64, bool)> = Vec::new();
+        debug_assert!(
+            view.live_nodes.is_sorted(),
+            "ClusterView::live_nodes must be in id order"
+        );
         for &id in view.live_nodes {
             let n = &view.nodes[id.0 as usize];
-            let Some(gi) = self.group_index(&n.pool) else { continue };
+            let facts = self.facts(n);
+            let Some(gi) = facts.group else { continue };
             if self.deleting.contains_key(&id) {
                 continue;
             }
@@ -169,86 +201,103 @@ impl ClusterAutoscaler {
                 NodeState::Registered if self.flags.scale_down_unready_enabled => true,
                 _ => continue,
             };
-            if n.labels.get(SCALE_DOWN_DISABLED).map(String::as_str) == Some("true") {
-                unremovable.insert(id, Unremovable::ScaleDownDisabledAnnotation);
+            if facts.scale_down_disabled {
+                unremovable(id, Unremovable::ScaleDownDisabledAnnotation);
                 continue;
             }
-            let util = node_utilization(n, view.pods, self.flags.ignore_daemonsets_utilization).max();
+            // The world's `allocated` is the scheduler's sum of the requests of the pods bound to
+            // the node (exactly `node.pods`, all bound), so it is the numerator
+            // `node_utilization` would add up pod by pod.
+            debug_assert!({
+                let req = bound_requests(n, view.pods);
+                (req.cpu_m, req.mem) == (n.allocated.cpu_m, n.allocated.mem)
+            });
+            let util = utilization_of(n, n.allocated, self.flags.ignore_daemonsets_utilization).max();
             // Candidate when utilization ≤ threshold: the CA ≥ 1.36 rule (research-notes
             // semantics.md §4.4). Older releases required strictly below
             // (core/scaledown/eligibility/eligibility.go `isNodeBelowUtilizationThreshold`:
             // `utilization >= threshold` → not underutilized, read at e5f0aa0a), which made
             // `--scale-down-utilization-threshold=0` keep empty nodes (kubernetes/autoscaler#6791).
             if util > self.flags.scale_down_utilization_threshold {
-                unremovable.insert(id, Unremovable::NotUnderutilized);
+                unremovable(id, Unremovable::NotUnderutilized);
                 continue;
             }
-            candidates.push((id, gi, util, unready));
+            if self.unneeded_since.contains_key(&id) {
+                candidates.push((id, gi, util, unready));
+            } else {
+                fresh.push((id, gi, util, unready));
+            }
         }
-        // upstream: processors/scaledowncandidates: nodes already unneeded are evaluated first.
-        candidates.sort_by_key(|c| (!self.unneeded_since.contains_key(&c.0), c.0));
+        candidates.append(&mut fresh);
 
-        let mut dest: Vec<SimNode<'_>> = view
-            .live_nodes
-            .iter()
-            .map(|&id| &view.nodes[id.0 as usize])
-            .filter(|n| n.state == NodeState::Ready && !self.deleting.contains_key(&n.id))
-            .map(|n| SimNode {
-                id: n.id,
-                labels: &n.labels,
-                taints: &n.taints,
-                free: n.free(),
-                upcoming: false,
-            })
-            .collect();
-        let mut removed: BTreeSet<NodeId> = BTreeSet::new();
+        // The rescheduling targets: Ready nodes not being deleted, in id order. Built on first use
+        // (only a non-empty candidate needs them); `gone[i]` marks `dest[i]` as simulated removed.
+        let mut dest: Vec<SimNode<'_>> = Vec::new();
+        let mut gone: Vec<bool> = Vec::new();
+        let mut dest_built = false;
+        let mut removed: Vec<NodeId> = Vec::new();
         let mut pdb_left: Vec<i64> = view.pdb_allowed.to_vec();
         pdb_left.resize(view.scenario.pdbs.len(), 0);
         let mut non_empty_checked = 0i64;
         let mut out = Vec::new();
+        let is_moving = |p: &PodId| {
+            matches!(
+                view.pods[p.0 as usize].phase,
+                PodPhase::Starting | PodPhase::Running | PodPhase::Ready
+            )
+        };
         for (id, gi, util, unready) in candidates {
             let n = &view.nodes[id.0 as usize];
-            let pods: Vec<PodId> = n
-                .pods
-                .iter()
-                .copied()
-                .filter(|p| {
-                    matches!(
-                        view.pods[p.0 as usize].phase,
-                        PodPhase::Starting | PodPhase::Running | PodPhase::Ready
-                    )
-                })
-                .collect();
-            if !pods.is_empty() {
+            if n.pods.iter().any(is_moving) {
                 let limit = self.flags.scale_down_non_empty_candidates_count;
                 if limit > 0 && non_empty_checked >= limit {
-                    unremovable.insert(id, Unremovable::NonEmptyCandidatesLimit);
+                    unremovable(id, Unremovable::NonEmptyCandidatesLimit);
                     continue;
                 }
                 non_empty_checked += 1;
             }
+            let pods: Vec<PodId> = n.pods.iter().copied().filter(is_moving).collect();
             if let Some(reason) = self.blocking_pod(view, &pods) {
-                unremovable.insert(id, reason);
+                unremovable(id, reason);
                 continue;
             }
             let in_parallel = match self.check_pdbs(view, &pdb_left, &pods) {
                 Ok(b) => b,
                 Err(reason) => {
-                    unremovable.insert(id, reason);
+                    unremovable(id, reason);
                     continue;
                 }
             };
+            if !pods.is_empty() && !dest_built {
+                dest_built = true;
+                dest.extend(
+                    view.live_nodes
+                        .iter()
+                        .map(|&id| &view.nodes[id.0 as usize])
+                        .filter(|n| n.state == NodeState::Ready && !self.deleting.contains_key(&n.id))
+                        .map(|n| SimNode {
+                            id: n.id,
+                            labels: &n.labels,
+                            taints: &n.taints,
+                            free: n.free(),
+                            upcoming: false,
+                        }),
+                );
+                gone = vec![false; dest.len()];
+                for r in &removed {
+                    if let Ok(i) = dest.binary_search_by_key(r, |d| d.id) {
+                        gone[i] = true;
+                    }
+                }
+            }
             // Reschedule every pod onto the remaining nodes (first fit); undo on failure.
             let mut placed: Vec<(usize, Resources)> = Vec::new();
             let mut failed = None;
             for &p in &pods {
                 let pod = &view.pods[p.0 as usize];
                 let tmpl = &view.scenario.workloads[pod.workload as usize].template;
-                let slot = dest.iter().position(|d| {
-                    d.id != id
-                        && !removed.contains(&d.id)
-                        && pod.requests.fits_in(&d.free)
-                        && admits(tmpl, d.labels, d.taints)
+                let slot = dest.iter().zip(&gone).position(|(d, &g)| {
+                    d.id != id && !g && pod.requests.fits_in(&d.free) && admits(tmpl, d.labels, d.taints)
                 });
                 match slot {
                     Some(s) => {
@@ -265,7 +314,7 @@ impl ClusterAutoscaler {
                 for (s, r) in placed {
                     dest[s].free += r;
                 }
-                unremovable.insert(id, Unremovable::NoPlaceToMovePods(p));
+                unremovable(id, Unremovable::NoPlaceToMovePods(p));
                 continue;
             }
             // upstream: basic.go `RemovePods`: the removal uses up PDB budget.
@@ -276,7 +325,11 @@ impl ClusterAutoscaler {
                     .count() as i64;
                 *left -= used;
             }
-            removed.insert(id);
+            // `dest` is in id order (a subsequence of `live_nodes`).
+            if let Ok(i) = dest.binary_search_by_key(&id, |d| d.id) {
+                gone[i] = true;
+            }
+            removed.push(id);
             out.push(RemovableNode {
                 id,
                 group: gi,
@@ -287,7 +340,7 @@ impl ClusterAutoscaler {
                 unready,
             });
         }
-        (out, unremovable)
+        out
     }
 
     /// upstream: static_autoscaler.go: scale-down is in cooldown while
@@ -314,7 +367,7 @@ impl ClusterAutoscaler {
         records: &mut Vec<DecisionRecord>,
     ) {
         let now = view.now;
-        let (removable, _unremovable) = self.find_removable(view);
+        let removable = self.simulate_removal(view, |_, _| {});
         // Unneeded bookkeeping continues during cooldown (upstream: planner `UpdateClusterState`).
         let mut since = BTreeMap::new();
         for r in &removable {

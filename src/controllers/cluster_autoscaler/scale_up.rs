@@ -13,6 +13,7 @@ use crate::engine::Rngs;
 use crate::model::{Labels, Resources, Taint};
 use crate::sim::provisioner::{Action, ClusterView, DecisionRecord};
 use crate::sim::state::{NodeId, NodeState, PodId, PodPhase};
+use std::collections::BTreeMap;
 
 /// upstream: static_autoscaler.go `podScaleUpDelayAnnotationKey`.
 pub const POD_SCALE_UP_DELAY_ANNOTATION: &str = "cluster-autoscaler.kubernetes.io/pod-scale-up-delay";
@@ -66,7 +67,7 @@ impl ClusterAutoscaler {
                     upcoming: false,
                 });
             } else if n.state.is_upcoming() {
-                let Some(gi) = self.group_index(&n.pool) else { continue };
+                let Some(gi) = self.node_group(n) else { continue };
                 // Registered nodes already had their DaemonSets subtracted by the world.
                 let free = if n.registered.is_some() {
                     n.free()
@@ -90,7 +91,12 @@ impl ClusterAutoscaler {
     pub fn pods_needing_scale_up(&self, view: &ClusterView<'_>) -> (Vec<PodId>, PodFilterCounts) {
         let now = view.now;
         let mut counts = PodFilterCounts::default();
-        let mut nodes = self.simulation_nodes(view);
+        // Built on the first pod that reaches the fit check (most loops have none).
+        let mut nodes: Option<Vec<SimNode<'_>>> = None;
+        // Where the first-fit search resumes for a pod of this (workload, requests): node room
+        // only shrinks during this pass and a workload's pods share one template, so every node
+        // before the one an identical pod took (or all nodes, if it fit none) is still no fit.
+        let mut resume: BTreeMap<(u32, Resources), usize> = BTreeMap::new();
         let mut out = Vec::new();
         for &p in view.unschedulable {
             let pod = &view.pods[p.0 as usize];
@@ -115,9 +121,13 @@ impl ClusterAutoscaler {
                 counts.young += 1;
                 continue;
             }
-            let slot = nodes
+            let nodes = nodes.get_or_insert_with(|| self.simulation_nodes(view));
+            let from = resume.entry((pod.workload, pod.requests)).or_insert(0);
+            let slot = nodes[*from..]
                 .iter()
-                .position(|n| pod.requests.fits_in(&n.free) && admits(tmpl, n.labels, n.taints));
+                .position(|n| pod.requests.fits_in(&n.free) && admits(tmpl, n.labels, n.taints))
+                .map(|i| i + *from);
+            *from = slot.unwrap_or(nodes.len());
             match slot {
                 Some(i) => {
                     nodes[i].free -= pod.requests;
@@ -143,7 +153,7 @@ impl ClusterAutoscaler {
                 continue;
             }
             count += 1;
-            match self.group_index(&n.pool) {
+            match self.node_group(n) {
                 Some(gi) => {
                     cpu += self.templates[gi].capacity.cpu_m;
                     mem += self.templates[gi].capacity.mem;
