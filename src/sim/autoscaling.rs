@@ -68,6 +68,11 @@ pub struct HpaRecord {
 }
 
 impl HpaRecord {
+    /// Simulated time of the sync in seconds.
+    pub fn time_s(&self) -> f64 {
+        self.time_ms as f64 / 1000.0
+    }
+
     /// The `hpa.csv` header: the serialized field names, in order.
     pub const HEADER: [&str; 11] = [
         "time_s",

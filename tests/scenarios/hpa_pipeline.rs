@@ -61,7 +61,7 @@ fn run(traffic: &str, hpa_spec: &str) -> SimResult {
 fn replicas_at(r: &SimResult, t: f64) -> i32 {
     r.hpa
         .iter()
-        .take_while(|h| h.time_s <= t)
+        .take_while(|h| h.time_s() <= t)
         .filter(|h| h.error.is_empty())
         .last()
         .map_or(2, |h| h.desired_replicas)
@@ -80,20 +80,20 @@ fn default_scale_down_stabilization_holds_replicas_five_minutes_after_a_surge() 
     let peak = replicas_at(&r, end);
     assert!(peak >= 14, "the surge needs about 16 pods, got {peak}");
     // Nothing scales down in the five minutes after the surge ends.
-    for h in r.hpa.iter().filter(|h| h.time_s >= end && h.time_s < end + 300.0) {
-        assert_eq!(h.desired_replicas, peak, "at {} s: {h:?}", h.time_s);
+    for h in r.hpa.iter().filter(|h| h.time_s() >= end && h.time_s() < end + 300.0) {
+        assert_eq!(h.desired_replicas, peak, "at {} s: {h:?}", h.time_s());
     }
     // Then it does, once the high recommendations (the last made up to one metrics window, 60 s,
     // plus a sync after the surge) have left the 300 s window.
     let down = r
         .hpa
         .iter()
-        .find(|h| h.time_s > end && h.desired_replicas < peak)
+        .find(|h| h.time_s() > end && h.desired_replicas < peak)
         .unwrap_or_else(|| panic!("never scaled down"));
     assert!(
-        down.time_s >= end + 300.0 && down.time_s <= end + 400.0,
+        down.time_s() >= end + 300.0 && down.time_s() <= end + 400.0,
         "scaled down at {} s",
-        down.time_s
+        down.time_s()
     );
     assert!(r.hpa.iter().last().unwrap().desired_replicas <= 5);
 }
@@ -109,17 +109,17 @@ fn percent_policy_limits_scale_up_to_doubling_per_minute() {
     // upstream: the limit is 2 × the replicas at the start of the 60 s period (current minus the
     // scale-ups after the cutoff).
     for h in r.hpa.iter().filter(|h| h.scaled) {
-        let base = replicas_at(&r, h.time_s - 60.0);
+        let base = replicas_at(&r, h.time_s() - 60.0);
         assert!(
             h.desired_replicas <= 2 * base,
             "at {} s: {} > 2 × {base} (replicas 60 s earlier)",
-            h.time_s,
+            h.time_s(),
             h.desired_replicas
         );
     }
     // It still gets there, one doubling per minute: 2 → 4 → 8 → 16 → 32 takes four periods.
-    let first = r.hpa.iter().find(|h| h.scaled).unwrap().time_s;
-    let t32 = r.hpa.iter().find(|h| h.desired_replicas >= 32).unwrap().time_s;
+    let first = r.hpa.iter().find(|h| h.scaled).unwrap().time_s();
+    let t32 = r.hpa.iter().find(|h| h.desired_replicas >= 32).unwrap().time_s();
     assert!(t32 - first >= 180.0, "2 → 32 in {} s", t32 - first);
     assert_eq!(r.hpa.iter().map(|h| h.desired_replicas).max(), Some(64));
 }
