@@ -3,6 +3,7 @@
 
 use super::observation::ConditionStatus;
 use std::fmt;
+use std::sync::Arc;
 
 /// `HorizontalPodAutoscalerConditionType`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -55,7 +56,49 @@ pub struct HpaCondition {
     pub type_: ConditionType,
     pub status: ConditionStatus,
     pub reason: ConditionReason,
-    pub message: String,
+    pub message: ConditionMessage,
+}
+
+/// A condition's message, formatted only when read: every reconcile sets three conditions, and
+/// the simulation reads none of their messages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConditionMessage {
+    Static(&'static str),
+    Text(String),
+    /// upstream: horizontal.go, `ValidMetricFound` on ScalingActive.
+    ValidMetricFound(Arc<str>),
+    /// upstream: horizontal.go, `SucceededRescale` on AbleToScale.
+    SucceededRescale(i32),
+}
+
+impl fmt::Display for ConditionMessage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConditionMessage::Static(s) => f.write_str(s),
+            ConditionMessage::Text(s) => f.write_str(s),
+            ConditionMessage::ValidMetricFound(metric) => {
+                write!(
+                    f,
+                    "the HPA was able to successfully calculate a replica count from {metric}"
+                )
+            }
+            ConditionMessage::SucceededRescale(n) => {
+                write!(f, "the HPA controller was able to update the target scale to {n}")
+            }
+        }
+    }
+}
+
+impl From<&'static str> for ConditionMessage {
+    fn from(s: &'static str) -> Self {
+        ConditionMessage::Static(s)
+    }
+}
+
+impl From<String> for ConditionMessage {
+    fn from(s: String) -> Self {
+        ConditionMessage::Text(s)
+    }
 }
 
 /// The conditions set by one reconcile, at most one per type (last write wins, as `setCondition`).
@@ -63,12 +106,18 @@ pub struct HpaCondition {
 pub struct Conditions(pub Vec<HpaCondition>);
 
 impl Conditions {
-    pub fn set(&mut self, type_: ConditionType, status: ConditionStatus, reason: ConditionReason, message: String) {
+    pub fn set(
+        &mut self,
+        type_: ConditionType,
+        status: ConditionStatus,
+        reason: ConditionReason,
+        message: impl Into<ConditionMessage>,
+    ) {
         let c = HpaCondition {
             type_,
             status,
             reason,
-            message,
+            message: message.into(),
         };
         match self.0.iter_mut().find(|x| x.type_ == type_) {
             Some(x) => *x = c,

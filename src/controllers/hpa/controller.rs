@@ -4,7 +4,7 @@
 //! `computeReplicasForMetrics`, `computeReplicasForMetric`, `computeStatusFor*Metric`,
 //! `recordInitialRecommendation`, `normalizeDesiredReplicas`, `normalizeDesiredReplicasWithBehaviors`.
 
-use super::conditions::{ConditionReason, ConditionType, Conditions};
+use super::conditions::{ConditionMessage, ConditionReason, ConditionType, Conditions};
 use super::config::HpaControllerConfig;
 use super::normalize::{
     LimitingRule, NormalizationArg, ScaleEvent, TimestampedRecommendation, convert_desired_replicas_with_behavior_rate,
@@ -347,7 +347,7 @@ pub fn reconcile(
             ConditionType::ScalingActive,
             ConditionStatus::False,
             ConditionReason::ScalingDisabled,
-            "scaling is disabled since the replica count of the target is zero".into(),
+            "scaling is disabled since the replica count of the target is zero",
         );
         d.reason = DecisionReason::ScalingDisabled;
         return d;
@@ -426,7 +426,7 @@ pub fn reconcile(
             ConditionType::ScalingActive,
             ConditionStatus::True,
             ConditionReason::ValidMetricFound,
-            format!("the HPA was able to successfully calculate a replica count from {metric_name}"),
+            ConditionMessage::ValidMetricFound(metric_name),
         );
         let prenormalized = replicas.max(0);
         d.metric_replicas = Some(prenormalized);
@@ -488,14 +488,14 @@ pub fn reconcile(
                 ConditionType::AbleToScale,
                 ConditionStatus::True,
                 stabilized_reason,
-                message.into(),
+                message,
             );
         } else {
             d.conditions.set(
                 ConditionType::AbleToScale,
                 ConditionStatus::True,
                 ConditionReason::ReadyForNewScale,
-                "recommended size matches current size".into(),
+                "recommended size matches current size",
             );
         }
         let limited_status = if limited.replicas == stabilized {
@@ -507,7 +507,7 @@ pub fn reconcile(
             ConditionType::ScalingLimited,
             limited_status,
             limited.reason,
-            limit_message(limited.reason).into(),
+            limit_message(limited.reason),
         );
         desired = limited.replicas;
         d.limiting_rule = limited.rule;
@@ -536,7 +536,7 @@ pub fn reconcile(
             ConditionType::AbleToScale,
             ConditionStatus::True,
             ConditionReason::SucceededRescale,
-            format!("the HPA controller was able to update the target scale to {desired}"),
+            ConditionMessage::SucceededRescale(desired),
         );
         store_scale_event(
             spec.behavior.as_ref(),
@@ -715,7 +715,7 @@ mod tests {
         );
         let c = d.conditions.get(ConditionType::ScalingActive).unwrap();
         assert_eq!(c.status, ConditionStatus::False);
-        assert!(c.message.starts_with("the HPA was unable to compute the replica count: failed to get queue external metric value: unable to get external metric default/queue/nil: no metrics returned from external metrics API"), "{}", c.message);
+        assert!(c.message.to_string().starts_with("the HPA was unable to compute the replica count: failed to get queue external metric value: unable to get external metric default/queue/nil: no metrics returned from external metrics API"), "{}", c.message);
     }
 
     #[test]
