@@ -13,11 +13,11 @@
 //!
 
 use super::nodepool::{BudgetNodes, ConsolidationPolicy, DisruptionReason, NodePool};
-use super::scheduling::{self, SimPod};
-use super::{Karpenter, NO_DEADLINE, Replacement};
+use super::scheduling::{self, SimNode, SimPod};
+use super::{Karpenter, NO_DEADLINE, NodeCap, Replacement};
 use crate::engine::{SimDuration, SimTime};
 use crate::model::labels::selector_matches;
-use crate::model::{CapacityType, WorkloadKind};
+use crate::model::{CapacityType, Resources, WorkloadKind};
 use crate::sim::provisioner::{Action, ClusterView, DecisionRecord};
 use crate::sim::state::{NodeId, NodeState, PodId, PodPhase};
 use std::collections::{BTreeMap, BTreeSet};
@@ -33,14 +33,115 @@ pub const MIN_TYPES_FOR_SPOT_TO_SPOT: usize = 15;
 pub struct DisruptionState {
     next_poll: SimTime,
     /// Per node: its pods at the last observation and when that set last changed.
-    pod_events: BTreeMap<NodeId, (Vec<PodId>, SimTime)>,
+    pod_events: BTreeMap<NodeId, PodEvents>,
     pending: Option<Command>,
+    /// Verdicts of earlier consolidation simulations, valid while their inputs are unchanged.
+    memo: SimMemo,
 }
 
 impl DisruptionState {
     pub fn forget(&mut self, id: NodeId) {
         self.pod_events.remove(&id);
     }
+}
+
+/// What every consolidation simulation of one disruption step shares, built once per step
+/// (upstream rebuilds it per candidate set in helpers.go `SimulateScheduling`; the result is the
+/// same): the pods every solve schedules (`pods_to_schedule`), the nodes it may place them on
+/// (`sim_nodes`) and what each live node counts against NodePool limits. A candidate set only
+/// removes its own nodes from these.
+struct Prep<'v> {
+    pending: Vec<SimPod<'v>>,
+    nodes: Vec<SimNode<'v>>,
+    caps: Vec<NodeCap>,
+}
+
+impl<'v> Prep<'v> {
+    fn new(k: &Karpenter, view: &ClusterView<'v>) -> Self {
+        Prep {
+            pending: k.pods_to_schedule(view),
+            nodes: k.sim_nodes(view, &[]),
+            caps: k.node_caps(view),
+        }
+    }
+
+    /// Everything a simulation reads from the world besides the candidates themselves. Node
+    /// labels, taints and instance types never change, so node ids stand for them; a pod's
+    /// requests, creation time and workload never change after creation (recorded anyway).
+    fn inputs(&self) -> SimInputs {
+        SimInputs {
+            pending: self
+                .pending
+                .iter()
+                .map(|p| (p.id, p.requests, p.created, p.workload))
+                .collect(),
+            nodes: self.nodes.iter().map(|n| (n.id, n.free)).collect(),
+            caps: self.caps.clone(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+struct SimInputs {
+    pending: Vec<(PodId, Resources, SimTime, u32)>,
+    nodes: Vec<(NodeId, Resources)>,
+    caps: Vec<NodeCap>,
+}
+
+/// A candidate as a simulation sees it: node, reschedulable pods, price, capacity type.
+type CandKey = (NodeId, Vec<PodId>, u64, CapacityType);
+
+/// Upper bound on memoised verdicts per input state (a handful per step in practice).
+const MEMO_MAX_ENTRIES: usize = 4096;
+
+/// `compute_consolidation` is a pure function of the candidates and [`SimInputs`] (no clock:
+/// consolidateAfter, budgets and disruption costs are applied when candidates are chosen, every
+/// step). While the inputs stay equal, a candidate set simulated before gets the same verdict.
+#[derive(Clone, Debug, Default)]
+struct SimMemo {
+    inputs: SimInputs,
+    verdicts: Vec<(Vec<CandKey>, Option<(Kind, String)>)>,
+}
+
+impl SimMemo {
+    /// Forgets every verdict unless `inputs` equals the state they were computed for.
+    fn sync(&mut self, inputs: SimInputs) {
+        if self.inputs != inputs || self.verdicts.len() > MEMO_MAX_ENTRIES {
+            self.inputs = inputs;
+            self.verdicts.clear();
+        }
+    }
+}
+
+/// One step's simulation context: the shared state and the memo.
+struct Sim<'p, 'v> {
+    prep: &'p Prep<'v>,
+    memo: &'p mut SimMemo,
+}
+
+impl Sim<'_, '_> {
+    /// [`compute_consolidation`], memoised.
+    fn consolidate(&mut self, k: &Karpenter, view: &ClusterView<'_>, cands: &[&Candidate]) -> Option<(Kind, String)> {
+        let key: Vec<CandKey> = cands
+            .iter()
+            .map(|c| (c.node, c.pods.clone(), c.price_hr.to_bits(), c.capacity_type))
+            .collect();
+        if let Some((_, v)) = self.memo.verdicts.iter().find(|(k, _)| *k == key) {
+            return v.clone();
+        }
+        let v = compute_consolidation(k, view, self.prep, cands);
+        self.memo.verdicts.push((key, v.clone()));
+        v
+    }
+}
+
+/// A node's pods as last observed: `raw` in the node's own order (a cheap "nothing changed"
+/// check), `sorted` as the set the event time refers to, `at` when that set last changed.
+#[derive(Clone, Debug, Default)]
+struct PodEvents {
+    raw: Vec<PodId>,
+    sorted: Vec<PodId>,
+    at: SimTime,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -148,6 +249,7 @@ fn budget_remaining(k: &Karpenter, view: &ClusterView<'_>, reason: DisruptionRea
 }
 
 fn observe_pod_events(k: &mut Karpenter, view: &ClusterView<'_>) {
+    let mut scratch = Vec::new();
     for &id in view.live_nodes {
         let Some(n) = view.nodes.get(id.0 as usize) else {
             continue;
@@ -155,17 +257,29 @@ fn observe_pod_events(k: &mut Karpenter, view: &ClusterView<'_>) {
         if k.pool_index(&n.pool).is_none() {
             continue;
         }
-        let mut pods = n.pods.clone();
-        pods.sort();
         match k.disruption.pod_events.get_mut(&id) {
-            Some((seen, at)) => {
-                if *seen != pods {
-                    *seen = pods;
-                    *at = view.now;
+            Some(e) => {
+                // Same pods in the same order: the set is unchanged (the common case, no sort).
+                if e.raw == n.pods {
+                    continue;
+                }
+                e.raw.clone_from(&n.pods);
+                scratch.clone_from(&n.pods);
+                scratch.sort();
+                if e.sorted != scratch {
+                    std::mem::swap(&mut e.sorted, &mut scratch);
+                    e.at = view.now;
                 }
             }
             None => {
-                k.disruption.pod_events.insert(id, (pods, view.now));
+                let mut sorted = n.pods.clone();
+                sorted.sort();
+                let e = PodEvents {
+                    raw: n.pods.clone(),
+                    sorted,
+                    at: view.now,
+                };
+                k.disruption.pod_events.insert(id, e);
             }
         }
     }
@@ -190,7 +304,7 @@ pub fn candidates(k: &Karpenter, view: &ClusterView<'_>) -> Vec<Candidate> {
         let (Some(after), Some(ready)) = (pool.consolidate_after, n.ready) else {
             continue;
         };
-        let last_event = k.disruption.pod_events.get(&id).map_or(ready, |e| e.1).max(ready);
+        let last_event = k.disruption.pod_events.get(&id).map_or(ready, |e| e.at).max(ready);
         if now.since(last_event) < after {
             continue;
         }
@@ -258,13 +372,23 @@ fn within_budget<'c>(cands: impl Iterator<Item = &'c Candidate>, mut remaining: 
 /// consolidation.go `computeConsolidation`: what to do with these candidates, if anything.
 /// Pending pods join the simulation (helpers.go `SimulateScheduling`): they may take the room
 /// the candidates' pods need, and NodeClaims they require count against "exactly one".
-fn compute_consolidation(k: &Karpenter, view: &ClusterView<'_>, cands: &[&Candidate]) -> Option<(Kind, String)> {
+fn compute_consolidation<'v>(
+    k: &Karpenter,
+    view: &ClusterView<'v>,
+    prep: &Prep<'v>,
+    cands: &[&Candidate],
+) -> Option<(Kind, String)> {
     let except: Vec<NodeId> = cands.iter().map(|c| c.node).collect();
     let moving: BTreeSet<PodId> = cands.iter().flat_map(|c| c.pods.iter().copied()).collect();
     let mut pods: Vec<SimPod<'_>> = moving.iter().filter_map(|&p| Karpenter::sim_pod(view, p)).collect();
-    pods.extend(k.pods_to_schedule(view).into_iter().filter(|p| !moving.contains(&p.id)));
-    let existing = k.sim_nodes(view, &except);
-    let remaining = k.remaining(view, &except);
+    pods.extend(prep.pending.iter().filter(|p| !moving.contains(&p.id)).cloned());
+    let existing: Vec<SimNode<'_>> = prep
+        .nodes
+        .iter()
+        .filter(|n| !except.contains(&n.id))
+        .cloned()
+        .collect();
+    let remaining = k.remaining_from(&prep.caps, &except);
     let res = scheduling::solve_with_memo(&pods, &existing, &k.pools, &remaining, &mut k.compat.borrow_mut());
     // upstream: `AllNonPendingPodsScheduled`: every candidate pod must land somewhere.
     if res.errors.iter().any(|(p, _)| moving.contains(p)) {
@@ -370,7 +494,7 @@ fn filter_out_same_type(
 }
 
 /// Finds the next command: Emptiness, then multi-node, then single-node consolidation.
-fn find_command(k: &Karpenter, view: &ClusterView<'_>) -> Option<Command> {
+fn find_command(k: &Karpenter, view: &ClusterView<'_>, sim: &mut Sim<'_, '_>) -> Option<Command> {
     let now = view.now;
     let cands = candidates(k, view);
     // Emptiness (every policy).
@@ -413,7 +537,7 @@ fn find_command(k: &Karpenter, view: &ClusterView<'_>) -> Option<Command> {
         let mut best = None;
         while lo <= hi {
             let mid = (lo + hi) / 2;
-            match compute_consolidation(k, view, &prefix[..mid]) {
+            match sim.consolidate(k, view, &prefix[..mid]) {
                 Some(found) => {
                     best = Some((mid, found));
                     lo = mid + 1;
@@ -433,7 +557,7 @@ fn find_command(k: &Karpenter, view: &ClusterView<'_>) -> Option<Command> {
     }
     // Single-node: the first candidate that consolidates.
     for c in &under {
-        if let Some((kind, reason)) = compute_consolidation(k, view, &[*c]) {
+        if let Some((kind, reason)) = sim.consolidate(k, view, &[*c]) {
             return Some(Command {
                 method: "single-node-consolidation",
                 kind,
@@ -448,7 +572,7 @@ fn find_command(k: &Karpenter, view: &ClusterView<'_>) -> Option<Command> {
 
 /// validation.go: the command still holds after the delay: the same nodes are still candidates,
 /// within budget, and (for consolidation) the simulation gives the same kind of decision.
-fn validate(k: &Karpenter, view: &ClusterView<'_>, cmd: &Command) -> Result<Kind, String> {
+fn validate(k: &Karpenter, view: &ClusterView<'_>, sim: &mut Sim<'_, '_>, cmd: &Command) -> Result<Kind, String> {
     let cands = candidates(k, view);
     let mut chosen = Vec::new();
     for id in &cmd.nodes {
@@ -476,7 +600,7 @@ fn validate(k: &Karpenter, view: &ClusterView<'_>, cmd: &Command) -> Result<Kind
             }
             Ok(Kind::Empty)
         }
-        kind => match compute_consolidation(k, view, &chosen) {
+        kind => match sim.consolidate(k, view, &chosen) {
             Some((new, _)) if std::mem::discriminant(&new) == std::mem::discriminant(kind) => Ok(new),
             _ => Err("consolidation no longer valid".into()),
         },
@@ -612,7 +736,8 @@ pub fn reconcile(
             k.disruption.pending = Some(cmd);
             return;
         }
-        match validate(k, view, &cmd) {
+        let checked = with_sim(k, view, |k, sim| validate(k, view, sim, &cmd));
+        match checked {
             Ok(kind) => execute(k, view, cmd, kind, actions, records),
             Err(why) => records.push(Karpenter::record(
                 now,
@@ -629,16 +754,33 @@ pub fn reconcile(
         return;
     }
     k.disruption.next_poll = now + k.settings.disruption_poll;
-    if let Some(cmd) = find_command(k, view) {
-        if k.settings.command_validation_delay.is_zero() {
-            match validate(k, view, &cmd) {
-                Ok(kind) => execute(k, view, cmd, kind, actions, records),
-                Err(why) => records.push(Karpenter::record(now, cmd.method, "Invalidated", String::new(), why)),
-            }
-        } else {
-            k.disruption.pending = Some(cmd);
+    let immediate = k.settings.command_validation_delay.is_zero();
+    let found = with_sim(k, view, |k, sim| {
+        let cmd = find_command(k, view, sim)?;
+        let checked = immediate.then(|| validate(k, view, sim, &cmd));
+        Some((cmd, checked))
+    });
+    match found {
+        Some((cmd, Some(Ok(kind)))) => execute(k, view, cmd, kind, actions, records),
+        Some((cmd, Some(Err(why)))) => {
+            records.push(Karpenter::record(now, cmd.method, "Invalidated", String::new(), why))
         }
+        Some((cmd, None)) => k.disruption.pending = Some(cmd),
+        None => {}
     }
+}
+
+/// Runs `f` with this step's shared simulation state and the memo (synced to the world).
+fn with_sim<T>(k: &mut Karpenter, view: &ClusterView<'_>, f: impl FnOnce(&Karpenter, &mut Sim<'_, '_>) -> T) -> T {
+    let mut memo = std::mem::take(&mut k.disruption.memo);
+    let prep = Prep::new(k, view);
+    memo.sync(prep.inputs());
+    let out = f(k, &mut Sim {
+        prep: &prep,
+        memo: &mut memo,
+    });
+    k.disruption.memo = memo;
+    out
 }
 
 #[cfg(test)]

@@ -76,6 +76,14 @@ pub enum KarpenterError {
     Settings { path: String, message: String },
 }
 
+/// What a live node counts against its NodePool's limits (its kubelet capacity).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct NodeCap {
+    id: NodeId,
+    pool: usize,
+    cap: Resources,
+}
+
 /// A replacement launched by consolidation, waiting to become Ready before the replaced nodes
 /// are drained (upstream: disruption/orchestration/queue.go waits for replacements to initialise).
 #[derive(Clone, Debug)]
@@ -238,12 +246,17 @@ impl Karpenter {
     /// Current limit headroom of every pool (limit − capacity of its live nodes), excluding
     /// `except` nodes (consolidation candidates).
     fn remaining(&self, view: &ClusterView<'_>, except: &[NodeId]) -> Vec<Remaining> {
-        let mut used = vec![(Resources::ZERO, 0i64); self.pools.len()];
+        self.remaining_from(&self.node_caps(view), except)
+    }
+
+    /// What each live node of a known pool counts against its pool's limits, in live order.
+    fn node_caps(&self, view: &ClusterView<'_>) -> Vec<NodeCap> {
+        let mut out = Vec::with_capacity(view.live_nodes.len());
         for &id in view.live_nodes {
             let Some(n) = view.nodes.get(id.0 as usize) else {
                 continue;
             };
-            if n.state == NodeState::Terminated || except.contains(&id) {
+            if n.state == NodeState::Terminated {
                 continue;
             }
             if let Some(p) = self.pool_index(&n.pool) {
@@ -252,9 +265,21 @@ impl Karpenter {
                     .get(&n.instance_type)
                     .map(|&t| self.types[t].capacity(&self.pools[p].kubelet))
                     .unwrap_or(n.allocatable);
-                used[p].0 += cap;
-                used[p].1 += 1;
+                out.push(NodeCap { id, pool: p, cap });
             }
+        }
+        out
+    }
+
+    /// [`Karpenter::remaining`] from precomputed [`Karpenter::node_caps`].
+    fn remaining_from(&self, caps: &[NodeCap], except: &[NodeId]) -> Vec<Remaining> {
+        let mut used = vec![(Resources::ZERO, 0i64); self.pools.len()];
+        for c in caps {
+            if except.contains(&c.id) {
+                continue;
+            }
+            used[c.pool].0 += c.cap;
+            used[c.pool].1 += 1;
         }
         self.pools
             .iter()
