@@ -229,7 +229,7 @@ fn budget_remaining(k: &Karpenter, view: &ClusterView<'_>, reason: DisruptionRea
         let Some(n) = view.nodes.get(id.0 as usize) else {
             continue;
         };
-        let Some(p) = k.pool_index(&n.pool) else { continue };
+        let Some(p) = k.node_pool(n) else { continue };
         if n.ready.is_none() || n.state == NodeState::Terminated {
             continue;
         }
@@ -254,7 +254,7 @@ fn observe_pod_events(k: &mut Karpenter, view: &ClusterView<'_>) {
         let Some(n) = view.nodes.get(id.0 as usize) else {
             continue;
         };
-        if k.pool_index(&n.pool).is_none() {
+        if k.node_pool(n).is_none() {
             continue;
         }
         match k.disruption.pod_events.get_mut(&id) {
@@ -285,18 +285,43 @@ fn observe_pod_events(k: &mut Karpenter, view: &ClusterView<'_>) {
     }
 }
 
+/// What a workload's pods do to their node's candidacy.
+#[derive(Clone, Copy, Debug)]
+struct WorkloadBlocks {
+    /// The template carries `karpenter.sh/do-not-disrupt: "true"`.
+    do_not_disrupt: bool,
+    /// A PodDisruptionBudget covering its pods allows no disruption now (upstream:
+    /// disruption/types.go `NewCandidate` → pdbLimits `CanEvictPods`); blocks while the pod is
+    /// active.
+    pdb_blocked: bool,
+}
+
+fn workload_blocks(view: &ClusterView<'_>, w: &crate::model::Workload) -> WorkloadBlocks {
+    WorkloadBlocks {
+        do_not_disrupt: w.template.annotations.get(DO_NOT_DISRUPT).is_some_and(|v| v == "true"),
+        pdb_blocked: view.scenario.pdbs.iter().enumerate().any(|(i, pdb)| {
+            pdb.namespace == w.namespace
+                && selector_matches(&pdb.selector, &w.template.labels)
+                && view.pdb_allowed.get(i).is_some_and(|&a| a <= 0)
+        }),
+    }
+}
+
 /// Every node that may be disrupted now: managed, Ready, not already being disrupted, no
 /// do-not-disrupt pod, consolidatable (consolidateAfter elapsed since initialisation and since
 /// its last pod event).
 pub fn candidates(k: &Karpenter, view: &ClusterView<'_>) -> Vec<Candidate> {
     let now = view.now;
     let replacing: BTreeSet<NodeId> = k.replacements.iter().flat_map(|r| r.replaced.iter().copied()).collect();
+    // Per workload, computed at its first pod: the answers depend only on the template and
+    // this view's PDB headroom.
+    let mut flags: Vec<Option<WorkloadBlocks>> = vec![None; view.scenario.workloads.len()];
     let mut out = Vec::new();
     for &id in view.live_nodes {
         let Some(n) = view.nodes.get(id.0 as usize) else {
             continue;
         };
-        let Some(p) = k.pool_index(&n.pool) else { continue };
+        let Some(p) = k.node_pool(n) else { continue };
         if n.state != NodeState::Ready || k.marked.contains(&id) || replacing.contains(&id) {
             continue;
         }
@@ -318,18 +343,12 @@ pub fn candidates(k: &Karpenter, view: &ClusterView<'_>) -> Vec<Candidate> {
             let Some(w) = view.scenario.workloads.get(pod.workload as usize) else {
                 continue;
             };
-            if w.template.annotations.get(DO_NOT_DISRUPT).is_some_and(|v| v == "true") {
+            let wb = *flags[pod.workload as usize].get_or_insert_with(|| workload_blocks(view, w));
+            if wb.do_not_disrupt {
                 blocked = true;
                 break;
             }
-            // upstream: disruption/types.go `NewCandidate` → pdbLimits `CanEvictPods`: a pod
-            // covered by a PodDisruptionBudget that allows no disruption blocks its node.
-            let pdb_blocked = view.scenario.pdbs.iter().enumerate().any(|(i, pdb)| {
-                pdb.namespace == w.namespace
-                    && selector_matches(&pdb.selector, &w.template.labels)
-                    && view.pdb_allowed.get(i).is_some_and(|&a| a <= 0)
-            });
-            if pdb_blocked && pod.phase.is_active() {
+            if wb.pdb_blocked && pod.phase.is_active() {
                 blocked = true;
                 break;
             }
@@ -625,7 +644,7 @@ fn execute(
     let tgp = |k: &Karpenter, id: NodeId| {
         view.nodes
             .get(id.0 as usize)
-            .and_then(|n| k.pool_index(&n.pool))
+            .and_then(|n| k.node_pool(n))
             .and_then(|p| k.pools[p].pool.termination_grace_period)
     };
     match kind {

@@ -114,6 +114,17 @@ pub struct Karpenter {
     replacements: Vec<Replacement>,
     /// Nodes Karpenter is disrupting (terminating, draining, cordoned for a replacement).
     marked: BTreeSet<NodeId>,
+    /// Per node id: what never changes about a node and Karpenter looks up every second.
+    node_meta: Vec<NodeMeta>,
+}
+
+/// A node's NodePool (index into `pools`, `None` when not Karpenter's) and its instance type's
+/// kubelet capacity under that pool (`None` when the type is not in the catalog). A node's pool
+/// and type never change, so these are computed once per node instead of by name every second.
+#[derive(Clone, Copy, Debug)]
+struct NodeMeta {
+    pool: Option<usize>,
+    type_cap: Option<Resources>,
 }
 
 impl Karpenter {
@@ -184,6 +195,7 @@ impl Karpenter {
             disruption: disruption::DisruptionState::default(),
             replacements: Vec::new(),
             marked: BTreeSet::new(),
+            node_meta: Vec::new(),
         })
     }
 
@@ -213,6 +225,39 @@ impl Karpenter {
 
     fn pool_index(&self, name: &str) -> Option<usize> {
         self.pools.iter().position(|c| c.pool.name == name)
+    }
+
+    fn meta_of(&self, n: &Node) -> NodeMeta {
+        let pool = self.pool_index(&n.pool);
+        let type_cap = pool.and_then(|p| {
+            self.type_index
+                .get(&n.instance_type)
+                .map(|&t| self.types[t].capacity(&self.pools[p].kubelet))
+        });
+        NodeMeta { pool, type_cap }
+    }
+
+    /// Extends the per-node cache to nodes created since the last reconcile.
+    fn refresh_node_meta(&mut self, view: &ClusterView<'_>) {
+        for n in view.nodes.iter().skip(self.node_meta.len()) {
+            if n.id.0 as usize != self.node_meta.len() {
+                break; // not indexed by id: every lookup falls back to `meta_of`
+            }
+            let m = self.meta_of(n);
+            self.node_meta.push(m);
+        }
+    }
+
+    fn node_info(&self, n: &Node) -> NodeMeta {
+        match self.node_meta.get(n.id.0 as usize) {
+            Some(&m) => m,
+            None => self.meta_of(n),
+        }
+    }
+
+    /// The node's NodePool index (`None` when no NodePool of this Karpenter owns it).
+    fn node_pool(&self, n: &Node) -> Option<usize> {
+        self.node_info(n).pool
     }
 
     fn record(now: SimTime, activity: &str, decision: &str, object: String, reason: String) -> DecisionRecord {
@@ -259,12 +304,9 @@ impl Karpenter {
             if n.state == NodeState::Terminated {
                 continue;
             }
-            if let Some(p) = self.pool_index(&n.pool) {
-                let cap = self
-                    .type_index
-                    .get(&n.instance_type)
-                    .map(|&t| self.types[t].capacity(&self.pools[p].kubelet))
-                    .unwrap_or(n.allocatable);
+            let m = self.node_info(n);
+            if let Some(p) = m.pool {
+                let cap = m.type_cap.unwrap_or(n.allocatable);
                 out.push(NodeCap { id, pool: p, cap });
             }
         }
@@ -550,7 +592,7 @@ impl Karpenter {
                     let Some(n) = view.nodes.get(node.0 as usize) else {
                         continue;
                     };
-                    if n.state == NodeState::Terminated || self.pool_index(&n.pool).is_none() {
+                    if n.state == NodeState::Terminated || self.node_pool(n).is_none() {
                         continue;
                     }
                     // upstream: aws/karpenter-provider-aws pkg/controllers/interruption
@@ -605,7 +647,7 @@ impl Karpenter {
             let Some(n) = view.nodes.get(id.0 as usize) else {
                 continue;
             };
-            let Some(p) = self.pool_index(&n.pool) else { continue };
+            let Some(p) = self.node_pool(n) else { continue };
             if self.marked.contains(&id) || matches!(n.state, NodeState::Terminating | NodeState::Terminated) {
                 continue;
             }
@@ -678,7 +720,7 @@ impl Karpenter {
                         let tgp = view
                             .nodes
                             .get(old.0 as usize)
-                            .and_then(|n| self.pool_index(&n.pool))
+                            .and_then(|n| self.node_pool(n))
                             .and_then(|p| self.pools[p].pool.termination_grace_period);
                         actions.push(Action::Drain {
                             node: old,
@@ -732,6 +774,7 @@ impl Provisioner for Karpenter {
         let mut actions = Vec::new();
         let mut records = Vec::new();
         self.load_daemonsets(view);
+        self.refresh_node_meta(view);
         self.marked.retain(|id| {
             view.nodes
                 .get(id.0 as usize)
