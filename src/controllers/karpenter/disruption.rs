@@ -408,7 +408,13 @@ fn compute_consolidation<'v>(
         .cloned()
         .collect();
     let remaining = k.remaining_from(&prep.caps, &except);
-    let res = scheduling::solve_with_memo(&pods, &existing, &k.pools, &remaining, &mut k.compat.borrow_mut());
+    // More than one NodeClaim can only end in "no consolidation" (claims are never removed), so
+    // the solve stops at the second.
+    let (res, complete) =
+        scheduling::solve_until(&pods, &existing, &k.pools, &remaining, &mut k.compat.borrow_mut(), 1);
+    if !complete {
+        return None;
+    }
     // upstream: `AllNonPendingPodsScheduled`: every candidate pod must land somewhere.
     if res.errors.iter().any(|(p, _)| moving.contains(p)) {
         return None;

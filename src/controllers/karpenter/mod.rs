@@ -285,6 +285,8 @@ impl Karpenter {
         for ctx in &mut self.pools {
             ctx.set_daemonsets(ds.iter().copied());
         }
+        // The memo's fitting offerings depend on the pools' usable room, just changed.
+        self.compat.borrow_mut().clear();
         self.daemonsets_loaded = true;
     }
 
