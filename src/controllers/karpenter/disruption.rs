@@ -32,16 +32,23 @@ pub const MIN_TYPES_FOR_SPOT_TO_SPOT: usize = 15;
 #[derive(Clone, Debug, Default)]
 pub struct DisruptionState {
     next_poll: SimTime,
-    /// Per node: its pods at the last observation and when that set last changed.
-    pod_events: BTreeMap<NodeId, PodEvents>,
+    /// Per node id: its pods at the last observation and when that set last changed (`None`
+    /// until first observed, and again once the node is forgotten).
+    pod_events: Vec<Option<PodEvents>>,
     pending: Option<Command>,
     /// Verdicts of earlier consolidation simulations, valid while their inputs are unchanged.
     memo: SimMemo,
 }
 
 impl DisruptionState {
+    fn pod_event(&self, id: NodeId) -> Option<&PodEvents> {
+        self.pod_events.get(id.0 as usize).and_then(Option::as_ref)
+    }
+
     pub fn forget(&mut self, id: NodeId) {
-        self.pod_events.remove(&id);
+        if let Some(e) = self.pod_events.get_mut(id.0 as usize) {
+            *e = None;
+        }
     }
 }
 
@@ -257,7 +264,11 @@ fn observe_pod_events(k: &mut Karpenter, view: &ClusterView<'_>) {
         if k.node_pool(n).is_none() {
             continue;
         }
-        match k.disruption.pod_events.get_mut(&id) {
+        let slot = id.0 as usize;
+        if k.disruption.pod_events.len() <= slot {
+            k.disruption.pod_events.resize(slot + 1, None);
+        }
+        match &mut k.disruption.pod_events[slot] {
             Some(e) => {
                 // Same pods in the same order: the set is unchanged (the common case, no sort).
                 if e.raw == n.pods {
@@ -279,32 +290,37 @@ fn observe_pod_events(k: &mut Karpenter, view: &ClusterView<'_>) {
                     sorted,
                     at: view.now,
                 };
-                k.disruption.pod_events.insert(id, e);
+                k.disruption.pod_events[slot] = Some(e);
             }
         }
     }
 }
 
-/// What a workload's pods do to their node's candidacy.
-#[derive(Clone, Copy, Debug)]
-struct WorkloadBlocks {
+/// What never changes about a workload and decides whether its pods block their node's
+/// disruption.
+#[derive(Clone, Debug, Default)]
+pub(super) struct WorkloadBlocks {
     /// The template carries `karpenter.sh/do-not-disrupt: "true"`.
     do_not_disrupt: bool,
-    /// A PodDisruptionBudget covering its pods allows no disruption now (upstream:
-    /// disruption/types.go `NewCandidate` → pdbLimits `CanEvictPods`); blocks while the pod is
-    /// active.
-    pdb_blocked: bool,
+    /// PodDisruptionBudgets (indices into `scenario.pdbs`) that cover its pods.
+    pdbs: Vec<usize>,
 }
 
-fn workload_blocks(view: &ClusterView<'_>, w: &crate::model::Workload) -> WorkloadBlocks {
-    WorkloadBlocks {
-        do_not_disrupt: w.template.annotations.get(DO_NOT_DISRUPT).is_some_and(|v| v == "true"),
-        pdb_blocked: view.scenario.pdbs.iter().enumerate().any(|(i, pdb)| {
-            pdb.namespace == w.namespace
-                && selector_matches(&pdb.selector, &w.template.labels)
-                && view.pdb_allowed.get(i).is_some_and(|&a| a <= 0)
-        }),
-    }
+/// [`WorkloadBlocks`] of every workload of the scenario, in workload order.
+pub(super) fn workload_blocks(sc: &crate::scenario::Scenario) -> Vec<WorkloadBlocks> {
+    sc.workloads
+        .iter()
+        .map(|w| WorkloadBlocks {
+            do_not_disrupt: w.template.annotations.get(DO_NOT_DISRUPT).is_some_and(|v| v == "true"),
+            pdbs: sc
+                .pdbs
+                .iter()
+                .enumerate()
+                .filter(|(_, pdb)| pdb.namespace == w.namespace && selector_matches(&pdb.selector, &w.template.labels))
+                .map(|(i, _)| i)
+                .collect(),
+        })
+        .collect()
 }
 
 /// Every node that may be disrupted now: managed, Ready, not already being disrupted, no
@@ -313,9 +329,13 @@ fn workload_blocks(view: &ClusterView<'_>, w: &crate::model::Workload) -> Worklo
 pub fn candidates(k: &Karpenter, view: &ClusterView<'_>) -> Vec<Candidate> {
     let now = view.now;
     let replacing: BTreeSet<NodeId> = k.replacements.iter().flat_map(|r| r.replaced.iter().copied()).collect();
-    // Per workload, computed at its first pod: the answers depend only on the template and
-    // this view's PDB headroom.
-    let mut flags: Vec<Option<WorkloadBlocks>> = vec![None; view.scenario.workloads.len()];
+    let computed;
+    let blocks = if k.workload_blocks.len() == view.scenario.workloads.len() {
+        &k.workload_blocks
+    } else {
+        computed = workload_blocks(view.scenario);
+        &computed
+    };
     let mut out = Vec::new();
     for &id in view.live_nodes {
         let Some(n) = view.nodes.get(id.0 as usize) else {
@@ -329,7 +349,7 @@ pub fn candidates(k: &Karpenter, view: &ClusterView<'_>) -> Vec<Candidate> {
         let (Some(after), Some(ready)) = (pool.consolidate_after, n.ready) else {
             continue;
         };
-        let last_event = k.disruption.pod_events.get(&id).map_or(ready, |e| e.at).max(ready);
+        let last_event = k.disruption.pod_event(id).map_or(ready, |e| e.at).max(ready);
         if now.since(last_event) < after {
             continue;
         }
@@ -343,12 +363,17 @@ pub fn candidates(k: &Karpenter, view: &ClusterView<'_>) -> Vec<Candidate> {
             let Some(w) = view.scenario.workloads.get(pod.workload as usize) else {
                 continue;
             };
-            let wb = *flags[pod.workload as usize].get_or_insert_with(|| workload_blocks(view, w));
+            let Some(wb) = blocks.get(pod.workload as usize) else {
+                continue;
+            };
             if wb.do_not_disrupt {
                 blocked = true;
                 break;
             }
-            if wb.pdb_blocked && pod.phase.is_active() {
+            // upstream: disruption/types.go `NewCandidate` → pdbLimits `CanEvictPods`: a pod
+            // covered by a PodDisruptionBudget that allows no disruption blocks its node.
+            let pdb_blocked = wb.pdbs.iter().any(|&i| view.pdb_allowed.get(i).is_some_and(|&a| a <= 0));
+            if pdb_blocked && pod.phase.is_active() {
                 blocked = true;
                 break;
             }

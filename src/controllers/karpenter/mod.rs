@@ -114,6 +114,8 @@ pub struct Karpenter {
     replacements: Vec<Replacement>,
     /// Nodes Karpenter is disrupting (terminating, draining, cordoned for a replacement).
     marked: BTreeSet<NodeId>,
+    /// Per workload: do-not-disrupt and the PodDisruptionBudgets covering it (static).
+    workload_blocks: Vec<disruption::WorkloadBlocks>,
     /// Per node id: what never changes about a node and Karpenter looks up every second.
     node_meta: Vec<NodeMeta>,
 }
@@ -196,6 +198,7 @@ impl Karpenter {
             replacements: Vec::new(),
             marked: BTreeSet::new(),
             node_meta: Vec::new(),
+            workload_blocks: Vec::new(),
         })
     }
 
@@ -287,6 +290,7 @@ impl Karpenter {
         }
         // The memo's fitting offerings depend on the pools' usable room, just changed.
         self.compat.borrow_mut().clear();
+        self.workload_blocks = disruption::workload_blocks(view.scenario);
         self.daemonsets_loaded = true;
     }
 
