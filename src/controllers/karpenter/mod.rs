@@ -118,6 +118,8 @@ pub struct Karpenter {
     workload_blocks: Vec<disruption::WorkloadBlocks>,
     /// Per node id: what never changes about a node and Karpenter looks up every second.
     node_meta: Vec<NodeMeta>,
+    /// Per node id: its position among the cached nodes ordered by (name, id).
+    name_rank: Vec<u32>,
 }
 
 /// A node's NodePool (index into `pools`, `None` when not Karpenter's) and its instance type's
@@ -198,6 +200,7 @@ impl Karpenter {
             replacements: Vec::new(),
             marked: BTreeSet::new(),
             node_meta: Vec::new(),
+            name_rank: Vec::new(),
             workload_blocks: Vec::new(),
         })
     }
@@ -240,14 +243,24 @@ impl Karpenter {
         NodeMeta { pool, type_cap }
     }
 
-    /// Extends the per-node cache to nodes created since the last reconcile.
+    /// Extends the per-node caches to nodes created since the last reconcile.
     fn refresh_node_meta(&mut self, view: &ClusterView<'_>) {
-        for n in view.nodes.iter().skip(self.node_meta.len()) {
+        let known = self.node_meta.len();
+        for n in view.nodes.iter().skip(known) {
             if n.id.0 as usize != self.node_meta.len() {
                 break; // not indexed by id: every lookup falls back to `meta_of`
             }
             let m = self.meta_of(n);
             self.node_meta.push(m);
+        }
+        if self.node_meta.len() != known {
+            // Names never change: rank every cached node by (name, id) once per new node batch.
+            let mut by_name: Vec<&Node> = view.nodes[..self.node_meta.len()].iter().collect();
+            by_name.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+            self.name_rank = vec![0; by_name.len()];
+            for (rank, n) in by_name.iter().enumerate() {
+                self.name_rank[n.id.0 as usize] = rank as u32;
+            }
         }
     }
 
@@ -351,15 +364,6 @@ impl Karpenter {
             .live_nodes
             .iter()
             .filter_map(|&id| nodes.get(id.0 as usize))
-            .collect();
-        ordered.sort_by(|a, b| {
-            (a.state != NodeState::Ready)
-                .cmp(&(b.state != NodeState::Ready))
-                .then(a.name.cmp(&b.name))
-                .then(a.id.cmp(&b.id))
-        });
-        ordered
-            .into_iter()
             .filter(|n| {
                 matches!(
                     n.state,
@@ -367,6 +371,20 @@ impl Karpenter {
                 ) && !self.marked.contains(&n.id)
                     && !except.contains(&n.id)
             })
+            .collect();
+        if ordered.iter().all(|n| (n.id.0 as usize) < self.name_rank.len()) {
+            // The same order through each node's precomputed rank by (name, id).
+            ordered.sort_by_key(|n| (n.state != NodeState::Ready, self.name_rank[n.id.0 as usize]));
+        } else {
+            ordered.sort_by(|a, b| {
+                (a.state != NodeState::Ready)
+                    .cmp(&(b.state != NodeState::Ready))
+                    .then(a.name.cmp(&b.name))
+                    .then(a.id.cmp(&b.id))
+            });
+        }
+        ordered
+            .into_iter()
             .map(|n| {
                 let mut free = n.free();
                 if matches!(n.state, NodeState::Launching | NodeState::Booting) {
