@@ -129,14 +129,20 @@ struct Sim<'p, 'v> {
 impl Sim<'_, '_> {
     /// [`compute_consolidation`], memoised.
     fn consolidate(&mut self, k: &Karpenter, view: &ClusterView<'_>, cands: &[&Candidate]) -> Option<(Kind, String)> {
-        let key: Vec<CandKey> = cands
-            .iter()
-            .map(|c| (c.node, c.pods.clone(), c.price_hr.to_bits(), c.capacity_type))
-            .collect();
-        if let Some((_, v)) = self.memo.verdicts.iter().find(|(k, _)| *k == key) {
+        let same = |key: &[CandKey]| {
+            key.len() == cands.len()
+                && key.iter().zip(cands).all(|(e, c)| {
+                    e.0 == c.node && e.1 == c.pods && e.2 == c.price_hr.to_bits() && e.3 == c.capacity_type
+                })
+        };
+        if let Some((_, v)) = self.memo.verdicts.iter().find(|(key, _)| same(key)) {
             return v.clone();
         }
         let v = compute_consolidation(k, view, self.prep, cands);
+        let key = cands
+            .iter()
+            .map(|c| (c.node, c.pods.clone(), c.price_hr.to_bits(), c.capacity_type))
+            .collect();
         self.memo.verdicts.push((key, v.clone()));
         v
     }
@@ -354,7 +360,7 @@ pub fn candidates(k: &Karpenter, view: &ClusterView<'_>) -> Vec<Candidate> {
             continue;
         }
         let mut blocked = false;
-        let mut pods = Vec::new();
+        let mut pods = Vec::with_capacity(n.pods.len());
         let mut cost = 0.0;
         for &pid in &n.pods {
             let Some(pod) = view.pods.get(pid.0 as usize) else {
