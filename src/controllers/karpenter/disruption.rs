@@ -95,6 +95,9 @@ struct SimInputs {
     caps: Vec<NodeCap>,
 }
 
+/// What `compute_consolidation` decides for a candidate set.
+type Verdict = Option<(Kind, String)>;
+
 /// A candidate as a simulation sees it: node, reschedulable pods, price, capacity type.
 type CandKey = (NodeId, Vec<PodId>, u64, CapacityType);
 
@@ -107,7 +110,7 @@ const MEMO_MAX_ENTRIES: usize = 4096;
 #[derive(Clone, Debug, Default)]
 struct SimMemo {
     inputs: SimInputs,
-    verdicts: Vec<(Vec<CandKey>, Option<(Kind, String)>)>,
+    verdicts: Vec<(Vec<CandKey>, Verdict)>,
 }
 
 impl SimMemo {
@@ -378,7 +381,10 @@ pub fn candidates(k: &Karpenter, view: &ClusterView<'_>) -> Vec<Candidate> {
             }
             // upstream: disruption/types.go `NewCandidate` → pdbLimits `CanEvictPods`: a pod
             // covered by a PodDisruptionBudget that allows no disruption blocks its node.
-            let pdb_blocked = wb.pdbs.iter().any(|&i| view.pdb_allowed.get(i).is_some_and(|&a| a <= 0));
+            let pdb_blocked = wb
+                .pdbs
+                .iter()
+                .any(|&i| view.pdb_allowed.get(i).is_some_and(|&a| a <= 0));
             if pdb_blocked && pod.phase.is_active() {
                 blocked = true;
                 break;
@@ -432,12 +438,7 @@ fn compute_consolidation<'v>(
     let moving: BTreeSet<PodId> = cands.iter().flat_map(|c| c.pods.iter().copied()).collect();
     let mut pods: Vec<SimPod<'_>> = moving.iter().filter_map(|&p| Karpenter::sim_pod(view, p)).collect();
     pods.extend(prep.pending.iter().filter(|p| !moving.contains(&p.id)).cloned());
-    let existing: Vec<SimNode<'_>> = prep
-        .nodes
-        .iter()
-        .filter(|n| !except.contains(&n.id))
-        .cloned()
-        .collect();
+    let existing: Vec<SimNode<'_>> = prep.nodes.iter().filter(|n| !except.contains(&n.id)).cloned().collect();
     let remaining = k.remaining_from(&prep.caps, &except);
     // More than one NodeClaim can only end in "no consolidation" (claims are never removed), so
     // the solve stops at the second.
@@ -831,10 +832,13 @@ fn with_sim<T>(k: &mut Karpenter, view: &ClusterView<'_>, f: impl FnOnce(&Karpen
     let mut memo = std::mem::take(&mut k.disruption.memo);
     let prep = Prep::new(k, view);
     memo.sync(prep.inputs());
-    let out = f(k, &mut Sim {
-        prep: &prep,
-        memo: &mut memo,
-    });
+    let out = f(
+        k,
+        &mut Sim {
+            prep: &prep,
+            memo: &mut memo,
+        },
+    );
     k.disruption.memo = memo;
     out
 }

@@ -229,7 +229,13 @@ struct Fitting {
     max_mem: i64,
 }
 
-fn compat_entry<'m>(memo: &'m mut CompatMemo, workload: u32, pool: usize, t: &PodTemplate, ctx: &PoolCtx) -> &'m mut CompatEntry {
+fn compat_entry<'m>(
+    memo: &'m mut CompatMemo,
+    workload: u32,
+    pool: usize,
+    t: &PodTemplate,
+    ctx: &PoolCtx,
+) -> &'m mut CompatEntry {
     let compute = || {
         let ok: Vec<bool> = ctx.offering_labels.iter().map(|l| pod_matches_labels(t, l)).collect();
         CompatEntry {
@@ -492,5 +498,118 @@ pub fn pick_offering(
     LaunchPick {
         offering: None,
         ice_failures,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cloud::Catalog;
+    use crate::controllers::karpenter::nodepool::parse_nodepool;
+    use crate::controllers::karpenter::offerings::catalog_types;
+    use crate::model::resources::MIB;
+    use crate::testkit::pod_template;
+
+    /// One on-demand pool over the bundled catalog's c/m/r amd64 types, with a CPU limit.
+    fn pool(cpu_limit: &str) -> (PoolCtx, Vec<TypeInfo>) {
+        let types = catalog_types(&Catalog::bundled());
+        let settings = KarpenterSettings::default();
+        let doc = serde_json::json!({
+            "apiVersion": "karpenter.sh/v1",
+            "kind": "NodePool",
+            "metadata": {"name": "p"},
+            "spec": {
+                "template": {"spec": {"requirements": [
+                    {"key": "karpenter.k8s.aws/instance-category", "operator": "In", "values": ["c", "m", "r"]},
+                    {"key": "kubernetes.io/arch", "operator": "In", "values": ["amd64"]},
+                    {"key": "karpenter.sh/capacity-type", "operator": "In", "values": ["on-demand"]}
+                ]}},
+                "limits": {"cpu": cpu_limit}
+            }
+        });
+        let p = parse_nodepool(&doc, &types, &settings, &mut vec![]).expect("valid NodePool");
+        (PoolCtx::new(p, Default::default(), &types, &settings), types)
+    }
+
+    fn pods<'t>(templates: &'t [PodTemplate]) -> Vec<SimPod<'t>> {
+        templates
+            .iter()
+            .enumerate()
+            .map(|(i, t)| SimPod {
+                id: PodId(i as u32),
+                requests: t.requests(),
+                created: SimTime::ZERO,
+                workload: i as u32,
+                template: t,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn solve_until_stops_after_max_claims() {
+        // Six pods of 60 CPU / 64 GiB need several NodeClaims (the full solve's count, checked
+        // ≥ 2): a cap below that count stops right after the claim past the cap; a cap at or
+        // above it returns exactly the full result.
+        let (ctx, _) = pool("100000");
+        let templates: Vec<PodTemplate> = (0..6).map(|_| pod_template(60_000, 64 * 1024 * MIB)).collect();
+        let pods = pods(&templates);
+        let remaining = [Remaining {
+            cpu_m: Some(100_000_000),
+            memory: None,
+            nodes: None,
+        }];
+        let full = solve(&pods, &[], std::slice::from_ref(&ctx), &remaining);
+        let needed = full.claims.len();
+        assert!(needed >= 2, "the case must need several claims, got {needed}");
+        let mut memo = CompatMemo::default();
+        let cases = [(0, false), (needed - 1, false), (needed, true), (usize::MAX, true)];
+        for (cap, complete) in cases {
+            let (res, done) = solve_until(&pods, &[], std::slice::from_ref(&ctx), &remaining, &mut memo, cap);
+            assert_eq!(done, complete, "cap {cap}");
+            if complete {
+                assert_eq!(res, full, "cap {cap}");
+            } else {
+                assert_eq!(res.claims.len(), cap + 1, "cap {cap}: stops at the claim past the cap");
+            }
+        }
+    }
+
+    #[test]
+    fn memoised_fitting_matches_a_fresh_solve() {
+        // The same pods solved repeatedly with one memo, under limits that admit all, some or
+        // none of the fitting offerings, give what a fresh memo gives each time.
+        let (ctx, _) = pool("100000");
+        let templates: Vec<PodTemplate> = [(500, 512), (2_000, 4_096), (500, 512), (16_000, 65_536)]
+            .iter()
+            .map(|&(c, m)| pod_template(c, m * MIB))
+            .collect();
+        let pods = pods(&templates);
+        let mut memo = CompatMemo::default();
+        // 4 CPU admits only small types, 0 admits nothing (LimitsExceeded), None admits all.
+        for limit in [None, Some(4_000), Some(0), None, Some(64_000)] {
+            let remaining = [Remaining {
+                cpu_m: limit,
+                memory: None,
+                nodes: None,
+            }];
+            let fresh = solve(&pods, &[], std::slice::from_ref(&ctx), &remaining);
+            let memoised = solve_with_memo(&pods, &[], std::slice::from_ref(&ctx), &remaining, &mut memo);
+            assert_eq!(memoised, fresh, "limit {limit:?}");
+        }
+        // The limit of 0 leaves every pod unplaced for limits.
+        let zero = [Remaining {
+            cpu_m: Some(0),
+            memory: None,
+            nodes: None,
+        }];
+        let res = solve_with_memo(&pods, &[], std::slice::from_ref(&ctx), &zero, &mut memo);
+        assert!(res.claims.is_empty());
+        assert!(
+            res.errors
+                .iter()
+                .all(|(_, e)| *e == PodError::LimitsExceeded("p".into())),
+            "{:?}",
+            res.errors
+        );
     }
 }
