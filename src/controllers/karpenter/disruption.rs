@@ -13,11 +13,11 @@
 //!
 
 use super::nodepool::{BudgetNodes, ConsolidationPolicy, DisruptionReason, NodePool};
-use super::scheduling::{self, SimPod};
-use super::{Karpenter, NO_DEADLINE, Replacement};
+use super::scheduling::{self, SimNode, SimPod};
+use super::{Karpenter, NO_DEADLINE, NodeCap, Replacement};
 use crate::engine::{SimDuration, SimTime};
 use crate::model::labels::selector_matches;
-use crate::model::{CapacityType, WorkloadKind};
+use crate::model::{CapacityType, Resources, WorkloadKind};
 use crate::sim::provisioner::{Action, ClusterView, DecisionRecord};
 use crate::sim::state::{NodeId, NodeState, PodId, PodPhase};
 use std::collections::{BTreeMap, BTreeSet};
@@ -32,15 +32,132 @@ pub const MIN_TYPES_FOR_SPOT_TO_SPOT: usize = 15;
 #[derive(Clone, Debug, Default)]
 pub struct DisruptionState {
     next_poll: SimTime,
-    /// Per node: its pods at the last observation and when that set last changed.
-    pod_events: BTreeMap<NodeId, (Vec<PodId>, SimTime)>,
+    /// Per node id: its pods at the last observation and when that set last changed (`None`
+    /// until first observed, and again once the node is forgotten).
+    pod_events: Vec<Option<PodEvents>>,
     pending: Option<Command>,
+    /// Verdicts of earlier consolidation simulations, valid while their inputs are unchanged.
+    memo: SimMemo,
 }
 
 impl DisruptionState {
-    pub fn forget(&mut self, id: NodeId) {
-        self.pod_events.remove(&id);
+    fn pod_event(&self, id: NodeId) -> Option<&PodEvents> {
+        self.pod_events.get(id.0 as usize).and_then(Option::as_ref)
     }
+
+    pub fn forget(&mut self, id: NodeId) {
+        if let Some(e) = self.pod_events.get_mut(id.0 as usize) {
+            *e = None;
+        }
+    }
+}
+
+/// What every consolidation simulation of one disruption step shares, built once per step
+/// (upstream rebuilds it per candidate set in helpers.go `SimulateScheduling`; the result is the
+/// same): the pods every solve schedules (`pods_to_schedule`), the nodes it may place them on
+/// (`sim_nodes`) and what each live node counts against NodePool limits. A candidate set only
+/// removes its own nodes from these.
+struct Prep<'v> {
+    pending: Vec<SimPod<'v>>,
+    nodes: Vec<SimNode<'v>>,
+    caps: Vec<NodeCap>,
+}
+
+impl<'v> Prep<'v> {
+    fn new(k: &Karpenter, view: &ClusterView<'v>) -> Self {
+        Prep {
+            pending: k.pods_to_schedule(view),
+            nodes: k.sim_nodes(view, &[]),
+            caps: k.node_caps(view),
+        }
+    }
+
+    /// Everything a simulation reads from the world besides the candidates themselves. Node
+    /// labels, taints and instance types never change, so node ids stand for them; a pod's
+    /// requests, creation time and workload never change after creation (recorded anyway).
+    fn inputs(&self) -> SimInputs {
+        SimInputs {
+            pending: self
+                .pending
+                .iter()
+                .map(|p| (p.id, p.requests, p.created, p.workload))
+                .collect(),
+            nodes: self.nodes.iter().map(|n| (n.id, n.free)).collect(),
+            caps: self.caps.clone(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+struct SimInputs {
+    pending: Vec<(PodId, Resources, SimTime, u32)>,
+    nodes: Vec<(NodeId, Resources)>,
+    caps: Vec<NodeCap>,
+}
+
+/// What `compute_consolidation` decides for a candidate set.
+type Verdict = Option<(Kind, String)>;
+
+/// A candidate as a simulation sees it: node, reschedulable pods, price, capacity type.
+type CandKey = (NodeId, Vec<PodId>, u64, CapacityType);
+
+/// Upper bound on memoised verdicts per input state (a handful per step in practice).
+const MEMO_MAX_ENTRIES: usize = 4096;
+
+/// `compute_consolidation` is a pure function of the candidates and [`SimInputs`] (no clock:
+/// consolidateAfter, budgets and disruption costs are applied when candidates are chosen, every
+/// step). While the inputs stay equal, a candidate set simulated before gets the same verdict.
+#[derive(Clone, Debug, Default)]
+struct SimMemo {
+    inputs: SimInputs,
+    verdicts: Vec<(Vec<CandKey>, Verdict)>,
+}
+
+impl SimMemo {
+    /// Forgets every verdict unless `inputs` equals the state they were computed for.
+    fn sync(&mut self, inputs: SimInputs) {
+        if self.inputs != inputs || self.verdicts.len() > MEMO_MAX_ENTRIES {
+            self.inputs = inputs;
+            self.verdicts.clear();
+        }
+    }
+}
+
+/// One step's simulation context: the shared state and the memo.
+struct Sim<'p, 'v> {
+    prep: &'p Prep<'v>,
+    memo: &'p mut SimMemo,
+}
+
+impl Sim<'_, '_> {
+    /// [`compute_consolidation`], memoised.
+    fn consolidate(&mut self, k: &Karpenter, view: &ClusterView<'_>, cands: &[&Candidate]) -> Option<(Kind, String)> {
+        let same = |key: &[CandKey]| {
+            key.len() == cands.len()
+                && key.iter().zip(cands).all(|(e, c)| {
+                    e.0 == c.node && e.1 == c.pods && e.2 == c.price_hr.to_bits() && e.3 == c.capacity_type
+                })
+        };
+        if let Some((_, v)) = self.memo.verdicts.iter().find(|(key, _)| same(key)) {
+            return v.clone();
+        }
+        let v = compute_consolidation(k, view, self.prep, cands);
+        let key = cands
+            .iter()
+            .map(|c| (c.node, c.pods.clone(), c.price_hr.to_bits(), c.capacity_type))
+            .collect();
+        self.memo.verdicts.push((key, v.clone()));
+        v
+    }
+}
+
+/// A node's pods as last observed: `raw` in the node's own order (a cheap "nothing changed"
+/// check), `sorted` as the set the event time refers to, `at` when that set last changed.
+#[derive(Clone, Debug, Default)]
+struct PodEvents {
+    raw: Vec<PodId>,
+    sorted: Vec<PodId>,
+    at: SimTime,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -128,7 +245,7 @@ fn budget_remaining(k: &Karpenter, view: &ClusterView<'_>, reason: DisruptionRea
         let Some(n) = view.nodes.get(id.0 as usize) else {
             continue;
         };
-        let Some(p) = k.pool_index(&n.pool) else { continue };
+        let Some(p) = k.node_pool(n) else { continue };
         if n.ready.is_none() || n.state == NodeState::Terminated {
             continue;
         }
@@ -148,27 +265,71 @@ fn budget_remaining(k: &Karpenter, view: &ClusterView<'_>, reason: DisruptionRea
 }
 
 fn observe_pod_events(k: &mut Karpenter, view: &ClusterView<'_>) {
+    let mut scratch = Vec::new();
     for &id in view.live_nodes {
         let Some(n) = view.nodes.get(id.0 as usize) else {
             continue;
         };
-        if k.pool_index(&n.pool).is_none() {
+        if k.node_pool(n).is_none() {
             continue;
         }
-        let mut pods = n.pods.clone();
-        pods.sort();
-        match k.disruption.pod_events.get_mut(&id) {
-            Some((seen, at)) => {
-                if *seen != pods {
-                    *seen = pods;
-                    *at = view.now;
+        let slot = id.0 as usize;
+        if k.disruption.pod_events.len() <= slot {
+            k.disruption.pod_events.resize(slot + 1, None);
+        }
+        match &mut k.disruption.pod_events[slot] {
+            Some(e) => {
+                // Same pods in the same order: the set is unchanged (the common case, no sort).
+                if e.raw == n.pods {
+                    continue;
+                }
+                e.raw.clone_from(&n.pods);
+                scratch.clone_from(&n.pods);
+                scratch.sort();
+                if e.sorted != scratch {
+                    std::mem::swap(&mut e.sorted, &mut scratch);
+                    e.at = view.now;
                 }
             }
             None => {
-                k.disruption.pod_events.insert(id, (pods, view.now));
+                let mut sorted = n.pods.clone();
+                sorted.sort();
+                let e = PodEvents {
+                    raw: n.pods.clone(),
+                    sorted,
+                    at: view.now,
+                };
+                k.disruption.pod_events[slot] = Some(e);
             }
         }
     }
+}
+
+/// What never changes about a workload and decides whether its pods block their node's
+/// disruption.
+#[derive(Clone, Debug, Default)]
+pub(super) struct WorkloadBlocks {
+    /// The template carries `karpenter.sh/do-not-disrupt: "true"`.
+    do_not_disrupt: bool,
+    /// PodDisruptionBudgets (indices into `scenario.pdbs`) that cover its pods.
+    pdbs: Vec<usize>,
+}
+
+/// [`WorkloadBlocks`] of every workload of the scenario, in workload order.
+pub(super) fn workload_blocks(sc: &crate::scenario::Scenario) -> Vec<WorkloadBlocks> {
+    sc.workloads
+        .iter()
+        .map(|w| WorkloadBlocks {
+            do_not_disrupt: w.template.annotations.get(DO_NOT_DISRUPT).is_some_and(|v| v == "true"),
+            pdbs: sc
+                .pdbs
+                .iter()
+                .enumerate()
+                .filter(|(_, pdb)| pdb.namespace == w.namespace && selector_matches(&pdb.selector, &w.template.labels))
+                .map(|(i, _)| i)
+                .collect(),
+        })
+        .collect()
 }
 
 /// Every node that may be disrupted now: managed, Ready, not already being disrupted, no
@@ -177,12 +338,19 @@ fn observe_pod_events(k: &mut Karpenter, view: &ClusterView<'_>) {
 pub fn candidates(k: &Karpenter, view: &ClusterView<'_>) -> Vec<Candidate> {
     let now = view.now;
     let replacing: BTreeSet<NodeId> = k.replacements.iter().flat_map(|r| r.replaced.iter().copied()).collect();
+    let computed;
+    let blocks = if k.workload_blocks.len() == view.scenario.workloads.len() {
+        &k.workload_blocks
+    } else {
+        computed = workload_blocks(view.scenario);
+        &computed
+    };
     let mut out = Vec::new();
     for &id in view.live_nodes {
         let Some(n) = view.nodes.get(id.0 as usize) else {
             continue;
         };
-        let Some(p) = k.pool_index(&n.pool) else { continue };
+        let Some(p) = k.node_pool(n) else { continue };
         if n.state != NodeState::Ready || k.marked.contains(&id) || replacing.contains(&id) {
             continue;
         }
@@ -190,12 +358,12 @@ pub fn candidates(k: &Karpenter, view: &ClusterView<'_>) -> Vec<Candidate> {
         let (Some(after), Some(ready)) = (pool.consolidate_after, n.ready) else {
             continue;
         };
-        let last_event = k.disruption.pod_events.get(&id).map_or(ready, |e| e.1).max(ready);
+        let last_event = k.disruption.pod_event(id).map_or(ready, |e| e.at).max(ready);
         if now.since(last_event) < after {
             continue;
         }
         let mut blocked = false;
-        let mut pods = Vec::new();
+        let mut pods = Vec::with_capacity(n.pods.len());
         let mut cost = 0.0;
         for &pid in &n.pods {
             let Some(pod) = view.pods.get(pid.0 as usize) else {
@@ -204,17 +372,19 @@ pub fn candidates(k: &Karpenter, view: &ClusterView<'_>) -> Vec<Candidate> {
             let Some(w) = view.scenario.workloads.get(pod.workload as usize) else {
                 continue;
             };
-            if w.template.annotations.get(DO_NOT_DISRUPT).is_some_and(|v| v == "true") {
+            let Some(wb) = blocks.get(pod.workload as usize) else {
+                continue;
+            };
+            if wb.do_not_disrupt {
                 blocked = true;
                 break;
             }
             // upstream: disruption/types.go `NewCandidate` → pdbLimits `CanEvictPods`: a pod
             // covered by a PodDisruptionBudget that allows no disruption blocks its node.
-            let pdb_blocked = view.scenario.pdbs.iter().enumerate().any(|(i, pdb)| {
-                pdb.namespace == w.namespace
-                    && selector_matches(&pdb.selector, &w.template.labels)
-                    && view.pdb_allowed.get(i).is_some_and(|&a| a <= 0)
-            });
+            let pdb_blocked = wb
+                .pdbs
+                .iter()
+                .any(|&i| view.pdb_allowed.get(i).is_some_and(|&a| a <= 0));
             if pdb_blocked && pod.phase.is_active() {
                 blocked = true;
                 break;
@@ -258,14 +428,25 @@ fn within_budget<'c>(cands: impl Iterator<Item = &'c Candidate>, mut remaining: 
 /// consolidation.go `computeConsolidation`: what to do with these candidates, if anything.
 /// Pending pods join the simulation (helpers.go `SimulateScheduling`): they may take the room
 /// the candidates' pods need, and NodeClaims they require count against "exactly one".
-fn compute_consolidation(k: &Karpenter, view: &ClusterView<'_>, cands: &[&Candidate]) -> Option<(Kind, String)> {
+fn compute_consolidation<'v>(
+    k: &Karpenter,
+    view: &ClusterView<'v>,
+    prep: &Prep<'v>,
+    cands: &[&Candidate],
+) -> Option<(Kind, String)> {
     let except: Vec<NodeId> = cands.iter().map(|c| c.node).collect();
     let moving: BTreeSet<PodId> = cands.iter().flat_map(|c| c.pods.iter().copied()).collect();
     let mut pods: Vec<SimPod<'_>> = moving.iter().filter_map(|&p| Karpenter::sim_pod(view, p)).collect();
-    pods.extend(k.pods_to_schedule(view).into_iter().filter(|p| !moving.contains(&p.id)));
-    let existing = k.sim_nodes(view, &except);
-    let remaining = k.remaining(view, &except);
-    let res = scheduling::solve_with_memo(&pods, &existing, &k.pools, &remaining, &mut k.compat.borrow_mut());
+    pods.extend(prep.pending.iter().filter(|p| !moving.contains(&p.id)).cloned());
+    let existing: Vec<SimNode<'_>> = prep.nodes.iter().filter(|n| !except.contains(&n.id)).cloned().collect();
+    let remaining = k.remaining_from(&prep.caps, &except);
+    // More than one NodeClaim can only end in "no consolidation" (claims are never removed), so
+    // the solve stops at the second.
+    let (res, complete) =
+        scheduling::solve_until(&pods, &existing, &k.pools, &remaining, &mut k.compat.borrow_mut(), 1);
+    if !complete {
+        return None;
+    }
     // upstream: `AllNonPendingPodsScheduled`: every candidate pod must land somewhere.
     if res.errors.iter().any(|(p, _)| moving.contains(p)) {
         return None;
@@ -370,7 +551,7 @@ fn filter_out_same_type(
 }
 
 /// Finds the next command: Emptiness, then multi-node, then single-node consolidation.
-fn find_command(k: &Karpenter, view: &ClusterView<'_>) -> Option<Command> {
+fn find_command(k: &Karpenter, view: &ClusterView<'_>, sim: &mut Sim<'_, '_>) -> Option<Command> {
     let now = view.now;
     let cands = candidates(k, view);
     // Emptiness (every policy).
@@ -413,7 +594,7 @@ fn find_command(k: &Karpenter, view: &ClusterView<'_>) -> Option<Command> {
         let mut best = None;
         while lo <= hi {
             let mid = (lo + hi) / 2;
-            match compute_consolidation(k, view, &prefix[..mid]) {
+            match sim.consolidate(k, view, &prefix[..mid]) {
                 Some(found) => {
                     best = Some((mid, found));
                     lo = mid + 1;
@@ -433,7 +614,7 @@ fn find_command(k: &Karpenter, view: &ClusterView<'_>) -> Option<Command> {
     }
     // Single-node: the first candidate that consolidates.
     for c in &under {
-        if let Some((kind, reason)) = compute_consolidation(k, view, &[*c]) {
+        if let Some((kind, reason)) = sim.consolidate(k, view, &[*c]) {
             return Some(Command {
                 method: "single-node-consolidation",
                 kind,
@@ -448,7 +629,7 @@ fn find_command(k: &Karpenter, view: &ClusterView<'_>) -> Option<Command> {
 
 /// validation.go: the command still holds after the delay: the same nodes are still candidates,
 /// within budget, and (for consolidation) the simulation gives the same kind of decision.
-fn validate(k: &Karpenter, view: &ClusterView<'_>, cmd: &Command) -> Result<Kind, String> {
+fn validate(k: &Karpenter, view: &ClusterView<'_>, sim: &mut Sim<'_, '_>, cmd: &Command) -> Result<Kind, String> {
     let cands = candidates(k, view);
     let mut chosen = Vec::new();
     for id in &cmd.nodes {
@@ -476,7 +657,7 @@ fn validate(k: &Karpenter, view: &ClusterView<'_>, cmd: &Command) -> Result<Kind
             }
             Ok(Kind::Empty)
         }
-        kind => match compute_consolidation(k, view, &chosen) {
+        kind => match sim.consolidate(k, view, &chosen) {
             Some((new, _)) if std::mem::discriminant(&new) == std::mem::discriminant(kind) => Ok(new),
             _ => Err("consolidation no longer valid".into()),
         },
@@ -501,7 +682,7 @@ fn execute(
     let tgp = |k: &Karpenter, id: NodeId| {
         view.nodes
             .get(id.0 as usize)
-            .and_then(|n| k.pool_index(&n.pool))
+            .and_then(|n| k.node_pool(n))
             .and_then(|p| k.pools[p].pool.termination_grace_period)
     };
     match kind {
@@ -612,7 +793,8 @@ pub fn reconcile(
             k.disruption.pending = Some(cmd);
             return;
         }
-        match validate(k, view, &cmd) {
+        let checked = with_sim(k, view, |k, sim| validate(k, view, sim, &cmd));
+        match checked {
             Ok(kind) => execute(k, view, cmd, kind, actions, records),
             Err(why) => records.push(Karpenter::record(
                 now,
@@ -629,16 +811,36 @@ pub fn reconcile(
         return;
     }
     k.disruption.next_poll = now + k.settings.disruption_poll;
-    if let Some(cmd) = find_command(k, view) {
-        if k.settings.command_validation_delay.is_zero() {
-            match validate(k, view, &cmd) {
-                Ok(kind) => execute(k, view, cmd, kind, actions, records),
-                Err(why) => records.push(Karpenter::record(now, cmd.method, "Invalidated", String::new(), why)),
-            }
-        } else {
-            k.disruption.pending = Some(cmd);
+    let immediate = k.settings.command_validation_delay.is_zero();
+    let found = with_sim(k, view, |k, sim| {
+        let cmd = find_command(k, view, sim)?;
+        let checked = immediate.then(|| validate(k, view, sim, &cmd));
+        Some((cmd, checked))
+    });
+    match found {
+        Some((cmd, Some(Ok(kind)))) => execute(k, view, cmd, kind, actions, records),
+        Some((cmd, Some(Err(why)))) => {
+            records.push(Karpenter::record(now, cmd.method, "Invalidated", String::new(), why))
         }
+        Some((cmd, None)) => k.disruption.pending = Some(cmd),
+        None => {}
     }
+}
+
+/// Runs `f` with this step's shared simulation state and the memo (synced to the world).
+fn with_sim<T>(k: &mut Karpenter, view: &ClusterView<'_>, f: impl FnOnce(&Karpenter, &mut Sim<'_, '_>) -> T) -> T {
+    let mut memo = std::mem::take(&mut k.disruption.memo);
+    let prep = Prep::new(k, view);
+    memo.sync(prep.inputs());
+    let out = f(
+        k,
+        &mut Sim {
+            prep: &prep,
+            memo: &mut memo,
+        },
+    );
+    k.disruption.memo = memo;
+    out
 }
 
 #[cfg(test)]

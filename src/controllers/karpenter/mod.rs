@@ -76,6 +76,14 @@ pub enum KarpenterError {
     Settings { path: String, message: String },
 }
 
+/// What a live node counts against its NodePool's limits (its kubelet capacity).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct NodeCap {
+    id: NodeId,
+    pool: usize,
+    cap: Resources,
+}
+
 /// A replacement launched by consolidation, waiting to become Ready before the replaced nodes
 /// are drained (upstream: disruption/orchestration/queue.go waits for replacements to initialise).
 #[derive(Clone, Debug)]
@@ -106,6 +114,21 @@ pub struct Karpenter {
     replacements: Vec<Replacement>,
     /// Nodes Karpenter is disrupting (terminating, draining, cordoned for a replacement).
     marked: BTreeSet<NodeId>,
+    /// Per workload: do-not-disrupt and the PodDisruptionBudgets covering it (static).
+    workload_blocks: Vec<disruption::WorkloadBlocks>,
+    /// Per node id: what never changes about a node and Karpenter looks up every second.
+    node_meta: Vec<NodeMeta>,
+    /// Per node id: its position among the cached nodes ordered by (name, id).
+    name_rank: Vec<u32>,
+}
+
+/// A node's NodePool (index into `pools`, `None` when not Karpenter's) and its instance type's
+/// kubelet capacity under that pool (`None` when the type is not in the catalog). A node's pool
+/// and type never change, so these are computed once per node instead of by name every second.
+#[derive(Clone, Copy, Debug)]
+struct NodeMeta {
+    pool: Option<usize>,
+    type_cap: Option<Resources>,
 }
 
 impl Karpenter {
@@ -176,6 +199,9 @@ impl Karpenter {
             disruption: disruption::DisruptionState::default(),
             replacements: Vec::new(),
             marked: BTreeSet::new(),
+            node_meta: Vec::new(),
+            name_rank: Vec::new(),
+            workload_blocks: Vec::new(),
         })
     }
 
@@ -207,6 +233,49 @@ impl Karpenter {
         self.pools.iter().position(|c| c.pool.name == name)
     }
 
+    fn meta_of(&self, n: &Node) -> NodeMeta {
+        let pool = self.pool_index(&n.pool);
+        let type_cap = pool.and_then(|p| {
+            self.type_index
+                .get(&n.instance_type)
+                .map(|&t| self.types[t].capacity(&self.pools[p].kubelet))
+        });
+        NodeMeta { pool, type_cap }
+    }
+
+    /// Extends the per-node caches to nodes created since the last reconcile.
+    fn refresh_node_meta(&mut self, view: &ClusterView<'_>) {
+        let known = self.node_meta.len();
+        for n in view.nodes.iter().skip(known) {
+            if n.id.0 as usize != self.node_meta.len() {
+                break; // not indexed by id: every lookup falls back to `meta_of`
+            }
+            let m = self.meta_of(n);
+            self.node_meta.push(m);
+        }
+        if self.node_meta.len() != known {
+            // Names never change: rank every cached node by (name, id) once per new node batch.
+            let mut by_name: Vec<&Node> = view.nodes[..self.node_meta.len()].iter().collect();
+            by_name.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+            self.name_rank = vec![0; by_name.len()];
+            for (rank, n) in by_name.iter().enumerate() {
+                self.name_rank[n.id.0 as usize] = rank as u32;
+            }
+        }
+    }
+
+    fn node_info(&self, n: &Node) -> NodeMeta {
+        match self.node_meta.get(n.id.0 as usize) {
+            Some(&m) => m,
+            None => self.meta_of(n),
+        }
+    }
+
+    /// The node's NodePool index (`None` when no NodePool of this Karpenter owns it).
+    fn node_pool(&self, n: &Node) -> Option<usize> {
+        self.node_info(n).pool
+    }
+
     fn record(now: SimTime, activity: &str, decision: &str, object: String, reason: String) -> DecisionRecord {
         DecisionRecord {
             time_s: now.as_secs_f64(),
@@ -232,29 +301,46 @@ impl Karpenter {
         for ctx in &mut self.pools {
             ctx.set_daemonsets(ds.iter().copied());
         }
+        // The memo's fitting offerings depend on the pools' usable room, just changed.
+        self.compat.borrow_mut().clear();
+        self.workload_blocks = disruption::workload_blocks(view.scenario);
         self.daemonsets_loaded = true;
     }
 
     /// Current limit headroom of every pool (limit − capacity of its live nodes), excluding
     /// `except` nodes (consolidation candidates).
     fn remaining(&self, view: &ClusterView<'_>, except: &[NodeId]) -> Vec<Remaining> {
-        let mut used = vec![(Resources::ZERO, 0i64); self.pools.len()];
+        self.remaining_from(&self.node_caps(view), except)
+    }
+
+    /// What each live node of a known pool counts against its pool's limits, in live order.
+    fn node_caps(&self, view: &ClusterView<'_>) -> Vec<NodeCap> {
+        let mut out = Vec::with_capacity(view.live_nodes.len());
         for &id in view.live_nodes {
             let Some(n) = view.nodes.get(id.0 as usize) else {
                 continue;
             };
-            if n.state == NodeState::Terminated || except.contains(&id) {
+            if n.state == NodeState::Terminated {
                 continue;
             }
-            if let Some(p) = self.pool_index(&n.pool) {
-                let cap = self
-                    .type_index
-                    .get(&n.instance_type)
-                    .map(|&t| self.types[t].capacity(&self.pools[p].kubelet))
-                    .unwrap_or(n.allocatable);
-                used[p].0 += cap;
-                used[p].1 += 1;
+            let m = self.node_info(n);
+            if let Some(p) = m.pool {
+                let cap = m.type_cap.unwrap_or(n.allocatable);
+                out.push(NodeCap { id, pool: p, cap });
             }
+        }
+        out
+    }
+
+    /// [`Karpenter::remaining`] from precomputed [`Karpenter::node_caps`].
+    fn remaining_from(&self, caps: &[NodeCap], except: &[NodeId]) -> Vec<Remaining> {
+        let mut used = vec![(Resources::ZERO, 0i64); self.pools.len()];
+        for c in caps {
+            if except.contains(&c.id) {
+                continue;
+            }
+            used[c.pool].0 += c.cap;
+            used[c.pool].1 += 1;
         }
         self.pools
             .iter()
@@ -278,15 +364,6 @@ impl Karpenter {
             .live_nodes
             .iter()
             .filter_map(|&id| nodes.get(id.0 as usize))
-            .collect();
-        ordered.sort_by(|a, b| {
-            (a.state != NodeState::Ready)
-                .cmp(&(b.state != NodeState::Ready))
-                .then(a.name.cmp(&b.name))
-                .then(a.id.cmp(&b.id))
-        });
-        ordered
-            .into_iter()
             .filter(|n| {
                 matches!(
                     n.state,
@@ -294,6 +371,20 @@ impl Karpenter {
                 ) && !self.marked.contains(&n.id)
                     && !except.contains(&n.id)
             })
+            .collect();
+        if ordered.iter().all(|n| (n.id.0 as usize) < self.name_rank.len()) {
+            // The same order through each node's precomputed rank by (name, id).
+            ordered.sort_by_key(|n| (n.state != NodeState::Ready, self.name_rank[n.id.0 as usize]));
+        } else {
+            ordered.sort_by(|a, b| {
+                (a.state != NodeState::Ready)
+                    .cmp(&(b.state != NodeState::Ready))
+                    .then(a.name.cmp(&b.name))
+                    .then(a.id.cmp(&b.id))
+            });
+        }
+        ordered
+            .into_iter()
             .map(|n| {
                 let mut free = n.free();
                 if matches!(n.state, NodeState::Launching | NodeState::Booting) {
@@ -525,7 +616,7 @@ impl Karpenter {
                     let Some(n) = view.nodes.get(node.0 as usize) else {
                         continue;
                     };
-                    if n.state == NodeState::Terminated || self.pool_index(&n.pool).is_none() {
+                    if n.state == NodeState::Terminated || self.node_pool(n).is_none() {
                         continue;
                     }
                     // upstream: aws/karpenter-provider-aws pkg/controllers/interruption
@@ -580,7 +671,7 @@ impl Karpenter {
             let Some(n) = view.nodes.get(id.0 as usize) else {
                 continue;
             };
-            let Some(p) = self.pool_index(&n.pool) else { continue };
+            let Some(p) = self.node_pool(n) else { continue };
             if self.marked.contains(&id) || matches!(n.state, NodeState::Terminating | NodeState::Terminated) {
                 continue;
             }
@@ -653,7 +744,7 @@ impl Karpenter {
                         let tgp = view
                             .nodes
                             .get(old.0 as usize)
-                            .and_then(|n| self.pool_index(&n.pool))
+                            .and_then(|n| self.node_pool(n))
                             .and_then(|p| self.pools[p].pool.termination_grace_period);
                         actions.push(Action::Drain {
                             node: old,
@@ -707,6 +798,7 @@ impl Provisioner for Karpenter {
         let mut actions = Vec::new();
         let mut records = Vec::new();
         self.load_daemonsets(view);
+        self.refresh_node_meta(view);
         self.marked.retain(|id| {
             view.nodes
                 .get(id.0 as usize)

@@ -196,30 +196,90 @@ pub fn queue_order(a: &SimPod<'_>, b: &SimPod<'_>) -> Ordering {
 /// Whether a workload's pods accept each offering's labels, per (workload, pool index), with the
 /// node selector and affinity it was computed for (a different template recomputes it). Kept
 /// across solves by Karpenter: consolidation solves often, and each recomputation checks every
-/// offering of every pool (~600 per pool over the full catalog).
-pub type CompatMemo = BTreeMap<(u32, usize), (Labels, NodeAffinity, Vec<bool>)>;
+/// offering of every pool (~600 per pool over the full catalog). Each entry also keeps, per pod
+/// size seen, the compatible offerings that size fits (a workload's pods share one size, so the
+/// scan over every offering runs once per workload and pool, not once per new NodeClaim).
+#[derive(Clone, Debug, Default)]
+pub struct CompatMemo {
+    entries: BTreeMap<(u32, usize), CompatEntry>,
+}
 
-fn offering_compat<'m>(
+impl CompatMemo {
+    pub fn clear(&mut self) {
+        self.entries.clear();
+    }
+}
+
+#[derive(Clone, Debug)]
+struct CompatEntry {
+    node_selector: Labels,
+    affinity: NodeAffinity,
+    /// Per offering of the pool: the pod accepts its labels.
+    ok: Vec<bool>,
+    /// Some offering is compatible.
+    any_ok: bool,
+    /// Per pod size: the compatible offerings it fits in, ascending, and their largest capacity.
+    fits: Vec<(Resources, Fitting)>,
+}
+
+#[derive(Clone, Debug)]
+struct Fitting {
+    offerings: Vec<usize>,
+    max_cpu_m: i64,
+    max_mem: i64,
+}
+
+fn compat_entry<'m>(
     memo: &'m mut CompatMemo,
     workload: u32,
     pool: usize,
     t: &PodTemplate,
     ctx: &PoolCtx,
-) -> &'m [bool] {
-    let compute = || ctx.offering_labels.iter().map(|l| pod_matches_labels(t, l)).collect();
-    let e = memo
-        .entry((workload, pool))
-        .or_insert_with(|| (t.node_selector.clone(), t.affinity.clone(), compute()));
-    if e.0 != t.node_selector || e.1 != t.affinity || e.2.len() != ctx.offering_labels.len() {
-        *e = (t.node_selector.clone(), t.affinity.clone(), compute());
+) -> &'m mut CompatEntry {
+    let compute = || {
+        let ok: Vec<bool> = ctx.offering_labels.iter().map(|l| pod_matches_labels(t, l)).collect();
+        CompatEntry {
+            node_selector: t.node_selector.clone(),
+            affinity: t.affinity.clone(),
+            any_ok: ok.iter().any(|&b| b),
+            ok,
+            fits: Vec::new(),
+        }
+    };
+    let e = memo.entries.entry((workload, pool)).or_insert_with(compute);
+    if e.node_selector != t.node_selector || e.affinity != t.affinity || e.ok.len() != ctx.offering_labels.len() {
+        *e = compute();
     }
-    &e.2
+    e
+}
+
+impl CompatEntry {
+    /// The compatible offerings `requests` fits in (allocatable − DaemonSet overhead), ascending.
+    fn fitting(&mut self, requests: &Resources, ctx: &PoolCtx) -> &Fitting {
+        let i = match self.fits.iter().position(|(r, _)| r == requests) {
+            Some(i) => i,
+            None => {
+                let offerings: Vec<usize> = (0..ctx.offerings.len())
+                    .filter(|&o| self.ok[o] && requests.fits_in(&ctx.usable[o]))
+                    .collect();
+                let max = |f: fn(&Resources) -> i64| offerings.iter().map(|&o| f(&ctx.capacity[o])).max().unwrap_or(0);
+                let fitting = Fitting {
+                    max_cpu_m: max(|x| x.cpu_m),
+                    max_mem: max(|x| x.mem),
+                    offerings,
+                };
+                self.fits.push((*requests, fitting));
+                self.fits.len() - 1
+            }
+        };
+        &self.fits[i].1
+    }
 }
 
 /// Simulates scheduling `pods` onto `existing` nodes, then onto new NodeClaims from `pools`
 /// (highest weight first, then name). `remaining[i]` is pool i's limit headroom.
 pub fn solve(pods: &[SimPod<'_>], existing: &[SimNode<'_>], pools: &[PoolCtx], remaining: &[Remaining]) -> SolveResult {
-    solve_with_memo(pods, existing, pools, remaining, &mut CompatMemo::new())
+    solve_with_memo(pods, existing, pools, remaining, &mut CompatMemo::default())
 }
 
 /// [`solve`], reusing offering compatibility from earlier solves over the same `pools`.
@@ -230,6 +290,21 @@ pub fn solve_with_memo(
     remaining: &[Remaining],
     compat: &mut CompatMemo,
 ) -> SolveResult {
+    solve_until(pods, existing, pools, remaining, compat, usize::MAX).0
+}
+
+/// [`solve_with_memo`] that stops as soon as the solve has created more than `max_claims`
+/// NodeClaims (the second value is then false and the result covers only the pods placed so
+/// far). Claims are never removed, so a caller that only cares whether the solve needs at most
+/// `max_claims` of them (consolidation: "at most one replacement") learns it early.
+pub fn solve_until(
+    pods: &[SimPod<'_>],
+    existing: &[SimNode<'_>],
+    pools: &[PoolCtx],
+    remaining: &[Remaining],
+    compat: &mut CompatMemo,
+    max_claims: usize,
+) -> (SolveResult, bool) {
     let mut order: Vec<&SimPod<'_>> = pods.iter().collect();
     order.sort_by(|a, b| queue_order(a, b));
     let mut free: Vec<Resources> = existing.iter().map(|n| n.free).collect();
@@ -249,6 +324,8 @@ pub fn solve_with_memo(
     // check runs once per solve instead of once per pod (consolidation solves repeatedly).
     let mut node_compat: BTreeMap<u32, Vec<u8>> = BTreeMap::new();
     let mut res = SolveResult::default();
+    let mut claim_order: Vec<usize> = Vec::new();
+    let mut narrowed: Vec<usize> = Vec::new();
 
     'pods: for pod in order {
         let t = pod.template;
@@ -272,25 +349,27 @@ pub fn solve_with_memo(
         }
         // 2. NodeClaims of this solve, fewest pods first (upstream: scheduler.go `add` sorts
         //    newNodeClaims by len(Pods) before trying them); stable, so creation order breaks ties.
-        let mut claim_order: Vec<usize> = (0..res.claims.len()).collect();
+        claim_order.clear();
+        claim_order.extend(0..res.claims.len());
         claim_order.sort_by_key(|&c| res.claims[c].pods.len());
-        for c in claim_order {
-            let claim = &res.claims[c];
+        for &c in &claim_order {
+            let claim = &mut res.claims[c];
             let ctx = &pools[claim.pool];
             if !tolerates_all(&t.tolerations, &ctx.pool.taints) {
                 continue;
             }
-            let ok = offering_compat(compat, pod.workload, claim.pool, t, ctx);
+            let ok = &compat_entry(compat, pod.workload, claim.pool, t, ctx).ok;
             let need = claim.requests + pod.requests;
-            let narrowed: Vec<usize> = claim
-                .options
-                .iter()
-                .copied()
-                .filter(|&o| ok[o] && need.fits_in(&ctx.usable[o]))
-                .collect();
+            narrowed.clear();
+            narrowed.extend(
+                claim
+                    .options
+                    .iter()
+                    .copied()
+                    .filter(|&o| ok[o] && need.fits_in(&ctx.usable[o])),
+            );
             if !narrowed.is_empty() {
-                let claim = &mut res.claims[c];
-                claim.options = narrowed;
+                std::mem::swap(&mut claim.options, &mut narrowed);
                 claim.requests = need;
                 claim.pods.push(pod.id);
                 continue 'pods;
@@ -303,29 +382,43 @@ pub fn solve_with_memo(
             if !tolerates_all(&t.tolerations, &ctx.pool.taints) {
                 continue;
             }
-            let ok = offering_compat(compat, pod.workload, p, t, ctx);
-            let fitting: Vec<usize> = (0..ctx.offerings.len())
-                .filter(|&o| ok[o] && pod.requests.fits_in(&ctx.usable[o]))
-                .collect();
-            if fitting.is_empty() {
-                if ok.iter().any(|&b| b) && err == PodError::NoCompatibleNodePool {
+            let entry = compat_entry(compat, pod.workload, p, t, ctx);
+            let any_ok = entry.any_ok;
+            let fitting = entry.fitting(&pod.requests, ctx);
+            if fitting.offerings.is_empty() {
+                if any_ok && err == PodError::NoCompatibleNodePool {
                     err = PodError::NoInstanceTypeFits;
                 }
                 continue;
             }
-            let options: Vec<usize> = fitting
-                .into_iter()
-                .filter(|&o| remaining[p].admits(&ctx.capacity[o]))
-                .collect();
+            let r = &mut remaining[p];
+            // Every fitting offering is within the limits when the largest one is (the test is
+            // per dimension), so the filter and the maximum come from the cache.
+            let all_admitted = r.admits(&Resources {
+                cpu_m: fitting.max_cpu_m,
+                mem: fitting.max_mem,
+                pods: 0,
+            });
+            let (options, max_cpu_m, max_mem) = if all_admitted {
+                (fitting.offerings.clone(), fitting.max_cpu_m, fitting.max_mem)
+            } else {
+                let options: Vec<usize> = fitting
+                    .offerings
+                    .iter()
+                    .copied()
+                    .filter(|&o| r.admits(&ctx.capacity[o]))
+                    .collect();
+                let max = |f: fn(&Resources) -> i64| options.iter().map(|&o| f(&ctx.capacity[o])).max().unwrap_or(0);
+                let (c, m) = (max(|x| x.cpu_m), max(|x| x.mem));
+                (options, c, m)
+            };
             if options.is_empty() {
                 err = PodError::LimitsExceeded(ctx.pool.name.clone());
                 continue;
             }
             // upstream: scheduler.go `subtractMax`: reserve the largest option's capacity.
-            let r = &mut remaining[p];
-            let max = |f: fn(&Resources) -> i64| options.iter().map(|&o| f(&ctx.capacity[o])).max().unwrap_or(0);
-            r.cpu_m = r.cpu_m.map(|c| c - max(|x| x.cpu_m));
-            r.memory = r.memory.map(|m| m - max(|x| x.mem));
+            r.cpu_m = r.cpu_m.map(|c| c - max_cpu_m);
+            r.memory = r.memory.map(|m| m - max_mem);
             r.nodes = r.nodes.map(|n| n - 1);
             res.claims.push(NodeClaimPlan {
                 pool: p,
@@ -333,11 +426,14 @@ pub fn solve_with_memo(
                 requests: pod.requests,
                 options,
             });
+            if res.claims.len() > max_claims {
+                return (res, false);
+            }
             continue 'pods;
         }
         res.errors.push((pod.id, err));
     }
-    res
+    (res, true)
 }
 
 /// Offerings of a claim in launch preference: spot before on-demand where the claim allows
@@ -402,5 +498,118 @@ pub fn pick_offering(
     LaunchPick {
         offering: None,
         ice_failures,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cloud::Catalog;
+    use crate::controllers::karpenter::nodepool::parse_nodepool;
+    use crate::controllers::karpenter::offerings::catalog_types;
+    use crate::model::resources::MIB;
+    use crate::testkit::pod_template;
+
+    /// One on-demand pool over the bundled catalog's c/m/r amd64 types, with a CPU limit.
+    fn pool(cpu_limit: &str) -> (PoolCtx, Vec<TypeInfo>) {
+        let types = catalog_types(&Catalog::bundled());
+        let settings = KarpenterSettings::default();
+        let doc = serde_json::json!({
+            "apiVersion": "karpenter.sh/v1",
+            "kind": "NodePool",
+            "metadata": {"name": "p"},
+            "spec": {
+                "template": {"spec": {"requirements": [
+                    {"key": "karpenter.k8s.aws/instance-category", "operator": "In", "values": ["c", "m", "r"]},
+                    {"key": "kubernetes.io/arch", "operator": "In", "values": ["amd64"]},
+                    {"key": "karpenter.sh/capacity-type", "operator": "In", "values": ["on-demand"]}
+                ]}},
+                "limits": {"cpu": cpu_limit}
+            }
+        });
+        let p = parse_nodepool(&doc, &types, &settings, &mut vec![]).expect("valid NodePool");
+        (PoolCtx::new(p, Default::default(), &types, &settings), types)
+    }
+
+    fn pods<'t>(templates: &'t [PodTemplate]) -> Vec<SimPod<'t>> {
+        templates
+            .iter()
+            .enumerate()
+            .map(|(i, t)| SimPod {
+                id: PodId(i as u32),
+                requests: t.requests(),
+                created: SimTime::ZERO,
+                workload: i as u32,
+                template: t,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn solve_until_stops_after_max_claims() {
+        // Six pods of 60 CPU / 64 GiB need several NodeClaims (the full solve's count, checked
+        // ≥ 2): a cap below that count stops right after the claim past the cap; a cap at or
+        // above it returns exactly the full result.
+        let (ctx, _) = pool("100000");
+        let templates: Vec<PodTemplate> = (0..6).map(|_| pod_template(60_000, 64 * 1024 * MIB)).collect();
+        let pods = pods(&templates);
+        let remaining = [Remaining {
+            cpu_m: Some(100_000_000),
+            memory: None,
+            nodes: None,
+        }];
+        let full = solve(&pods, &[], std::slice::from_ref(&ctx), &remaining);
+        let needed = full.claims.len();
+        assert!(needed >= 2, "the case must need several claims, got {needed}");
+        let mut memo = CompatMemo::default();
+        let cases = [(0, false), (needed - 1, false), (needed, true), (usize::MAX, true)];
+        for (cap, complete) in cases {
+            let (res, done) = solve_until(&pods, &[], std::slice::from_ref(&ctx), &remaining, &mut memo, cap);
+            assert_eq!(done, complete, "cap {cap}");
+            if complete {
+                assert_eq!(res, full, "cap {cap}");
+            } else {
+                assert_eq!(res.claims.len(), cap + 1, "cap {cap}: stops at the claim past the cap");
+            }
+        }
+    }
+
+    #[test]
+    fn memoised_fitting_matches_a_fresh_solve() {
+        // The same pods solved repeatedly with one memo, under limits that admit all, some or
+        // none of the fitting offerings, give what a fresh memo gives each time.
+        let (ctx, _) = pool("100000");
+        let templates: Vec<PodTemplate> = [(500, 512), (2_000, 4_096), (500, 512), (16_000, 65_536)]
+            .iter()
+            .map(|&(c, m)| pod_template(c, m * MIB))
+            .collect();
+        let pods = pods(&templates);
+        let mut memo = CompatMemo::default();
+        // 4 CPU admits only small types, 0 admits nothing (LimitsExceeded), None admits all.
+        for limit in [None, Some(4_000), Some(0), None, Some(64_000)] {
+            let remaining = [Remaining {
+                cpu_m: limit,
+                memory: None,
+                nodes: None,
+            }];
+            let fresh = solve(&pods, &[], std::slice::from_ref(&ctx), &remaining);
+            let memoised = solve_with_memo(&pods, &[], std::slice::from_ref(&ctx), &remaining, &mut memo);
+            assert_eq!(memoised, fresh, "limit {limit:?}");
+        }
+        // The limit of 0 leaves every pod unplaced for limits.
+        let zero = [Remaining {
+            cpu_m: Some(0),
+            memory: None,
+            nodes: None,
+        }];
+        let res = solve_with_memo(&pods, &[], std::slice::from_ref(&ctx), &zero, &mut memo);
+        assert!(res.claims.is_empty());
+        assert!(
+            res.errors
+                .iter()
+                .all(|(_, e)| *e == PodError::LimitsExceeded("p".into())),
+            "{:?}",
+            res.errors
+        );
     }
 }
