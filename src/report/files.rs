@@ -189,7 +189,9 @@ fn push_hpa_row(out: &mut Vec<u8>, r: &HpaRecord) {
     out.push(b',');
     push_int(out, i64::from(r.desired_replicas));
     out.extend_from_slice(if r.scaled { b",true," } else { b",false," });
-    push_csv_field(out, r.metrics.as_bytes());
+    let mut text = Vec::new();
+    let _ = write!(text, "{}", r.metrics);
+    push_csv_field(out, &text);
     out.push(b',');
     if let Some(v) = r.proposal {
         push_int(out, i64::from(v));
@@ -199,7 +201,7 @@ fn push_hpa_row(out: &mut Vec<u8>, r: &HpaRecord) {
         push_int(out, i64::from(v));
     }
     out.push(b',');
-    let mut text = Vec::new();
+    text.clear();
     let _ = write!(text, "{}", r.reason);
     push_csv_field(out, &text);
     out.push(b',');
@@ -339,6 +341,8 @@ mod tests {
         use crate::controllers::hpa::conditions::ConditionReason;
         use crate::controllers::hpa::controller::DecisionReason;
         use crate::controllers::hpa::normalize::LimitingRule;
+        use crate::sim::autoscaling::{HpaMetrics, MetricCell};
+        use std::sync::Arc;
         let mut rows = Vec::new();
         for (i, ms) in [
             0u64,
@@ -363,9 +367,21 @@ mod tests {
                 desired_replicas: -(i as i32),
                 scaled: i % 3 == 0,
                 metrics: if i % 2 == 0 {
-                    "cpu=57 rps=1200".into()
+                    HpaMetrics::Many(Box::new([
+                        MetricCell {
+                            name: Arc::from("cpu resource utilization (percentage of request)"),
+                            value: Ok(57),
+                        },
+                        MetricCell {
+                            name: Arc::from("pods metric rps"),
+                            value: Ok(-1200),
+                        },
+                    ]))
                 } else {
-                    "cpu=<failed, \"x\">".into()
+                    HpaMetrics::One(MetricCell {
+                        name: Arc::from("odd \"metric\", with comma"),
+                        value: Err(ConditionReason::FailedGetResourceMetric),
+                    })
                 },
                 proposal: (i % 2 == 0).then_some(7),
                 stabilized: (i % 3 == 0).then_some(i32::MIN),

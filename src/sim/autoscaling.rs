@@ -10,6 +10,7 @@ use crate::controllers::cluster_autoscaler::ClusterAutoscaler;
 use crate::controllers::cluster_autoscaler::expander::priority::PriorityConfig;
 use crate::controllers::cluster_autoscaler::flags::parse_flags;
 use crate::controllers::cluster_autoscaler::node_group::NodeGroupSpec;
+use crate::controllers::hpa::conditions::ConditionReason;
 use crate::controllers::hpa::config::HpaControllerConfig;
 use crate::controllers::hpa::controller::{DecisionReason, HpaDecision, HpaState, reconcile};
 use crate::controllers::hpa::normalize::LimitingRule;
@@ -55,7 +56,8 @@ pub struct HpaRecord {
     pub desired_replicas: i32,
     pub scaled: bool,
     /// Each metric's current value as the HPA status shows it (utilization %, or milli-units).
-    pub metrics: String,
+    #[serde(serialize_with = "display")]
+    pub metrics: HpaMetrics,
     /// The largest metric proposal (before stabilization and limits).
     pub proposal: Option<i32>,
     pub stabilized: Option<i32>,
@@ -65,6 +67,45 @@ pub struct HpaRecord {
     #[serde(serialize_with = "display_or_empty")]
     pub limiting_rule: Option<LimitingRule>,
     pub error: String,
+}
+
+/// One metric of an `hpa.csv` row: its upstream name and value, or why it has none.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MetricCell {
+    /// Shared with the HPA's other records.
+    pub name: Arc<str>,
+    pub value: Result<i64, ConditionReason>,
+}
+
+/// The `metrics` column: kept structured and formatted when written (a fleet run records ~10⁶
+/// syncs, nearly all with one metric, which needs no allocation).
+#[derive(Clone, Debug, PartialEq)]
+pub enum HpaMetrics {
+    One(MetricCell),
+    Many(Box<[MetricCell]>),
+}
+
+impl HpaMetrics {
+    pub fn cells(&self) -> &[MetricCell] {
+        match self {
+            HpaMetrics::One(c) => std::slice::from_ref(c),
+            HpaMetrics::Many(cs) => cs,
+        }
+    }
+}
+
+/// `name=usage` per metric (`name=<reason>` when it failed), separated by spaces.
+impl std::fmt::Display for HpaMetrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (k, c) in self.cells().iter().enumerate() {
+            let sep = if k == 0 { "" } else { " " };
+            match &c.value {
+                Ok(v) => write!(f, "{sep}{}={v}", c.name)?,
+                Err(r) => write!(f, "{sep}{}=<{r}>", c.name)?,
+            }
+        }
+        Ok(())
+    }
 }
 
 impl HpaRecord {
@@ -327,15 +368,14 @@ impl World<'_> {
     }
 
     fn apply_hpa(&mut self, now: SimTime, hpa: &HpaRuntime, d: &HpaDecision) {
-        use std::fmt::Write;
-        let mut metrics = String::new();
-        for (k, p) in d.proposals.iter().enumerate() {
-            let sep = if k == 0 { "" } else { " " };
-            let _ = match &p.result {
-                Ok(prop) => write!(metrics, "{sep}{}={}", p.metric, prop.usage),
-                Err(e) => write!(metrics, "{sep}{}=<{}>", p.metric, e.reason),
-            };
-        }
+        let cell = |p: &crate::controllers::hpa::controller::MetricProposal| MetricCell {
+            name: p.metric.clone(),
+            value: p.result.as_ref().map(|prop| prop.usage).map_err(|e| e.reason),
+        };
+        let metrics = match d.proposals.as_slice() {
+            [one] => HpaMetrics::One(cell(one)),
+            many => HpaMetrics::Many(many.iter().map(cell).collect()),
+        };
         if let Some(Ok(first)) = d.proposals.first().map(|p| &p.result) {
             self.observed_metric[hpa.target] = Some(first.usage as f64);
         }
