@@ -1,5 +1,6 @@
 //! Writing run outputs.
 
+use crate::model::resources::round_i64;
 use crate::sim::SimResult;
 use crate::sim::autoscaling::HpaRecord;
 use std::fs;
@@ -65,17 +66,16 @@ pub fn csv_bytes<T: serde::Serialize>(path: &Path, rows: &[T]) -> Result<Vec<u8>
 
 /// Formats a float for CSV: fixed precision so output is byte-stable and readable.
 pub fn f(x: f64) -> String {
-    let mut s = String::new();
+    let mut s = Vec::new();
     push_f(&mut s, x);
-    s
+    String::from_utf8(s).unwrap_or_default()
 }
 
 /// [`f`] appended to `out`: at most three decimals (rounded half to even on the exact binary
 /// value, as `format!("{x:.3}")` does), trailing zeros and a trailing point dropped, `-0` as `0`.
-pub fn push_f(out: &mut String, x: f64) {
-    use std::fmt::Write;
+pub fn push_f(out: &mut Vec<u8>, x: f64) {
     if x.is_infinite() {
-        out.push_str("inf");
+        out.extend_from_slice(b"inf");
         return;
     }
     // Fast path: |x| < 10⁶ makes `x × 1000` exact to within 1.2 × 10⁻⁷, so rounding it to the
@@ -83,18 +83,14 @@ pub fn push_f(out: &mut String, x: f64) {
     // (and NaN, and large values) take `format!`.
     let scaled = x * 1000.0;
     if scaled.abs() < 1e9 && ((scaled - scaled.floor()) - 0.5).abs() > 1e-6 {
-        let n = scaled.round() as i64;
+        let n = round_i64(scaled);
         let (int, frac) = (n.unsigned_abs() / 1000, n.unsigned_abs() % 1000);
         if n < 0 {
-            out.push('-');
+            out.push(b'-');
         }
-        let _ = write!(out, "{int}");
+        push_int(out, int as i64);
         if frac != 0 {
-            let digits = [
-                b'0' + (frac / 100) as u8,
-                b'0' + (frac / 10 % 10) as u8,
-                b'0' + (frac % 10) as u8,
-            ];
+            let digits = [b'0' + (frac / 100) as u8, b'0' + (frac / 10 % 10) as u8, b'0' + (frac % 10) as u8];
             let len = if digits[2] != b'0' {
                 3
             } else if digits[1] != b'0' {
@@ -102,44 +98,49 @@ pub fn push_f(out: &mut String, x: f64) {
             } else {
                 1
             };
-            out.push('.');
-            out.push_str(std::str::from_utf8(&digits[..len]).unwrap_or_default());
+            out.push(b'.');
+            out.extend_from_slice(&digits[..len]);
         }
         return;
     }
     let s = format!("{x:.3}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
-    out.push_str(if s == "-0" { "0" } else { s });
+    out.extend_from_slice(if s == "-0" { b"0" } else { s.as_bytes() });
 }
 
 fn timeline_csv(r: &SimResult) -> Vec<u8> {
-    use std::fmt::Write;
-    let mut out = String::from(
-        "time_s,workload,demand_rps,served_rps,capacity_rps,replicas_desired,pods_pending,pods_starting,pods_ready,cpu_per_pod_m,cpu_utilization_pct,hpa_metric,nodes_ready,nodes_upcoming,cost_rate_usd_hr\n",
-    );
+    let mut out = b"time_s,workload,demand_rps,served_rps,capacity_rps,replicas_desired,pods_pending,pods_starting,pods_ready,cpu_per_pod_m,cpu_utilization_pct,hpa_metric,nodes_ready,nodes_upcoming,cost_rate_usd_hr\n".to_vec();
     out.reserve(r.timeline.len() * 96);
     for row in &r.timeline {
         let name = &r.workload_names[row.workload as usize];
         push_f(&mut out, row.time.as_secs_f64());
-        out.push(',');
-        out.push_str(name);
+        out.push(b',');
+        out.extend_from_slice(name.as_bytes());
         for x in [row.demand_rps, row.served_rps, row.capacity_rps] {
-            out.push(',');
+            out.push(b',');
             push_f(&mut out, x);
         }
-        let _ = write!(out, ",{},{},{},{},", row.desired, row.pending, row.starting, row.ready);
+        for n in [row.desired, row.pending, row.starting, row.ready] {
+            out.push(b',');
+            push_int(&mut out, i64::from(n));
+        }
+        out.push(b',');
         push_f(&mut out, row.cpu_per_pod_m);
-        out.push(',');
+        out.push(b',');
         push_f(&mut out, row.cpu_utilization);
-        out.push(',');
+        out.push(b',');
         if let Some(m) = row.hpa_metric {
             push_f(&mut out, m);
         }
-        let _ = write!(out, ",{},{},", row.nodes_ready, row.nodes_upcoming);
+        for n in [row.nodes_ready, row.nodes_upcoming] {
+            out.push(b',');
+            push_int(&mut out, i64::from(n));
+        }
+        out.push(b',');
         push_f(&mut out, row.cost_rate_hr);
-        out.push('\n');
+        out.push(b'\n');
     }
-    out.into_bytes()
+    out
 }
 
 /// Streams `hpa.csv` into a temporary file next to `path` (the largest output, so it is never
