@@ -2,7 +2,7 @@
 //! documented mean and spread.
 
 use capsim::engine::{Rngs, SimTime};
-use capsim::traffic::{TrafficModel, TrafficSpec};
+use capsim::traffic::{NoiseMemo, TrafficModel, TrafficSpec};
 
 fn model(yaml: &str, key: &str) -> TrafficModel {
     let spec: TrafficSpec = serde_saphyr::from_str(yaml).unwrap_or_else(|e| panic!("{yaml}: {e}"));
@@ -29,6 +29,29 @@ fn noise_is_a_pure_function_of_seed_key_and_bin() {
         let other = model(yaml, "api");
         let other_key: Vec<f64> = times.iter().map(|&t| other.rps_at(SimTime(t), &rngs)).collect();
         assert_ne!(forward, other_key, "{yaml}: each workload has its own stream");
+    }
+}
+
+/// The service tick's memoized draw gives exactly `rps_at`'s values, for ticks finer and coarser
+/// than the noise bin, with shapes on top and without noise.
+#[test]
+fn memoized_noise_matches_rps_at() {
+    let shaped =
+        "base: 100\nshape:\n  - diurnal: {peak: 10h, min: 0.4}\nnoise: {kind: lognormal, cv: 0.1, interval: 60s}";
+    for yaml in [LOGNORMAL, POISSON, shaped, "base: 3"] {
+        let m = model(yaml, "web");
+        let rngs = Rngs::new(11);
+        for step in [700u64, 5_000, 60_000, 95_000] {
+            let mut memo = NoiseMemo::default();
+            for i in 0..400 {
+                let t = SimTime(i * step);
+                assert_eq!(
+                    m.rps_at_memo(t, &rngs, &mut memo),
+                    m.rps_at(t, &rngs),
+                    "{yaml} at {t:?}"
+                );
+            }
+        }
     }
 }
 

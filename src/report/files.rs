@@ -90,7 +90,11 @@ pub fn push_f(out: &mut Vec<u8>, x: f64) {
         }
         push_int(out, int as i64);
         if frac != 0 {
-            let digits = [b'0' + (frac / 100) as u8, b'0' + (frac / 10 % 10) as u8, b'0' + (frac % 10) as u8];
+            let digits = [
+                b'0' + (frac / 100) as u8,
+                b'0' + (frac / 10 % 10) as u8,
+                b'0' + (frac % 10) as u8,
+            ];
             let len = if digits[2] != b'0' {
                 3
             } else if digits[1] != b'0' {

@@ -138,6 +138,8 @@ pub struct World<'a> {
     capacity_epoch: u64,
     /// The failed (workload, requests) of the last cycle and the epoch it ran at.
     carried_failed: (u64, Vec<(u32, Resources)>),
+    /// Per workload: the traffic noise of the last bin the service tick drew.
+    noise_memo: Vec<crate::traffic::NoiseMemo>,
     /// Bumped whenever `live_nodes` changes (positions in it move).
     live_nodes_version: u64,
     /// The scheduler's free-room index with the (capacity epoch, live-nodes version) it is exact
@@ -189,6 +191,7 @@ impl<'a> World<'a> {
             capacity_epoch: 0,
             carried_failed: (0, Vec::new()),
             live_nodes_version: 0,
+            noise_memo: vec![Default::default(); sc.workloads.len()],
             free_index: None,
             tick,
             recorder: Recorder::new(sc),
@@ -402,7 +405,11 @@ impl<'a> World<'a> {
         for i in 0..self.workloads.len() {
             integrate(&mut self.workloads[i], now);
             let wl = &self.sc.workloads[i];
-            let demand = wl.traffic.as_ref().map_or(0.0, |t| t.rps_at(now, &self.rngs).max(0.0));
+            let memo = &mut self.noise_memo[i];
+            let demand = wl
+                .traffic
+                .as_ref()
+                .map_or(0.0, |t| t.rps_at_memo(now, &self.rngs, memo).max(0.0));
             self.workloads[i].demand = demand;
             self.update_usage(i);
         }

@@ -155,6 +155,10 @@ struct LogNormal {
     stream: String,
 }
 
+/// What [`TrafficModel::rps_at_memo`] keeps between calls: (bin, value) of the last bin drawn.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct NoiseMemo(Option<(u64, f64)>);
+
 #[derive(Clone, Debug, PartialEq)]
 struct PoissonBins {
     interval_ms: u64,
@@ -315,6 +319,40 @@ impl TrafficModel {
         self.det(t.as_millis() as f64)
     }
 
+    /// [`rps_at`](Self::rps_at) for a caller asking at increasing times (the service tick):
+    /// `memo` keeps the last noise bin's log-normal factor, or the last Poisson bin's rate, so a
+    /// bin's draw is made once instead of at every tick inside it. Same values as `rps_at`.
+    pub fn rps_at_memo(&self, t: SimTime, rngs: &Rngs, memo: &mut NoiseMemo) -> f64 {
+        let t = t.as_millis();
+        if let Some(p) = &self.poisson {
+            let k = t / p.interval_ms;
+            return match memo.0 {
+                Some((bin, v)) if bin == k => v,
+                _ => {
+                    let v = self.poisson_bin_rps(p, k, rngs);
+                    memo.0 = Some((k, v));
+                    v
+                }
+            };
+        }
+        let tf = t as f64;
+        let noise = match &self.lognormal {
+            Some(ln) if ln.sigma != 0.0 => {
+                let bin = (tf.max(0.0) as u64) / ln.interval_ms;
+                match memo.0 {
+                    Some((b, f)) if b == bin => f,
+                    _ => {
+                        let f = self.lognormal_factor(tf, rngs);
+                        memo.0 = Some((bin, f));
+                        f
+                    }
+                }
+            }
+            _ => 1.0,
+        };
+        self.det(tf) * noise
+    }
+
     /// Requests per second at `t`, noise included.
     pub fn rps_at(&self, t: SimTime, rngs: &Rngs) -> f64 {
         let t = t.as_millis();
@@ -404,7 +442,11 @@ impl TrafficModel {
             for j in 0..n as usize {
                 let c = lo + h * (j as f64 + 0.5);
                 let r = 0.5 * h;
-                let f = 5.0 * (self.rate(c - X * r, rngs) + self.rate(c + X * r, rngs)) + 8.0 * self.rate(c, rngs);
+                // The pieces split at noise-bin edges, so the three nodes share one log-normal
+                // factor: drawn once (the same products as `rate` at each node).
+                let noise = self.lognormal_factor(c, rngs);
+                let at = |t: f64| self.det(t) * noise;
+                let f = 5.0 * (at(c - X * r) + at(c + X * r)) + 8.0 * at(c);
                 sum += f / 18.0 * h;
             }
         }
