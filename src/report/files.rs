@@ -164,8 +164,9 @@ fn hpa_csv_to_temp(path: &Path, rows: &[HpaRecord]) -> Result<PathBuf, OutputErr
         let mut buf = Vec::with_capacity(1 << 17);
         buf.extend_from_slice(HpaRecord::HEADER.join(",").as_bytes());
         buf.push(b'\n');
+        let mut text = Vec::new();
         for r in rows {
-            push_hpa_row(&mut buf, r);
+            push_hpa_row(&mut buf, &mut text, r);
             if buf.len() >= 1 << 16 {
                 file.write_all(&buf)?;
                 buf.clear();
@@ -184,7 +185,7 @@ fn hpa_csv_to_temp(path: &Path, rows: &[HpaRecord]) -> Result<PathBuf, OutputErr
 }
 
 /// One `hpa.csv` row, newline-terminated.
-fn push_hpa_row(out: &mut Vec<u8>, r: &HpaRecord) {
+fn push_hpa_row(out: &mut Vec<u8>, text: &mut Vec<u8>, r: &HpaRecord) {
     use std::io::Write as _;
     push_secs_shortest(out, r.time_ms);
     out.push(b',');
@@ -194,9 +195,22 @@ fn push_hpa_row(out: &mut Vec<u8>, r: &HpaRecord) {
     out.push(b',');
     push_int(out, i64::from(r.desired_replicas));
     out.extend_from_slice(if r.scaled { b",true," } else { b",false," });
-    let mut text = Vec::new();
-    let _ = write!(text, "{}", r.metrics);
-    push_csv_field(out, &text);
+    text.clear();
+    // `HpaMetrics`' Display, without the formatting machinery.
+    for (k, c) in r.metrics.cells().iter().enumerate() {
+        if k > 0 {
+            text.push(b' ');
+        }
+        text.extend_from_slice(c.name.as_bytes());
+        text.push(b'=');
+        match &c.value {
+            Ok(v) => push_int(text, *v),
+            Err(reason) => {
+                let _ = write!(text, "<{reason}>");
+            }
+        }
+    }
+    push_csv_field(out, text);
     out.push(b',');
     if let Some(v) = r.proposal {
         push_int(out, i64::from(v));
@@ -208,12 +222,12 @@ fn push_hpa_row(out: &mut Vec<u8>, r: &HpaRecord) {
     out.push(b',');
     text.clear();
     let _ = write!(text, "{}", r.reason);
-    push_csv_field(out, &text);
+    push_csv_field(out, text);
     out.push(b',');
     if let Some(rule) = r.limiting_rule {
         text.clear();
         let _ = write!(text, "{rule}");
-        push_csv_field(out, &text);
+        push_csv_field(out, text);
     }
     out.push(b',');
     push_csv_field(out, r.error.as_bytes());
@@ -223,7 +237,7 @@ fn push_hpa_row(out: &mut Vec<u8>, r: &HpaRecord) {
 /// A CSV field as the `csv` crate writes it by default: quoted (with quotes doubled) when it
 /// holds a delimiter, a quote or a line break, else as is.
 fn push_csv_field(out: &mut Vec<u8>, field: &[u8]) {
-    if !field.iter().any(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
+    if !needs_quotes(field) {
         out.extend_from_slice(field);
         return;
     }
@@ -235,6 +249,29 @@ fn push_csv_field(out: &mut Vec<u8>, field: &[u8]) {
         out.push(b);
     }
     out.push(b'"');
+}
+
+/// Whether `field` holds a `,`, `"`, `\n` or `\r`: eight bytes at a time (a byte equal to `c`
+/// is a zero byte of `word ^ c…c`, found with the classic has-zero-byte bit trick).
+fn needs_quotes(field: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH != 0;
+    let mut chunks = field.chunks_exact(8);
+    for chunk in &mut chunks {
+        let w = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+        if has_zero(w ^ (ONES * u64::from(b',')))
+            || has_zero(w ^ (ONES * u64::from(b'"')))
+            || has_zero(w ^ (ONES * u64::from(b'\n')))
+            || has_zero(w ^ (ONES * u64::from(b'\r')))
+        {
+            return true;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .any(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
 }
 
 /// A decimal integer, without the formatting machinery.
@@ -414,10 +451,32 @@ mod tests {
         let expected = expected.into_inner().unwrap();
         let mut got = HpaRecord::HEADER.join(",").into_bytes();
         got.push(b'\n');
+        let mut text = Vec::new();
         for r in &rows {
-            push_hpa_row(&mut got, r);
+            push_hpa_row(&mut got, &mut text, r);
         }
         assert_eq!(String::from_utf8(got).unwrap(), String::from_utf8(expected).unwrap());
+    }
+
+    #[test]
+    fn quoting_check_finds_every_special_byte_at_every_position() {
+        for len in 0..20 {
+            let plain = vec![b'a'; len];
+            assert!(!needs_quotes(&plain));
+            for at in 0..len {
+                for special in [b',', b'"', b'\n', b'\r'] {
+                    let mut f = plain.clone();
+                    f[at] = special;
+                    assert!(needs_quotes(&f), "{len} {at} {special}");
+                }
+                // Neighbours of the special bytes (and high bytes) are not special.
+                for other in [b'+', b'-', b'!', b'#', b'\t', 0x0b, 0x0c, 0x0e, 0xac, 0xff, 0x80] {
+                    let mut f = plain.clone();
+                    f[at] = other;
+                    assert!(!needs_quotes(&f), "{len} {at} {other}");
+                }
+            }
+        }
     }
 
     #[test]
