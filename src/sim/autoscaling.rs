@@ -405,9 +405,13 @@ impl World<'_> {
         let ws = &self.workloads[wi];
         let wl = &self.sc.workloads[wi];
         // Entries [0, np) and [0, ns) are this sync's; older entries are overwritten in place.
-        let (mut pods, mut samples) = match hpa.last_obs.take() {
-            Some(o) => (o.pods, o.resource_metrics),
-            None => (Vec::with_capacity(ws.active.len()), Vec::with_capacity(ws.active.len())),
+        let (mut pods, mut samples, mut metric_values) = match hpa.last_obs.take() {
+            Some(o) => (o.pods, o.resource_metrics, o.metric_values),
+            None => (
+                Vec::with_capacity(ws.active.len()),
+                Vec::with_capacity(ws.active.len()),
+                Vec::with_capacity(hpa.spec.metrics.len()),
+            ),
         };
         let (mut np, mut ns) = (0usize, 0usize);
         let mut per_pod_rps = Vec::new();
@@ -485,19 +489,13 @@ impl World<'_> {
                 });
             }
         }
-        let metric_values = hpa
-            .spec
-            .metrics
-            .iter()
-            .map(|m| match m {
-                MetricSpec::Pods { .. } => Some(Ok(MetricValues::Pods(per_pod_rps.clone()))),
-                MetricSpec::Object { .. } => Some(Ok(MetricValues::Object((ws.demand * 1000.0).round() as i64))),
-                MetricSpec::External { .. } => {
-                    Some(Ok(MetricValues::External(vec![(ws.demand * 1000.0).round() as i64])))
-                }
-                _ => None,
-            })
-            .collect();
+        metric_values.clear();
+        metric_values.extend(hpa.spec.metrics.iter().map(|m| match m {
+            MetricSpec::Pods { .. } => Some(Ok(MetricValues::Pods(per_pod_rps.clone()))),
+            MetricSpec::Object { .. } => Some(Ok(MetricValues::Object((ws.demand * 1000.0).round() as i64))),
+            MetricSpec::External { .. } => Some(Ok(MetricValues::External(vec![(ws.demand * 1000.0).round() as i64]))),
+            _ => None,
+        }));
         pods.truncate(np);
         samples.truncate(ns);
         HpaObservation {

@@ -101,11 +101,16 @@ impl From<String> for ConditionMessage {
     }
 }
 
-/// The conditions set by one reconcile, at most one per type (last write wins, as `setCondition`).
+/// The conditions set by one reconcile, at most one per type (last write wins, as `setCondition`),
+/// held inline by type (a reconcile sets up to three; no allocation per sync).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Conditions(pub Vec<HpaCondition>);
+pub struct Conditions([Option<HpaCondition>; 3]);
 
 impl Conditions {
+    /// The conditions set, in type order (AbleToScale, ScalingActive, ScalingLimited).
+    pub fn iter(&self) -> impl Iterator<Item = &HpaCondition> {
+        self.0.iter().flatten()
+    }
     pub fn set(
         &mut self,
         type_: ConditionType,
@@ -113,18 +118,14 @@ impl Conditions {
         reason: ConditionReason,
         message: impl Into<ConditionMessage>,
     ) {
-        let c = HpaCondition {
+        self.0[type_ as usize] = Some(HpaCondition {
             type_,
             status,
             reason,
             message: message.into(),
-        };
-        match self.0.iter_mut().find(|x| x.type_ == type_) {
-            Some(x) => *x = c,
-            None => self.0.push(c),
-        }
+        });
     }
     pub fn get(&self, type_: ConditionType) -> Option<&HpaCondition> {
-        self.0.iter().find(|c| c.type_ == type_)
+        self.0[type_ as usize].as_ref()
     }
 }

@@ -1017,7 +1017,7 @@ fn controller_reconcile(input: &Value) -> Result<Value, Outcome> {
     };
     let d = reconcile(&spec, &config, &mut state, &obs, NOW);
     let mut conditions = Map::new();
-    for c in &d.conditions.0 {
+    for c in d.conditions.iter() {
         conditions.insert(c.type_.to_string(), json!(c.reason.to_string()));
     }
     Ok(json!({
