@@ -138,6 +138,8 @@ pub struct World<'a> {
     capacity_epoch: u64,
     /// The failed (workload, requests) of the last cycle and the epoch it ran at.
     carried_failed: (u64, Vec<(u32, Resources)>),
+    /// The lowest priority of any workload's pods (templates are fixed for the run).
+    min_priority: i32,
     /// Per workload: the traffic noise of the last bin the service tick drew.
     noise_memo: Vec<crate::traffic::NoiseMemo>,
     /// Bumped whenever `live_nodes` changes (positions in it move).
@@ -192,6 +194,7 @@ impl<'a> World<'a> {
             carried_failed: (0, Vec::new()),
             live_nodes_version: 0,
             noise_memo: vec![Default::default(); sc.workloads.len()],
+            min_priority: sc.workloads.iter().map(|w| w.template.priority).min().unwrap_or(i32::MAX),
             free_index: None,
             tick,
             recorder: Recorder::new(sc),
@@ -703,7 +706,7 @@ impl<'a> World<'a> {
 
     /// Whether any workload's pods have a priority below `prio` (pods take their template's).
     fn lower_priority_exists(&self, prio: i32) -> bool {
-        self.sc.workloads.iter().any(|w| w.template.priority < prio)
+        self.min_priority < prio
     }
 
     /// PostFilter: evicts lower-priority pods so `p` can be placed, nominating it to the node.
