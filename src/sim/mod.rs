@@ -194,7 +194,12 @@ impl<'a> World<'a> {
             carried_failed: (0, Vec::new()),
             live_nodes_version: 0,
             noise_memo: vec![Default::default(); sc.workloads.len()],
-            min_priority: sc.workloads.iter().map(|w| w.template.priority).min().unwrap_or(i32::MAX),
+            min_priority: sc
+                .workloads
+                .iter()
+                .map(|w| w.template.priority)
+                .min()
+                .unwrap_or(i32::MAX),
             free_index: None,
             tick,
             recorder: Recorder::new(sc),
