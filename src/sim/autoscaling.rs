@@ -415,6 +415,8 @@ impl World<'_> {
         };
         let (mut np, mut ns) = (0usize, 0usize);
         let mut per_pod_rps = Vec::new();
+        // Only Pods metrics read per-pod values: collect them only for HPAs that have one.
+        let wants_per_pod = hpa.spec.metrics.iter().any(|m| matches!(m, MetricSpec::Pods { .. }));
         let share = if ws.ready > 0 {
             ws.served_rps() / f64::from(ws.ready)
         } else {
@@ -480,7 +482,7 @@ impl World<'_> {
                 }
                 ns += 1;
             }
-            if pod.phase == PodPhase::Ready {
+            if wants_per_pod && pod.phase == PodPhase::Ready {
                 per_pod_rps.push(PodMetricSample {
                     pod: u64::from(p.0),
                     value_milli: round_i64(share * 1000.0),

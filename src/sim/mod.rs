@@ -138,6 +138,8 @@ pub struct World<'a> {
     capacity_epoch: u64,
     /// The failed (workload, requests) of the last cycle and the epoch it ran at.
     carried_failed: (u64, Vec<(u32, Resources)>),
+    /// Per workload: the pod's summed CPU and memory limits (templates are fixed for the run).
+    limits: Vec<(Option<i64>, Option<i64>)>,
     /// The lowest priority of any workload's pods (templates are fixed for the run).
     min_priority: i32,
     /// Per workload: the traffic noise of the last bin the service tick drew.
@@ -194,6 +196,11 @@ impl<'a> World<'a> {
             carried_failed: (0, Vec::new()),
             live_nodes_version: 0,
             noise_memo: vec![Default::default(); sc.workloads.len()],
+            limits: sc
+                .workloads
+                .iter()
+                .map(|w| (w.template.limit_cpu_m(), w.template.limit_mem()))
+                .collect(),
             min_priority: sc
                 .workloads
                 .iter()
@@ -433,12 +440,13 @@ impl<'a> World<'a> {
             (ws.demand / f64::from(ws.ready)).min(ws.capacity_per_pod)
         };
         let svc = &wl.service;
+        let (limit_cpu_m, limit_mem) = self.limits[i];
         let mut cpu = svc.idle_cpu_m + share * svc.cpu_per_rps_m;
-        if let Some(limit) = wl.template.limit_cpu_m() {
+        if let Some(limit) = limit_cpu_m {
             cpu = cpu.min(limit as f64);
         }
         let mut mem = svc.idle_mem + share * svc.mem_per_rps;
-        if let Some(limit) = wl.template.limit_mem() {
+        if let Some(limit) = limit_mem {
             mem = mem.min(limit as f64);
         }
         ws.cpu_per_pod = cpu;
