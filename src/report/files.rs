@@ -90,20 +90,8 @@ pub fn push_f(out: &mut Vec<u8>, x: f64) {
         }
         push_int(out, int as i64);
         if frac != 0 {
-            let digits = [
-                b'0' + (frac / 100) as u8,
-                b'0' + (frac / 10 % 10) as u8,
-                b'0' + (frac % 10) as u8,
-            ];
-            let len = if digits[2] != b'0' {
-                3
-            } else if digits[1] != b'0' {
-                2
-            } else {
-                1
-            };
             out.push(b'.');
-            out.extend_from_slice(&digits[..len]);
+            push_thousandths(out, frac);
         }
         return;
     }
@@ -298,9 +286,14 @@ fn push_int(out: &mut Vec<u8>, v: i64) {
 fn push_secs_shortest(out: &mut Vec<u8>, ms: u64) {
     push_int(out, (ms / 1000) as i64);
     out.push(b'.');
-    let frac = ms % 1000;
+    push_thousandths(out, ms % 1000);
+}
+
+/// `frac` (< 1000) thousandths as the digits after a decimal point, trailing zeros dropped but at
+/// least one digit: 500 → `5`, 120 → `12`, 5 → `005`, 0 → `0`.
+fn push_thousandths(out: &mut Vec<u8>, frac: u64) {
     let digits = [
-        b'0' + (frac / 100) as u8,
+        b'0' + (frac / 100 % 10) as u8,
         b'0' + (frac / 10 % 10) as u8,
         b'0' + (frac % 10) as u8,
     ];
