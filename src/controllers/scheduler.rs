@@ -192,6 +192,8 @@ pub fn select_node(
 pub struct FreeIndex {
     free: Vec<Resources>,
     block_max: Vec<Resources>,
+    /// Position in `candidates` by node id (`u32::MAX`: not a candidate).
+    position: Vec<u32>,
 }
 
 const BLOCK: usize = 32;
@@ -224,7 +226,24 @@ impl FreeIndex {
             .map(|&id| room(&nodes[id.0 as usize], reserved(id)))
             .collect();
         let block_max = free.chunks(BLOCK).map(|c| c.iter().fold(NO_ROOM, max_each)).collect();
-        FreeIndex { free, block_max }
+        let mut position = vec![u32::MAX; candidates.iter().map(|n| n.0 as usize + 1).max().unwrap_or(0)];
+        for (i, n) in candidates.iter().enumerate() {
+            position[n.0 as usize] = i as u32;
+        }
+        FreeIndex {
+            free,
+            block_max,
+            position,
+        }
+    }
+
+    /// Re-reads `node` wherever it is in `candidates` (nothing if it is not a candidate).
+    pub fn refresh_node(&mut self, node: &Node, reserved: Resources) {
+        if let Some(&pos) = self.position.get(node.id.0 as usize)
+            && pos != u32::MAX
+        {
+            self.refresh(pos as usize, node, reserved);
+        }
     }
 
     /// Re-reads the node at position `pos` of `candidates`.
@@ -498,6 +517,12 @@ mod tests {
                     }
                     (Placement::Unschedulable(_), Placement::Unschedulable(_)) => {}
                     (a, b) => panic!("round {round}: plain {a:?}, indexed {b:?}"),
+                }
+                // Sometimes a pod leaves a node: the simulation re-reads just that node.
+                if g.next(3) == 0 {
+                    let n = &mut nodes[g.next(count as u64) as usize];
+                    n.allocated = n.allocated.saturating_sub(&Resources::new(1500, 4 << 30, 3));
+                    index.refresh_node(n, reserved[n.id.0 as usize]);
                 }
             }
         }

@@ -80,7 +80,7 @@ impl World<'_> {
             let node = &mut self.nodes[n.0 as usize];
             node.allocated -= req;
             node.pods.retain(|&x| x != p);
-            self.capacity_freed();
+            self.capacity_freed(n);
         }
         self.request_cycle(now);
     }

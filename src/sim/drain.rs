@@ -131,7 +131,7 @@ impl World<'_> {
                     n.state = NodeState::Ready;
                     n.drain_started = None;
                     let name = n.name.clone();
-                    self.capacity_freed();
+                    self.capacity_freed(node);
                     self.drains.remove(&node);
                     self.record(now, component, "drain", "Uncordon", &name, &reason);
                     self.request_cycle(now);
@@ -218,7 +218,7 @@ impl World<'_> {
             n.drain_started = None;
             n.removed_by.clear();
             let name = n.name.clone();
-            self.capacity_freed();
+            self.capacity_freed(node);
             self.record(
                 now,
                 "world",

@@ -30,6 +30,9 @@ use std::collections::BTreeSet;
 
 pub use record::SimResult;
 
+/// How many freed nodes the scheduler's index catches up on one by one; beyond, it is rebuilt.
+const MAX_FREED_NODES: usize = 4096;
+
 /// How often the service model re-evaluates demand, usage and served traffic. Demand is held
 /// constant between ticks; 5 s is finer than any metrics window (15–60 s) and than the HPA sync
 /// period, and coarse enough to keep a day of a large fleet fast.
@@ -149,6 +152,10 @@ pub struct World<'a> {
     /// The scheduler's free-room index with the (capacity epoch, live-nodes version) it is exact
     /// for: kept across cycles, since between them nodes only lose room unless the epoch moves.
     free_index: Option<(u64, u64, scheduler::FreeIndex)>,
+    /// Nodes that may have gained room since the index was last brought up to date.
+    freed_nodes: Vec<NodeId>,
+    /// More than [`MAX_FREED_NODES`] were freed since: the index is rebuilt instead.
+    freed_overflow: bool,
     tick: SimDuration,
     pub recorder: Recorder,
     pub provisioner: Option<Box<dyn provisioner::Provisioner + 'a>>,
@@ -208,6 +215,8 @@ impl<'a> World<'a> {
                 .min()
                 .unwrap_or(i32::MAX),
             free_index: None,
+            freed_nodes: Vec::new(),
+            freed_overflow: false,
             tick,
             recorder: Recorder::new(sc),
             provisioner: None,
@@ -561,7 +570,7 @@ impl<'a> World<'a> {
             let node = &mut self.nodes[n.0 as usize];
             node.allocated -= req;
             node.pods.retain(|&x| x != p);
-            self.capacity_freed();
+            self.capacity_freed(n);
         }
         self.request_cycle(self.now());
     }
@@ -595,14 +604,20 @@ impl<'a> World<'a> {
         }
     }
 
-    /// A node may have gained room: failures of earlier scheduling cycles no longer hold.
-    pub(crate) fn capacity_freed(&mut self) {
+    /// Node `n` may have gained room: failures of earlier scheduling cycles no longer hold, and
+    /// the scheduler's free-room index re-reads `n`.
+    pub(crate) fn capacity_freed(&mut self, n: NodeId) {
         self.capacity_epoch += 1;
+        if self.freed_nodes.len() < MAX_FREED_NODES {
+            self.freed_nodes.push(n);
+        } else {
+            self.freed_overflow = true; // rebuild the index rather than keep a long list
+        }
     }
 
     fn clear_nomination(&mut self, p: PodId) {
         if let Some(n) = self.nominated_node[p.0 as usize].take() {
-            self.capacity_freed();
+            self.capacity_freed(n);
             self.nominated[n.0 as usize] -= self.pods[p.0 as usize].requests;
         }
     }
@@ -652,9 +667,23 @@ impl<'a> World<'a> {
             let nominated = &self.nominated;
             let (placement, at) = if own.is_none() {
                 let key = (self.capacity_epoch, self.live_nodes_version);
-                if index.as_ref().is_none_or(|(e, v, _)| (*e, *v) != key) {
-                    let built = scheduler::FreeIndex::build(&self.nodes, &self.live_nodes, |n| nominated[n.0 as usize]);
-                    index = Some((key.0, key.1, built));
+                match &mut index {
+                    Some((e, v, ix)) if *v == key.1 && !self.freed_overflow => {
+                        // Same node list: only the nodes that gained room changed upwards.
+                        if *e != key.0 {
+                            for n in self.freed_nodes.drain(..) {
+                                ix.refresh_node(&self.nodes[n.0 as usize], nominated[n.0 as usize]);
+                            }
+                            *e = key.0;
+                        }
+                    }
+                    _ => {
+                        self.freed_nodes.clear();
+                        self.freed_overflow = false;
+                        let built =
+                            scheduler::FreeIndex::build(&self.nodes, &self.live_nodes, |n| nominated[n.0 as usize]);
+                        index = Some((key.0, key.1, built));
+                    }
                 }
                 let (_, _, ix) = index.as_ref().expect("built above");
                 let (placement, at) = scheduler::select_node_indexed(
@@ -917,7 +946,7 @@ impl<'a> World<'a> {
         }
         node.state = NodeState::Ready;
         node.ready = Some(now);
-        self.capacity_freed();
+        self.capacity_freed(n);
         self.request_cycle(now);
         self.notify(provisioner::NodeNotice::Ready(n));
     }
