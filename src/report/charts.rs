@@ -196,64 +196,33 @@ fn nice_step(max: f64, integer: bool) -> f64 {
     if integer { step.round().max(1.0) } else { step }
 }
 
-/// A linear value axis from 0 to `max` with ticks every [`nice_step`].
-struct ValueAxis {
+/// A linear axis from 0 to `max` with bold ticks at multiples of a step: value axes step by
+/// [`nice_step`], time axes (seconds) by [`time_step`] so labels fall on whole time steps.
+struct LinearAxis {
     max: f64,
     ticks: Vec<f64>,
 }
 
-impl ValueAxis {
-    fn new(max: f64, integer: bool) -> ValueAxis {
-        let step = nice_step(max, integer);
+impl LinearAxis {
+    fn with_step(max: f64, step: f64) -> LinearAxis {
         let ticks = (0..)
             .map(|k| f64::from(k) * step)
             .take_while(|t| *t <= max + 1e-9)
             .collect();
-        ValueAxis { max, ticks }
-    }
-}
-
-impl Ranged for ValueAxis {
-    type FormatOption = DefaultFormatting;
-    type ValueType = f64;
-
-    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
-        let share = value / self.max;
-        limit.0 + (f64::from(limit.1 - limit.0) * share).round() as i32
+        LinearAxis { max, ticks }
     }
 
-    fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
-        if hint.weight().allow_light_points() {
-            Vec::new()
-        } else {
-            self.ticks.clone()
-        }
+    fn value(max: f64, integer: bool) -> LinearAxis {
+        Self::with_step(max, nice_step(max, integer))
     }
 
-    fn range(&self) -> std::ops::Range<f64> {
-        0.0..self.max
-    }
-}
-
-/// A linear time axis in seconds whose labels fall on whole time steps (see [`time_step`]).
-struct TimeAxis {
-    max: f64,
-    ticks: Vec<f64>,
-}
-
-impl TimeAxis {
-    fn new(duration_s: f64) -> TimeAxis {
+    fn time(duration_s: f64) -> LinearAxis {
         let max = if duration_s > 0.0 { duration_s } else { 1.0 };
-        let step = time_step(max);
-        let ticks = (0..)
-            .map(|k| f64::from(k) * step)
-            .take_while(|t| *t <= max + 1e-9)
-            .collect();
-        TimeAxis { max, ticks }
+        Self::with_step(max, time_step(max))
     }
 }
 
-impl Ranged for TimeAxis {
+impl Ranged for LinearAxis {
     type FormatOption = DefaultFormatting;
     type ValueType = f64;
 
@@ -417,8 +386,8 @@ impl Page for TimePage<'_> {
                 .x_label_area_size(if last { 48 } else { 26 })
                 .y_label_area_size(72)
                 .build_cartesian_2d(
-                    TimeAxis::new(self.duration_s),
-                    ValueAxis::new(y_max(&panel.series), panel.integer),
+                    LinearAxis::time(self.duration_s),
+                    LinearAxis::value(y_max(&panel.series), panel.integer),
                 )?;
             let x_desc = if last { "time since start (h:mm)" } else { "" };
             chart
