@@ -353,8 +353,6 @@ impl ClusterAutoscaler {
         }
         for (gi, nodes) in timed_out_by_group {
             let name = self.groups[gi].name.clone();
-            let until = self.backoff.backoff(&name, now);
-            let duration = self.backoff.info(&name).map(|b| b.duration).unwrap_or_default();
             for id in &nodes {
                 records.push(self.record(
                     now,
@@ -367,22 +365,10 @@ impl ClusterAutoscaler {
                     ),
                 ));
             }
-            records.push(self.record(
-                now,
-                "scale-up",
-                "Backoff",
-                &name,
-                format!(
-                    "{} node(s) not Ready in time; group backed off for {duration} (until {:.0}s)",
-                    nodes.len(),
-                    until.as_secs_f64()
-                ),
-            ));
+            records.push(self.back_off(&name, now, nodes.len(), "not Ready in time"));
         }
         for (gi, nodes) in failed_by_group {
             let name = self.groups[gi].name.clone();
-            let until = self.backoff.backoff(&name, now);
-            let duration = self.backoff.info(&name).map(|b| b.duration).unwrap_or_default();
             for id in &nodes {
                 self.deleting.insert(*id, DeletionKind::FailedProvisioning);
                 actions.push(Action::Terminate {
@@ -403,18 +389,25 @@ impl ClusterAutoscaler {
                     ),
                 ));
             }
-            records.push(self.record(
-                now,
-                "scale-up",
-                "Backoff",
-                &name,
-                format!(
-                    "{} node(s) failed to register; group backed off for {duration} (until {:.0}s)",
-                    nodes.len(),
-                    until.as_secs_f64()
-                ),
-            ));
+            records.push(self.back_off(&name, now, nodes.len(), "failed to register"));
         }
+    }
+
+    /// Backs group `name` off after `count` of its nodes `failed` (the exponential backoff of
+    /// [`backoff`]) and records it.
+    fn back_off(&mut self, name: &str, now: SimTime, count: usize, failed: &str) -> DecisionRecord {
+        let until = self.backoff.backoff(name, now);
+        let duration = self.backoff.info(name).map(|b| b.duration).unwrap_or_default();
+        self.record(
+            now,
+            "scale-up",
+            "Backoff",
+            name,
+            format!(
+                "{count} node(s) {failed}; group backed off for {duration} (until {:.0}s)",
+                until.as_secs_f64()
+            ),
+        )
     }
 }
 
