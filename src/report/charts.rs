@@ -106,7 +106,7 @@ pub struct Panel {
 }
 
 /// A page rendered in memory in both formats.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Rendered {
     pub png: Vec<u8>,
     pub svg: String,
@@ -290,7 +290,9 @@ fn render<P: Page>(chart: &str, size: (u32, u32), page: &P) -> Result<Rendered, 
     Ok(Rendered { png, svg })
 }
 
-fn encode_png(rgb: &[u8], size: (u32, u32)) -> Result<Vec<u8>, png::EncodingError> {
+/// An RGB buffer of `size` pixels as PNG bytes (encoded in memory so the file goes through the
+/// atomic writer).
+pub(crate) fn encode_png(rgb: &[u8], size: (u32, u32)) -> Result<Vec<u8>, png::EncodingError> {
     let mut out = Vec::new();
     let mut enc = png::Encoder::new(&mut out, size.0, size.1);
     enc.set_color(png::ColorType::Rgb);
@@ -303,6 +305,11 @@ fn encode_png(rgb: &[u8], size: (u32, u32)) -> Result<Vec<u8>, png::EncodingErro
 
 /// Writes `<stem>.png` and `<stem>.svg` into `dir`.
 pub fn write_rendered(dir: &Path, stem: &str, r: &Rendered) -> Result<Vec<PathBuf>, ChartError> {
+    Ok(write_png_svg(dir, stem, r)?)
+}
+
+/// [`write_rendered`] with the output error (for callers that report file errors themselves).
+pub(crate) fn write_png_svg(dir: &Path, stem: &str, r: &Rendered) -> Result<Vec<PathBuf>, OutputError> {
     let png = dir.join(format!("{stem}.png"));
     let svg = dir.join(format!("{stem}.svg"));
     atomic_write(&png, &r.png)?;

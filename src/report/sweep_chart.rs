@@ -6,7 +6,7 @@
 //! The axes are `cost_usd` and `pending_p95_s` (the worst-workload form, else the first
 //! per-workload one); when the grid's metrics leave either out, no chart is drawn.
 
-use super::files::{OutputError, atomic_write};
+use super::files::OutputError;
 use super::sweep::{FRONTIER_STEM, Layout, Metric, MetricKind, PointResult, fmt6, pareto_groups, point_label};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -33,11 +33,7 @@ fn chart_font() -> Result<&'static str, ChartError> {
 }
 
 /// The rendered chart.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Frontier {
-    pub png: Vec<u8>,
-    pub svg: String,
-}
+pub type Frontier = super::charts::Rendered;
 
 /// Indices of the cost and Pending-p95 metrics in the layout, if both are there.
 pub fn axes(layout: &Layout) -> Option<(usize, usize)> {
@@ -146,28 +142,13 @@ pub fn render_frontier(layout: &Layout, points: &[PointResult]) -> Result<Option
         page.draw(&root).map_err(|e| ChartError::Draw(e.to_string()))?;
         root.present().map_err(|e| ChartError::Draw(e.to_string()))?;
     }
-    let png = encode_png(&rgb).map_err(|e| ChartError::Png(e.to_string()))?;
+    let png = super::charts::encode_png(&rgb, SIZE).map_err(|e| ChartError::Png(e.to_string()))?;
     Ok(Some(Frontier { png, svg }))
 }
 
 /// Writes `sweep-frontier.png` and `.svg` into `dir`.
 pub fn write(dir: &Path, f: &Frontier) -> Result<Vec<PathBuf>, OutputError> {
-    let png = dir.join(format!("{FRONTIER_STEM}.png"));
-    let svg = dir.join(format!("{FRONTIER_STEM}.svg"));
-    atomic_write(&png, &f.png)?;
-    atomic_write(&svg, f.svg.as_bytes())?;
-    Ok(vec![png, svg])
-}
-
-fn encode_png(rgb: &[u8]) -> Result<Vec<u8>, png::EncodingError> {
-    let mut out = Vec::new();
-    let mut enc = png::Encoder::new(&mut out, SIZE.0, SIZE.1);
-    enc.set_color(png::ColorType::Rgb);
-    enc.set_depth(png::BitDepth::Eight);
-    let mut w = enc.write_header()?;
-    w.write_image_data(rgb)?;
-    w.finish()?;
-    Ok(out)
+    super::charts::write_png_svg(dir, FRONTIER_STEM, f)
 }
 
 /// An axis range covering `values` (the means; intervals are clipped) with an 8 % margin, never
