@@ -43,7 +43,9 @@ pub struct HpaRuntime {
     last_obs: Option<HpaObservation>,
 }
 
-/// One line of `hpa.csv`: a reconcile and its outcome.
+/// One line of `hpa.csv`: a reconcile and its outcome. `hpa.csv` is written by hand
+/// (`report::files`, for speed); the derived `Serialize` is the reference format that writer is
+/// tested against, so a new field added here and not there fails that test.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct HpaRecord {
     /// Simulated time in whole milliseconds, written as seconds (`time_s`).
