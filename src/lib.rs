@@ -21,6 +21,7 @@
 
 pub mod cli;
 pub mod cloud;
+pub mod cluster;
 pub mod controllers;
 pub mod engine;
 pub mod model;

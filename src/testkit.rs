@@ -45,7 +45,7 @@ pub fn scenario() -> Scenario {
         node_latency_by_type: Default::default(),
         warnings: Vec::new(),
         documents: Vec::new(),
-        provisioner: None,
+        provisioner: crate::controllers::provisioner::ProvisionerConfig::Static,
         controller_manager: None,
         priority_classes: Vec::new(),
         base_dir: None,

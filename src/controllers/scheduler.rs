@@ -11,10 +11,10 @@
 //! (schedule_one.go), starting where the previous search stopped. Upstream breaks score ties at
 //! random; capsim takes the first node in search order, so a run stays a function of its seed.
 
-use crate::model::labels::{selector_matches, tolerates_all};
+use crate::cluster::placement::{has_label_constraints, matches_labels, tolerates};
+use crate::cluster::{Node, NodeId};
 use crate::model::resources::round_i64;
 use crate::model::{PodTemplate, Resources, ScoringStrategy, TaintEffect};
-use crate::sim::state::{Node, NodeId};
 
 /// upstream: pkg/scheduler/schedule_one.go `minFeasibleNodesToFind`.
 pub const MIN_FEASIBLE_NODES_TO_FIND: usize = 100;
@@ -59,10 +59,10 @@ fn static_filters_with(node: &Node, tmpl: &PodTemplate, any_labels: bool) -> Res
     if !node.schedulable() {
         return Err(FilterReason::NotReady);
     }
-    if !node.taints.is_empty() && !tolerates_all(&tmpl.tolerations, &node.taints) {
+    if !tolerates(tmpl, &node.taints) {
         return Err(FilterReason::UntoleratedTaint);
     }
-    if any_labels && (!selector_matches(&tmpl.node_selector, &node.labels) || !tmpl.affinity.matches(&node.labels)) {
+    if any_labels && !matches_labels(tmpl, &node.labels) {
         return Err(FilterReason::NodeAffinityMismatch);
     }
     Ok(())
@@ -154,7 +154,7 @@ pub fn select_node(
     let mut reasons = [0usize; 6];
     let mut processed = 0usize;
     // The label filters are the same for every node when the pod has no selector or affinity.
-    let any_labels = !tmpl.node_selector.is_empty() || !tmpl.affinity.terms.is_empty();
+    let any_labels = has_label_constraints(tmpl);
     // The search order: from `start`, wrapping around (upstream's `nextStartNodeIndex` rotation).
     let s = *start % n;
     for &id in candidates[s..].iter().chain(&candidates[..s]) {
@@ -278,7 +278,7 @@ pub fn select_node_indexed(
         return (Placement::Unschedulable(FilterReason::NotReady), 0);
     }
     let want = num_feasible_nodes_to_find(n, None);
-    let any_labels = !tmpl.node_selector.is_empty() || !tmpl.affinity.terms.is_empty();
+    let any_labels = has_label_constraints(tmpl);
     let mut best: Option<(i64, NodeId, usize)> = None;
     let mut feasible = 0usize;
     let mut processed = n;
@@ -414,11 +414,10 @@ pub fn find_preemption<P: Copy + Ord>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cluster::{NodeSpec, NodeState};
     use crate::engine::SimTime;
     use crate::model::CapacityType;
     use crate::model::Taint;
-    use crate::sim::NodeSpec;
-    use crate::sim::state::NodeState;
 
     /// A small deterministic generator (xorshift) for the randomized comparison.
     struct Gen(u64);

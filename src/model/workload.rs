@@ -170,6 +170,15 @@ pub struct DisruptionBudget {
     pub max_unavailable: Option<IntOrPercent>,
 }
 
+impl DisruptionBudget {
+    /// Does the budget select the workload's pods? Same namespace, and its selector matches the
+    /// pod template's labels. upstream: pkg/controller/disruption (`getPodsForPdb`), as the
+    /// eviction API, Cluster Autoscaler and Karpenter apply it.
+    pub fn covers(&self, wl: &Workload) -> bool {
+        self.namespace == wl.namespace && super::labels::selector_matches(&self.selector, &wl.template.labels)
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum IntOrPercent {
     Int(i64),

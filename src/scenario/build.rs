@@ -8,6 +8,7 @@ use super::raw::{CAPSIM_API_VERSION, RawDocument, SCENARIO_KIND};
 use super::schema::{CapacityTypeSpec, QuantityField, ResourceUse, ScenarioSpec, ScoringSpec, TaintEffectSpec};
 use crate::cloud::latency::DistributionSpec;
 use crate::cloud::{Catalog, Distribution};
+use crate::controllers::provisioner::ProvisionerConfig;
 use crate::model::{
     CapacityType, ScoringStrategy, ServiceModel, StaticNodes, Taint, TaintEffect, Workload, WorkloadKind,
 };
@@ -297,11 +298,12 @@ pub fn build(
         }
     }
 
-    let karpenter = spec
-        .provisioner
-        .as_ref()
-        .is_some_and(|p| p.get("karpenter").is_some() || p.as_str() == Some("karpenter"));
-    let mut node_latency = defaults::node_latency_for(karpenter);
+    let provisioner = ProvisionerConfig::parse(spec.provisioner.as_ref())
+        .map_err(|(path, message)| scenario_doc.error(ErrorKind::Invalid, path, message))?;
+    let mut node_latency = match &provisioner {
+        ProvisionerConfig::Registered { kind, .. } => (kind.default_node_latency)(),
+        ProvisionerConfig::Static => defaults::node_latency(),
+    };
     if let Some(nl) = &spec.node_latency {
         set_dist(
             scenario_doc,
@@ -407,7 +409,7 @@ pub fn build(
         node_latency,
         node_latency_by_type,
         warnings,
-        provisioner: spec.provisioner,
+        provisioner,
         controller_manager: spec.controller_manager,
         metric_resolution: spec.metrics_server.and_then(|m| m.metric_resolution).map(|d| d.0),
         spot_interruptions: spec.spot_interruptions.unwrap_or(defaults::SPOT_INTERRUPTIONS),

@@ -83,6 +83,28 @@ pub struct NodeLatency {
     pub terminate: Distribution,
 }
 
+/// Stages a node group (or any launch) sets for its own nodes, over the scenario's latencies.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LatencyOverride {
+    pub launch: Option<Distribution>,
+    pub register: Option<Distribution>,
+    pub ready: Option<Distribution>,
+    pub terminate: Option<Distribution>,
+}
+
+impl LatencyOverride {
+    /// The stages of `default` with this override's on top.
+    pub fn over(&self, default: &NodeLatency) -> NodeLatency {
+        let pick = |own: &Option<Distribution>, d: &Distribution| own.clone().unwrap_or_else(|| d.clone());
+        NodeLatency {
+            launch: pick(&self.launch, &default.launch),
+            register: pick(&self.register, &default.register),
+            ready: pick(&self.ready, &default.ready),
+            terminate: pick(&self.terminate, &default.terminate),
+        }
+    }
+}
+
 /// A validated scenario: everything a run needs, with every default applied.
 #[derive(Clone, Debug)]
 pub struct Scenario {
@@ -111,8 +133,8 @@ pub struct Scenario {
     /// stages (NodeGroup, NodePool, EC2NodeClass, ConfigMap) parse their kinds from here with
     /// [`RawDocument::error`] locating their errors.
     pub documents: Vec<RawDocument>,
-    /// `spec.provisioner` as written, for the provisioner stage.
-    pub provisioner: Option<serde_json::Value>,
+    /// `spec.provisioner`, resolved against the provisioner registry.
+    pub provisioner: crate::controllers::provisioner::ProvisionerConfig,
     /// `spec.controllerManager` as written, for the controller stage.
     pub controller_manager: Option<serde_json::Value>,
     /// PriorityClasses defined in the scenario (pod templates already carry their resolved priority).
@@ -126,6 +148,14 @@ pub struct Scenario {
 }
 
 impl Scenario {
+    /// An error at `path` of the Scenario document (the file, when there is none).
+    pub fn error_at(&self, path: &str, message: String) -> ScenarioError {
+        match self.documents.iter().find(|d| d.kind == "Scenario") {
+            Some(d) => d.error(ErrorKind::Invalid, path, message),
+            None => ScenarioError::file(ErrorKind::Invalid, self.name.clone(), format!("{path}: {message}")),
+        }
+    }
+
     /// The node stage latencies for an instance type: `spec.nodeLatency.byInstanceType` when it
     /// names the type, else the scenario-wide `spec.nodeLatency`.
     pub fn node_latency_for(&self, instance_type: &str) -> &NodeLatency {

@@ -1,15 +1,9 @@
 //! The world side of the HPA: building each sync's observation from the cluster, applying the
-//! decision to the Deployment, recording it for `hpa.csv` — and building the provisioner
-//! (Cluster Autoscaler or Karpenter) a scenario asks for.
+//! decision to the Deployment, recording it for `hpa.csv`.
 
 use super::metrics::DEFAULT_METRIC_RESOLUTION;
-use super::provisioner::{Action, Provisioner};
-use super::state::{PodId, PodPhase};
 use super::{Event, World};
-use crate::controllers::cluster_autoscaler::ClusterAutoscaler;
-use crate::controllers::cluster_autoscaler::expander::priority::PriorityConfig;
-use crate::controllers::cluster_autoscaler::flags::parse_flags;
-use crate::controllers::cluster_autoscaler::node_group::NodeGroupSpec;
+use crate::cluster::{PodId, PodPhase};
 use crate::controllers::hpa::conditions::ConditionReason;
 use crate::controllers::hpa::config::HpaControllerConfig;
 use crate::controllers::hpa::controller::{DecisionReason, HpaDecision, HpaState, reconcile};
@@ -19,10 +13,9 @@ use crate::controllers::hpa::observation::{
     PodPhase as ObsPhase, PodResourceSample, ReadyCondition, ResourceAmounts,
 };
 use crate::controllers::hpa::spec::{HpaSpec, MetricSpec};
-use crate::controllers::karpenter::Karpenter;
 use crate::engine::{Rngs, SimDuration, SimTime};
 use crate::model::resources::round_i64;
-use crate::scenario::{ErrorKind, RawDocument, Scenario, ScenarioError};
+use crate::scenario::{ErrorKind, Scenario, ScenarioError};
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -210,139 +203,12 @@ pub fn controller_config(sc: &Scenario) -> Result<HpaControllerConfig, ScenarioE
     let Some(v) = &sc.controller_manager else {
         return Ok(HpaControllerConfig::default());
     };
-    let err = |m: String| scenario_error(sc, "spec.controllerManager", m);
+    let err = |m: String| sc.error_at("spec.controllerManager", m);
     if let Some(args) = v.get("args") {
         let args: Vec<String> = serde_json::from_value(args.clone()).map_err(|e| err(format!("args: {e}")))?;
         return HpaControllerConfig::from_flags(&args).map_err(|e| err(e.to_string()));
     }
     serde_json::from_value(v.clone()).map_err(|e| err(e.to_string()))
-}
-
-fn scenario_doc(sc: &Scenario) -> Option<&RawDocument> {
-    sc.documents.iter().find(|d| d.kind == "Scenario")
-}
-
-fn scenario_error(sc: &Scenario, path: &str, message: String) -> ScenarioError {
-    match scenario_doc(sc) {
-        Some(d) => d.error(ErrorKind::Invalid, path, message),
-        None => ScenarioError::file(ErrorKind::Invalid, sc.name.clone(), format!("{path}: {message}")),
-    }
-}
-
-/// A provisioner and the nodes it starts with (present and Ready at time zero).
-pub struct ProvisionerSetup {
-    pub provisioner: Box<dyn Provisioner>,
-    pub initial: Vec<Action>,
-    pub warnings: Vec<String>,
-}
-
-/// Builds the provisioner named by `spec.provisioner`: `{clusterAutoscaler: {args: [...]}}` with
-/// `capsim/v1alpha1 NodeGroup` documents (and the `cluster-autoscaler-priority-expander`
-/// ConfigMap), or `{karpenter: {...settings}}` with `karpenter.sh/v1 NodePool` (and
-/// `EC2NodeClass`) documents. No `spec.provisioner`: the static nodes only.
-pub fn build_provisioner(sc: &Scenario) -> Result<Option<ProvisionerSetup>, ScenarioError> {
-    let Some(p) = &sc.provisioner else { return Ok(None) };
-    // The short form names the provisioner with its defaults: `provisioner: karpenter`.
-    let expanded;
-    let p = match p.as_str() {
-        Some("karpenter") => {
-            expanded = serde_json::json!({"karpenter": {}});
-            &expanded
-        }
-        Some("clusterAutoscaler" | "cluster-autoscaler") => {
-            expanded = serde_json::json!({"clusterAutoscaler": {}});
-            &expanded
-        }
-        Some("static" | "none") => return Ok(None),
-        _ => p,
-    };
-    let obj = p.as_object().filter(|o| o.len() == 1).ok_or_else(|| {
-        scenario_error(
-            sc,
-            "spec.provisioner",
-            "expected exactly one of clusterAutoscaler or karpenter (a map of its settings), or the short form karpenter | clusterAutoscaler | static".into(),
-        )
-    })?;
-    let (kind, cfg) = obj.iter().next().expect("one entry");
-    match kind.as_str() {
-        "clusterAutoscaler" => {
-            let path = "spec.provisioner.clusterAutoscaler";
-            if let Some(o) = cfg.as_object() {
-                if let Some(k) = o.keys().find(|k| k.as_str() != "args") {
-                    return Err(scenario_error(
-                        sc,
-                        &format!("{path}.{k}"),
-                        "unknown field (expected args)".into(),
-                    ));
-                }
-            } else if !cfg.is_null() {
-                return Err(scenario_error(sc, path, "expected a map with args".into()));
-            }
-            let args: Vec<String> = match cfg.get("args") {
-                None => Vec::new(),
-                Some(a) => serde_json::from_value(a.clone()).map_err(|e| {
-                    scenario_error(sc, &format!("{path}.args"), format!("expected a list of flags: {e}"))
-                })?,
-            };
-            let parsed = parse_flags(&args).map_err(|e| scenario_error(sc, &format!("{path}.args"), e.to_string()))?;
-            let mut groups = Vec::new();
-            for d in sc.documents_of(crate::scenario::raw::CAPSIM_API_VERSION, "NodeGroup") {
-                groups.push(
-                    NodeGroupSpec::from_document(&d.value, &sc.catalog)
-                        .map_err(|e| d.error(ErrorKind::Invalid, "", e.to_string()))?,
-                );
-            }
-            let priority = match sc.document("ConfigMap", "kube-system", "cluster-autoscaler-priority-expander") {
-                Some(d) => Some(
-                    PriorityConfig::from_configmap(&d.value)
-                        .map_err(|e| d.error(ErrorKind::Invalid, "data.priorities", e.to_string()))?,
-                ),
-                None => None,
-            };
-            let ca = ClusterAutoscaler::new(parsed.flags, groups, priority, &sc.catalog)
-                .map_err(|e| scenario_error(sc, path, e.to_string()))?;
-            let initial = ca.initial_launches(&sc.node_latency); // initial nodes start Ready: their latency is unused
-            Ok(Some(ProvisionerSetup {
-                provisioner: Box::new(ca),
-                initial,
-                warnings: parsed.warnings,
-            }))
-        }
-        "karpenter" => {
-            let classes: Vec<serde_json::Value> = sc
-                .documents_of("karpenter.k8s.aws/v1", "EC2NodeClass")
-                .map(|d| d.value.clone())
-                .collect();
-            let k = Karpenter::from_scenario(sc, cfg, &classes).map_err(|e| {
-                let msg = e.to_string();
-                // Point at the NodePool document when the error names one.
-                let doc = sc
-                    .documents_of("karpenter.sh/v1", "NodePool")
-                    .find(|d| msg.starts_with(&format!("NodePool {}:", d.name)));
-                match doc {
-                    Some(d) => d.error(ErrorKind::Invalid, "", msg),
-                    None => scenario_error(sc, "spec.provisioner.karpenter", msg),
-                }
-            })?;
-            let mut warnings = k.warnings().to_vec();
-            if sc.nodepools.is_empty() {
-                warnings.push(
-                    "spec.provisioner.karpenter: the scenario has no karpenter.sh/v1 NodePool, so Karpenter launches nothing"
-                        .into(),
-                );
-            }
-            Ok(Some(ProvisionerSetup {
-                provisioner: Box::new(k),
-                initial: Vec::new(),
-                warnings,
-            }))
-        }
-        other => Err(scenario_error(
-            sc,
-            &format!("spec.provisioner.{other}"),
-            "unknown provisioner (expected clusterAutoscaler or karpenter)".into(),
-        )),
-    }
 }
 
 /// When HPA `name` first syncs: HPAs are staggered over one sync period, each at a fixed offset

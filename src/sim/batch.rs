@@ -1,7 +1,7 @@
 //! Batch arrivals: the world side of `model::batch`.
 
-use super::state::{DeleteReason, PodId, PodPhase};
 use super::{Event, World};
+use crate::cluster::{DeleteReason, PodId, PodPhase};
 use crate::engine::{SimDuration, SimTime};
 use crate::model::batch::BatchArrivals;
 use rand::RngExt;

@@ -1,12 +1,11 @@
 //! Applying provisioner decisions: launches, cordons, drains through the eviction API with
 //! PodDisruptionBudgets enforced, terminations, spot reclaims.
 
-use super::provisioner::{Action, ClusterView, DecisionRecord, NodeNotice};
-use super::state::{DeleteReason, NodeId, NodeState, PodId, PodPhase};
 use super::{Event, World};
+use crate::cluster::{ClusterView, DeleteReason, NodeId, NodeState, PodId, PodPhase};
+use crate::controllers::provisioner::{Action, Activity, Decision, DecisionRecord, NodeNotice};
 use crate::engine::{SimDuration, SimTime};
 use crate::model::IntOrPercent;
-use crate::model::labels::selector_matches;
 
 /// Blocked evictions are retried at this interval. Cluster Autoscaler retries a failed eviction
 /// every 10 s until `--max-pod-eviction-time` (kubernetes/autoscaler core/scaledown/actuation, as
@@ -34,7 +33,7 @@ impl World<'_> {
                 let mut expected = 0i64;
                 let mut healthy = 0i64;
                 for (i, wl) in self.sc.workloads.iter().enumerate() {
-                    if wl.namespace != pdb.namespace || !selector_matches(&pdb.selector, &wl.template.labels) {
+                    if !pdb.covers(wl) {
                         continue;
                     }
                     expected += i64::from(self.workloads[i].desired);
@@ -60,7 +59,7 @@ impl World<'_> {
             .pdbs
             .iter()
             .enumerate()
-            .filter(|(_, pdb)| pdb.namespace == wl.namespace && selector_matches(&pdb.selector, &wl.template.labels))
+            .filter(|(_, pdb)| pdb.covers(wl))
             .map(|(k, _)| k)
             .collect()
     }
@@ -108,21 +107,38 @@ impl World<'_> {
         }
     }
 
-    fn record(&mut self, now: SimTime, component: &str, activity: &str, decision: &str, object: &str, reason: &str) {
+    fn record(
+        &mut self,
+        now: SimTime,
+        component: &'static str,
+        activity: Activity,
+        decision: Decision,
+        object: &str,
+        reason: &str,
+    ) {
         self.decisions.push(DecisionRecord {
             time_s: now.as_secs_f64(),
-            component: component.to_string(),
-            activity: activity.to_string(),
-            decision: decision.to_string(),
+            component,
+            activity,
+            decision,
             object: object.to_string(),
             reason: reason.to_string(),
         });
     }
 
-    fn apply(&mut self, now: SimTime, action: Action, component: &str) {
+    fn apply(&mut self, now: SimTime, action: Action, component: &'static str) {
         match action {
-            Action::Launch { spec, latency, reason } => {
-                self.launch_node(spec, reason, &latency);
+            Action::Launch {
+                id,
+                spec,
+                latency,
+                reason,
+            } => {
+                let latency = latency.over(self.sc.node_latency_for(&spec.instance_type));
+                let node = self.launch_node(spec, reason, &latency);
+                // The launch's answer, before the next reconcile (CloudProvider.Create returns
+                // the NodeClaim it created).
+                self.notify(NodeNotice::Launched { id, node });
             }
             Action::Cordon { node, reason } => self.cordon(node, &reason),
             Action::Uncordon { node, reason } => {
@@ -133,7 +149,7 @@ impl World<'_> {
                     let name = n.name.clone();
                     self.capacity_freed(node);
                     self.drains.remove(&node);
-                    self.record(now, component, "drain", "Uncordon", &name, &reason);
+                    self.record(now, component, Activity::Drain, Decision::Uncordon, &name, &reason);
                     self.request_cycle(now);
                 }
             }
@@ -222,8 +238,8 @@ impl World<'_> {
             self.record(
                 now,
                 "world",
-                "drain",
-                "DrainFailed",
+                Activity::Drain,
+                Decision::DrainFailed,
                 &name,
                 &format!("{blocked} pod(s) blocked by PodDisruptionBudgets"),
             );
@@ -275,8 +291,8 @@ impl World<'_> {
         self.record(
             now,
             "cloud",
-            "spot",
-            "InterruptionWarning",
+            Activity::Spot,
+            Decision::InterruptionWarning,
             &name,
             "EC2 spot interruption notice (2 minutes)",
         );

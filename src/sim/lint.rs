@@ -11,30 +11,15 @@ use super::autoscaling::HpaRuntime;
 /// The largest allocatable any node of the scenario can have: static nodes, Cluster Autoscaler
 /// node groups, and — under Karpenter — any catalog type. `None` when no node can ever exist.
 fn largest_node(sc: &Scenario) -> Option<Resources> {
-    let mut types: Vec<&str> = sc.static_nodes.iter().map(|n| n.instance_type.as_str()).collect();
-    let karpenter = sc
-        .provisioner
-        .as_ref()
-        .is_some_and(|p| p.get("karpenter").is_some() || p.as_str() == Some("karpenter"));
-    let groups: Vec<String> = sc
-        .documents_of(crate::scenario::raw::CAPSIM_API_VERSION, "NodeGroup")
-        .filter_map(|d| {
-            d.value
-                .pointer("/spec/instanceType")
-                .and_then(|v| v.as_str())
-                .map(str::to_string)
-        })
+    let mut all: Vec<Resources> = sc
+        .static_nodes
+        .iter()
+        .filter_map(|n| sc.catalog.get(&n.instance_type))
+        .map(|t| t.allocatable())
         .collect();
-    types.extend(groups.iter().map(String::as_str));
-    let all: Vec<Resources> = if karpenter && !sc.nodepools.is_empty() {
-        sc.catalog.iter().map(|t| t.allocatable()).collect()
-    } else {
-        types
-            .iter()
-            .filter_map(|t| sc.catalog.get(t))
-            .map(|t| t.allocatable())
-            .collect()
-    };
+    if let crate::controllers::provisioner::ProvisionerConfig::Registered { kind, .. } = &sc.provisioner {
+        all.extend((kind.possible_nodes)(sc));
+    }
     all.into_iter()
         .reduce(|a, b| Resources::new(a.cpu_m.max(b.cpu_m), a.mem.max(b.mem), a.pods.max(b.pods)))
 }

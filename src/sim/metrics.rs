@@ -14,7 +14,7 @@
 //! their idle CPU.
 
 use super::World;
-use super::state::PodPhase;
+use crate::cluster::PodPhase;
 use crate::engine::{SimDuration, SimTime};
 
 /// `--metric-resolution` of the official manifest (see module docs).

@@ -12,19 +12,18 @@ pub mod batch;
 pub mod drain;
 pub mod lint;
 pub mod metrics;
-pub mod provisioner;
 pub mod record;
-pub mod state;
 
 use crate::cloud::Distribution;
+use crate::cluster::placement;
+use crate::cluster::{DeleteReason, Node, NodeId, NodeSpec, NodeState, Pod, PodId, PodPhase};
+use crate::controllers::provisioner::{self, NodeNotice};
 use crate::controllers::replicaset::{PodRank, pods_to_delete};
 use crate::controllers::scheduler::{self, Placement};
 use crate::engine::{EventQueue, Rngs, SimDuration, SimTime};
-use crate::model::labels::{selector_matches, tolerates_all};
-use crate::model::{CapacityType, Labels, Resources, Taint, WorkloadKind};
+use crate::model::{CapacityType, Resources, WorkloadKind};
 use crate::scenario::Scenario;
 use record::{Recorder, TimelineRow};
-use state::{DeleteReason, Node, NodeId, NodeState, Pod, PodId, PodPhase};
 use std::cmp::Reverse;
 use std::collections::BTreeSet;
 
@@ -241,16 +240,17 @@ impl<'a> World<'a> {
         for h in &w.hpas {
             w.scraped[h.target] = true;
         }
-        if let Some(setup) = autoscaling::build_provisioner(sc)? {
+        if let Some(setup) = sc.provisioner.build(sc)? {
             w.warnings.extend(setup.warnings);
             w.provisioner = Some(setup.provisioner);
             // The provisioner's initial nodes exist, Ready, when the run starts.
             for a in setup.initial {
-                if let provisioner::Action::Launch { spec, reason, .. } = a {
-                    let id = w.add_node(spec, reason);
-                    w.node_launched(id);
-                    w.node_registered(id);
-                    w.node_ready(id);
+                if let provisioner::Action::Launch { id, spec, reason, .. } = a {
+                    let node = w.add_node(spec, reason);
+                    w.notify(NodeNotice::Launched { id, node });
+                    w.node_launched(node);
+                    w.node_registered(node);
+                    w.node_ready(node);
                 }
             }
         }
@@ -913,29 +913,19 @@ impl<'a> World<'a> {
 
     fn node_registered(&mut self, n: NodeId) {
         let now = self.now();
-        // DaemonSet pods whose selector and tolerations admit the node take their share.
-        let mut ds = Resources::ZERO;
-        {
-            let node = &self.nodes[n.0 as usize];
-            if node.state != NodeState::Booting {
-                return;
-            }
-            for wl in self.sc.workloads.iter().filter(|w| w.kind == WorkloadKind::DaemonSet) {
-                let t = &wl.template;
-                if tolerates_all(&t.tolerations, &node.taints)
-                    && selector_matches(&t.node_selector, &node.labels)
-                    && t.affinity.matches(&node.labels)
-                {
-                    ds += t.requests();
-                }
-            }
+        // DaemonSet pods whose selector and tolerations admit the node start on it and take their
+        // share of its allocatable.
+        let node = &self.nodes[n.0 as usize];
+        if node.state != NodeState::Booting {
+            return;
         }
+        let ds = placement::daemonset_overhead(&self.sc.workloads, &node.labels, &node.taints);
         let node = &mut self.nodes[n.0 as usize];
         node.state = NodeState::Registered;
         node.registered = Some(now);
         node.daemonset = ds;
-        node.allocatable = node.allocatable.saturating_sub(&ds);
-        self.notify(provisioner::NodeNotice::Registered(n));
+        node.allocatable = placement::allocatable_for_pods(node.kubelet_allocatable, ds);
+        self.notify(NodeNotice::Registered(n));
     }
 
     fn node_ready(&mut self, n: NodeId) {
@@ -948,7 +938,7 @@ impl<'a> World<'a> {
         node.ready = Some(now);
         self.capacity_freed(n);
         self.request_cycle(now);
-        self.notify(provisioner::NodeNotice::Ready(n));
+        self.notify(NodeNotice::Ready(n));
     }
 
     fn node_terminated(&mut self, n: NodeId) {
@@ -972,7 +962,7 @@ impl<'a> World<'a> {
         self.live_nodes.retain(|&x| x != n);
         self.live_nodes_version += 1;
         self.request_cycle(now);
-        self.notify(provisioner::NodeNotice::Terminated(n));
+        self.notify(NodeNotice::Terminated(n));
     }
 
     // ----- recording -----------------------------------------------------------------------
@@ -1065,20 +1055,6 @@ impl StreamKeys {
             batch_runtime: Rngs::key_of(&format!("batch-runtime/{workload}")),
         }
     }
-}
-
-/// What a provisioner asks the cloud for.
-#[derive(Clone, Debug)]
-pub struct NodeSpec {
-    pub pool: String,
-    pub instance_type: String,
-    pub capacity_type: CapacityType,
-    pub zone: String,
-    pub price_hr: f64,
-    pub labels: Labels,
-    pub taints: Vec<Taint>,
-    /// Kubelet allocatable (before DaemonSets).
-    pub allocatable: Resources,
 }
 
 /// Requests/s one pod can serve: the explicit ceiling, else what its CPU limit allows.

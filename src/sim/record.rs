@@ -1,8 +1,8 @@
 //! What a run records, and the summary computed from it at the end.
 
 use super::World;
-use super::state::{NodeState, PodPhase};
 use crate::cloud::billing::{BilledNode, CostLedger, RequestSeconds, ShareWeights, split_by_requests};
+use crate::cluster::{NodeState, PodPhase};
 use crate::engine::SimTime;
 use crate::model::WorkloadKind;
 use crate::scenario::Scenario;
@@ -317,7 +317,7 @@ pub(super) fn finish(w: World<'_>, end: SimTime, events: u64) -> SimResult {
         spot_interruptions: w.interruptions,
     };
     for d in &w.decisions {
-        *cluster.decisions.entry(d.decision.clone()).or_default() += 1;
+        *cluster.decisions.entry(d.decision.to_string()).or_default() += 1;
     }
     // Peak of simultaneously billed nodes: sweep over launch/termination instants.
     let mut edges: Vec<(SimTime, i32)> = Vec::new();

@@ -7,8 +7,8 @@
 //! `--max-nodes-per-scaleup`, the group's remaining size, the cluster's remaining node and resource
 //! budget); a pod that fits nowhere once no node may be added is left out of the option.
 
+use crate::cluster::PodId;
 use crate::model::Resources;
-use crate::sim::state::PodId;
 
 /// The estimate for one group.
 #[derive(Clone, Debug, PartialEq, Eq)]

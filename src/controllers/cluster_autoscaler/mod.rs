@@ -15,14 +15,14 @@
 //! State kept between loops is what upstream keeps in memory: unneeded-since times, backoff, the
 //! last scale-up / delete / failure times and the deletions in flight.
 //!
-//! # Wiring (world side)
+//! # Wiring (world side; [`KIND`] does the building for a scenario)
 //!
 //! ```text
 //! let parsed = flags::parse_flags(&args)?;                 // warnings → scenario warnings
 //! let groups = docs.iter().map(|d| NodeGroupSpec::from_document(d, &catalog)).collect::<Result<_,_>>()?;
 //! let prio   = configmap.map(PriorityConfig::from_configmap).transpose()?;
 //! let mut ca = ClusterAutoscaler::new(parsed.flags, groups, prio, &catalog)?;
-//! for a in ca.initial_launches(&scenario.node_latency) { apply(a) }   // spec.initial per group
+//! for a in ca.initial_launches() { apply(a) }             // spec.initial per group
 //! every ca.period(): let (actions, records) = ca.reconcile(&view, &rngs);
 //! on node events:    ca.notice(&NodeNotice::Terminated(id) | DrainFailed(id) | ..., now);
 //! ```
@@ -41,13 +41,13 @@ pub mod scale_down;
 pub mod scale_up;
 
 use crate::cloud::Catalog;
+use crate::cluster::{ClusterView, Node, NodeId, NodeSpec, NodeState};
+use crate::controllers::provisioner::{
+    Action, Activity, Decision, DecisionRecord, LaunchIds, NodeNotice, Provisioner, ProvisionerKind, ProvisionerSetup,
+};
 use crate::engine::{Rngs, SimDuration, SimTime};
-use crate::model::labels::{selector_matches, tolerates_all};
-use crate::model::{Labels, PodTemplate, Taint};
-use crate::scenario::NodeLatency;
-use crate::sim::NodeSpec;
-use crate::sim::provisioner::{Action, ClusterView, DecisionRecord, NodeNotice, Provisioner};
-use crate::sim::state::{Node, NodeId, NodeState};
+use crate::scenario::raw::CAPSIM_API_VERSION;
+use crate::scenario::{ErrorKind, Scenario, ScenarioError};
 use backoff::Backoff;
 use expander::priority::PriorityConfig;
 use flags::{CaFlags, ExpanderKind};
@@ -128,6 +128,7 @@ pub struct ClusterAutoscaler {
     pub(crate) timed_out: BTreeSet<NodeId>,
     /// [`NodeFacts`] of every node seen so far, indexed by `NodeId.0`.
     pub(crate) node_facts: Vec<NodeFacts>,
+    pub(crate) launch_ids: LaunchIds,
 }
 
 /// What CA reads from a node that cannot change once the node exists: the world sets a node's
@@ -198,6 +199,7 @@ impl ClusterAutoscaler {
             last_no_scale_up: None,
             timed_out: BTreeSet::new(),
             node_facts: Vec::new(),
+            launch_ids: LaunchIds::default(),
         })
     }
 
@@ -226,20 +228,20 @@ impl ClusterAutoscaler {
             .collect()
     }
 
-    /// The initial nodes as launch actions with each group's latency (`default` is the scenario's).
-    pub fn initial_launches(&self, default: &NodeLatency) -> Vec<Action> {
-        self.groups
-            .iter()
-            .zip(&self.templates)
-            .flat_map(|(g, t)| {
-                let latency = g.node_latency(default);
-                (0..g.initial).map(move |_| Action::Launch {
+    /// The initial nodes as launch actions with each group's latency.
+    pub fn initial_launches(&mut self) -> Vec<Action> {
+        let mut out = Vec::new();
+        for (g, t) in self.groups.iter().zip(&self.templates) {
+            for _ in 0..g.initial {
+                out.push(Action::Launch {
+                    id: self.launch_ids.issue(),
                     spec: t.node_spec(),
-                    latency: latency.clone(),
+                    latency: g.latency.clone(),
                     reason: format!("initial size of node group {}", g.name),
-                })
-            })
-            .collect()
+                });
+            }
+        }
+        out
     }
 
     pub(crate) fn group_index(&self, pool: &str) -> Option<usize> {
@@ -255,10 +257,6 @@ impl ClusterAutoscaler {
 
     /// Caches the facts of nodes created since the last loop.
     fn learn_nodes(&mut self, view: &ClusterView<'_>) {
-        if self.node_facts.len() > view.nodes.len() {
-            // A different world (ids restarted): forget everything cached.
-            self.node_facts.clear();
-        }
         let start = self.node_facts.len();
         for n in &view.nodes[start..] {
             let facts = self.compute_facts(n);
@@ -293,16 +291,16 @@ impl ClusterAutoscaler {
     pub(crate) fn record(
         &self,
         now: SimTime,
-        activity: &str,
-        decision: &str,
+        activity: Activity,
+        decision: Decision,
         object: &str,
         reason: String,
     ) -> DecisionRecord {
         DecisionRecord {
             time_s: now.as_secs_f64(),
-            component: COMPONENT.to_string(),
-            activity: activity.to_string(),
-            decision: decision.to_string(),
+            component: COMPONENT,
+            activity,
+            decision,
             object: object.to_string(),
             reason,
         }
@@ -356,8 +354,8 @@ impl ClusterAutoscaler {
             for id in &nodes {
                 records.push(self.record(
                     now,
-                    "scale-up",
-                    "FailedScaleUp",
+                    Activity::ScaleUp,
+                    Decision::FailedScaleUp,
                     &view.nodes[id.0 as usize].name,
                     format!(
                         "node of group {name} registered but not Ready within {}: scale-up timed out",
@@ -380,8 +378,8 @@ impl ClusterAutoscaler {
                 });
                 records.push(self.record(
                     now,
-                    "scale-up",
-                    "FailedScaleUp",
+                    Activity::ScaleUp,
+                    Decision::FailedScaleUp,
                     &view.nodes[id.0 as usize].name,
                     format!(
                         "node of group {name} not registered within {}",
@@ -400,8 +398,8 @@ impl ClusterAutoscaler {
         let duration = self.backoff.info(name).map(|b| b.duration).unwrap_or_default();
         self.record(
             now,
-            "scale-up",
-            "Backoff",
+            Activity::ScaleUp,
+            Decision::Backoff,
             name,
             format!(
                 "{count} node(s) {failed}; group backed off for {duration} (until {:.0}s)",
@@ -411,13 +409,63 @@ impl ClusterAutoscaler {
     }
 }
 
-/// Does a pod of template `tmpl` pass the non-resource filters on a node with these labels and
-/// taints? (TaintToleration, NodeAffinity/nodeSelector — the scheduler's static filters without
-/// the Ready check, since simulated upcoming and template nodes count as Ready.)
-pub fn admits(tmpl: &PodTemplate, labels: &Labels, taints: &[Taint]) -> bool {
-    tolerates_all(&tmpl.tolerations, taints)
-        && selector_matches(&tmpl.node_selector, labels)
-        && tmpl.affinity.matches(labels)
+/// Cluster Autoscaler in the provisioner registry: `spec.provisioner: {clusterAutoscaler: {args:
+/// [...]}}` with `capsim/v1alpha1 NodeGroup` documents (and the
+/// `cluster-autoscaler-priority-expander` ConfigMap).
+pub static KIND: ProvisionerKind = ProvisionerKind {
+    key: "clusterAutoscaler",
+    aliases: &["cluster-autoscaler"],
+    // ASG-backed EKS managed node groups.
+    default_node_latency: crate::scenario::defaults::node_latency,
+    possible_nodes: |sc| {
+        sc.documents_of(CAPSIM_API_VERSION, "NodeGroup")
+            .filter_map(|d| d.value.pointer("/spec/instanceType").and_then(|v| v.as_str()))
+            .filter_map(|t| sc.catalog.get(t))
+            .map(|t| t.allocatable())
+            .collect()
+    },
+    build,
+};
+
+/// Builds Cluster Autoscaler from its settings (`{args: [...]}` or nothing) and the scenario's
+/// NodeGroup documents; errors name the document and field.
+fn build(sc: &Scenario, cfg: &serde_json::Value) -> Result<ProvisionerSetup, ScenarioError> {
+    let path = "spec.provisioner.clusterAutoscaler";
+    if let Some(o) = cfg.as_object() {
+        if let Some(k) = o.keys().find(|k| k.as_str() != "args") {
+            return Err(sc.error_at(&format!("{path}.{k}"), "unknown field (expected args)".into()));
+        }
+    } else if !cfg.is_null() {
+        return Err(sc.error_at(path, "expected a map with args".into()));
+    }
+    let args: Vec<String> = match cfg.get("args") {
+        None => Vec::new(),
+        Some(a) => serde_json::from_value(a.clone())
+            .map_err(|e| sc.error_at(&format!("{path}.args"), format!("expected a list of flags: {e}")))?,
+    };
+    let parsed = flags::parse_flags(&args).map_err(|e| sc.error_at(&format!("{path}.args"), e.to_string()))?;
+    let mut groups = Vec::new();
+    for d in sc.documents_of(CAPSIM_API_VERSION, "NodeGroup") {
+        groups.push(
+            NodeGroupSpec::from_document(&d.value, &sc.catalog)
+                .map_err(|e| d.error(ErrorKind::Invalid, "", e.to_string()))?,
+        );
+    }
+    let priority = match sc.document("ConfigMap", "kube-system", expander::priority::PRIORITY_CONFIGMAP_NAME) {
+        Some(d) => Some(
+            PriorityConfig::from_configmap(&d.value)
+                .map_err(|e| d.error(ErrorKind::Invalid, "data.priorities", e.to_string()))?,
+        ),
+        None => None,
+    };
+    let mut ca = ClusterAutoscaler::new(parsed.flags, groups, priority, &sc.catalog)
+        .map_err(|e| sc.error_at(path, e.to_string()))?;
+    let initial = ca.initial_launches(); // initial nodes start Ready: their latency is unused
+    Ok(ProvisionerSetup {
+        provisioner: Box::new(ca),
+        initial,
+        warnings: parsed.warnings,
+    })
 }
 
 impl Provisioner for ClusterAutoscaler {
@@ -450,8 +498,8 @@ impl Provisioner for ClusterAutoscaler {
                 .map_or_else(|| format!("node/{}", id.0), |n| n.name.clone());
             records.push(self.record(
                 at,
-                "scale-down",
-                "ScaleDownFailed",
+                Activity::ScaleDown,
+                Decision::ScaleDownFailed,
                 &name,
                 format!(
                     "drain abandoned (evictions blocked); scale-down paused for {}",
@@ -483,7 +531,12 @@ impl Provisioner for ClusterAutoscaler {
                 self.last_scale_down_fail = millis(now);
                 self.drain_failures.push((*id, now));
             }
-            NodeNotice::Registered(_) | NodeNotice::Ready(_) | NodeNotice::InterruptionWarning { .. } => {}
+            // CA reads registration and readiness from the view; a launched node is recognised by
+            // its pool (`NodeSpec::pool` = the group name).
+            NodeNotice::Launched { .. }
+            | NodeNotice::Registered(_)
+            | NodeNotice::Ready(_)
+            | NodeNotice::InterruptionWarning { .. } => {}
         }
     }
 }

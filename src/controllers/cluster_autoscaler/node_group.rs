@@ -23,20 +23,15 @@
 //! would run on it.
 
 use crate::cloud::{Catalog, Distribution, latency::DistributionSpec};
+use crate::cluster::NodeSpec;
+use crate::cluster::placement;
 use crate::model::{CapacityType, Labels, Resources, Taint, TaintEffect};
 use crate::scenario::{NodeLatency, Scenario};
-use crate::sim::NodeSpec;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
 /// A node group's own stage latencies; `None` stages use the scenario's.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct LatencyOverride {
-    pub launch: Option<Distribution>,
-    pub register: Option<Distribution>,
-    pub ready: Option<Distribution>,
-    pub terminate: Option<Distribution>,
-}
+pub use crate::scenario::LatencyOverride;
 
 /// A validated node group.
 #[derive(Clone, Debug, PartialEq)]
@@ -228,20 +223,7 @@ impl NodeGroupSpec {
 
     /// The stage latencies of this group's nodes: its overrides over the scenario's defaults.
     pub fn node_latency(&self, default: &NodeLatency) -> NodeLatency {
-        NodeLatency {
-            launch: self.latency.launch.clone().unwrap_or_else(|| default.launch.clone()),
-            register: self
-                .latency
-                .register
-                .clone()
-                .unwrap_or_else(|| default.register.clone()),
-            ready: self.latency.ready.clone().unwrap_or_else(|| default.ready.clone()),
-            terminate: self
-                .latency
-                .terminate
-                .clone()
-                .unwrap_or_else(|| default.terminate.clone()),
-        }
+        self.latency.over(default)
     }
 }
 
@@ -305,25 +287,15 @@ impl NodeTemplate {
 
     /// Allocatable for ordinary pods once the DaemonSets that would land on the node run.
     pub fn allocatable_for_pods(&self, scenario: &Scenario) -> Resources {
-        self.allocatable
-            .saturating_sub(&daemonset_requests(scenario, &self.labels, &self.taints))
+        placement::allocatable_for_pods(
+            self.allocatable,
+            daemonset_requests(scenario, &self.labels, &self.taints),
+        )
     }
 }
 
 /// Requests of the DaemonSet pods that would run on a node with these labels and taints, by the
-/// same rule the world applies at registration (selector, affinity and tolerations).
+/// same rule the world applies at registration ([`placement::daemonset_overhead`]).
 pub fn daemonset_requests(scenario: &Scenario, labels: &Labels, taints: &[Taint]) -> Resources {
-    use crate::model::WorkloadKind;
-    use crate::model::labels::{selector_matches, tolerates_all};
-    let mut ds = Resources::ZERO;
-    for wl in scenario.workloads.iter().filter(|w| w.kind == WorkloadKind::DaemonSet) {
-        let t = &wl.template;
-        if tolerates_all(&t.tolerations, taints)
-            && selector_matches(&t.node_selector, labels)
-            && t.affinity.matches(labels)
-        {
-            ds += t.requests();
-        }
-    }
-    ds
+    placement::daemonset_overhead(&scenario.workloads, labels, taints)
 }

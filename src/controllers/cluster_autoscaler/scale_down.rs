@@ -13,11 +13,11 @@
 //! to a Deployment), mirror pods, and `--blocking-system-pod-distruption-timeout`.
 
 use super::scale_up::SimNode;
-use super::{ClusterAutoscaler, DeletionKind, admits, millis, still_within};
+use super::{ClusterAutoscaler, DeletionKind, millis, still_within};
+use crate::cluster::placement::admits;
+use crate::cluster::{ClusterView, Node, NodeId, NodeState, Pod, PodId, PodPhase};
+use crate::controllers::provisioner::{Action, Activity, Decision, DecisionRecord};
 use crate::model::Resources;
-use crate::model::labels::selector_matches;
-use crate::sim::provisioner::{Action, ClusterView, DecisionRecord};
-use crate::sim::state::{Node, NodeId, NodeState, Pod, PodId, PodPhase};
 use std::collections::BTreeMap;
 
 /// upstream: utils/drain `PodSafeToEvictKey`.
@@ -107,7 +107,7 @@ pub struct RemovableNode {
 fn pdb_matches(view: &ClusterView<'_>, i: usize, pod: &Pod) -> bool {
     let pdb = &view.scenario.pdbs[i];
     let wl = &view.scenario.workloads[pod.workload as usize];
-    pdb.namespace == wl.namespace && selector_matches(&pdb.selector, &wl.template.labels)
+    pdb.covers(wl)
 }
 
 impl ClusterAutoscaler {
@@ -376,8 +376,8 @@ impl ClusterAutoscaler {
                 None => {
                     records.push(self.record(
                         now,
-                        "scale-down",
-                        "Unneeded",
+                        Activity::ScaleDown,
+                        Decision::Unneeded,
                         &view.nodes[r.id.0 as usize].name,
                         format!(
                             "utilization {:.3} <= {} and all {} pod(s) can move",
@@ -470,7 +470,7 @@ impl ClusterAutoscaler {
                         node: r.id,
                         reason: format!("scale-down: empty node ({why})"),
                     });
-                    records.push(self.record(now, "scale-down", "DeleteEmpty", &node.name, why));
+                    records.push(self.record(now, Activity::ScaleDown, Decision::DeleteEmpty, &node.name, why));
                 }
                 _ => {
                     actions.push(Action::Drain {
@@ -481,8 +481,8 @@ impl ClusterAutoscaler {
                     });
                     records.push(self.record(
                         now,
-                        "scale-down",
-                        "Drain",
+                        Activity::ScaleDown,
+                        Decision::Drain,
                         &node.name,
                         format!("{why}; {} pod(s) to evict", r.pods.len()),
                     ));
@@ -502,7 +502,7 @@ mod tests {
     use crate::model::resources::GIB;
 
     fn node(alloc: Resources, ds: Resources, pods: Vec<PodId>) -> Node {
-        let spec = crate::sim::NodeSpec {
+        let spec = crate::cluster::NodeSpec {
             pool: "g".into(),
             instance_type: "m5.xlarge".into(),
             capacity_type: CapacityType::OnDemand,

@@ -8,11 +8,12 @@
 
 use super::estimator::estimate;
 use super::expander::{self, ExpanderContext, ScaleUpOption};
-use super::{ClusterAutoscaler, UNSCHEDULABLE_POD_TIME_BUFFER, admits};
+use super::{ClusterAutoscaler, UNSCHEDULABLE_POD_TIME_BUFFER};
+use crate::cluster::placement::admits;
+use crate::cluster::{ClusterView, NodeId, NodeState, PodId, PodPhase};
+use crate::controllers::provisioner::{Action, Activity, Decision, DecisionRecord};
 use crate::engine::Rngs;
 use crate::model::{Labels, Resources, Taint};
-use crate::sim::provisioner::{Action, ClusterView, DecisionRecord};
-use crate::sim::state::{NodeId, NodeState, PodId, PodPhase};
 use std::collections::BTreeMap;
 
 /// upstream: static_autoscaler.go `podScaleUpDelayAnnotationKey`.
@@ -306,12 +307,12 @@ impl ClusterAutoscaler {
         };
         let opt = &options[choice.chosen];
         let gi = self.group_index(&opt.group).unwrap_or(0);
-        let latency = self.groups[gi].node_latency(view.scenario.node_latency_for(&self.groups[gi].instance_type));
         let chain: Vec<&str> = self.flags.expanders.iter().map(|e| e.as_str()).collect();
         for _ in 0..opt.node_count {
             actions.push(Action::Launch {
+                id: self.launch_ids.issue(),
                 spec: self.templates[gi].node_spec(),
-                latency: latency.clone(),
+                latency: self.groups[gi].latency.clone(),
                 reason: format!("scale-up of {} for {} pending pod(s)", opt.group, opt.pods.len()),
             });
         }
@@ -332,7 +333,7 @@ impl ClusterAutoscaler {
         if !skipped.is_empty() {
             reason.push_str(&format!("; skipped [{}]", skipped.join("; ")));
         }
-        records.push(self.record(now, "scale-up", "ScaleUp", &opt.group, reason));
+        records.push(self.record(now, Activity::ScaleUp, Decision::ScaleUp, &opt.group, reason));
         self.last_scale_up = super::millis(now);
         self.last_no_scale_up = None;
         ScaleUpOutcome {
@@ -346,7 +347,7 @@ impl ClusterAutoscaler {
         if self.last_no_scale_up.as_deref() == Some(reason.as_str()) {
             return;
         }
-        records.push(self.record(view.now, "scale-up", "NoScaleUp", object, reason.clone()));
+        records.push(self.record(view.now, Activity::ScaleUp, Decision::NoScaleUp, object, reason.clone()));
         self.last_no_scale_up = Some(reason);
     }
 }

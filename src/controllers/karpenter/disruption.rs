@@ -15,11 +15,10 @@
 use super::nodepool::{BudgetNodes, ConsolidationPolicy, DisruptionReason, NodePool};
 use super::scheduling::{self, SimNode, SimPod};
 use super::{Karpenter, NO_DEADLINE, NodeCap, Replacement};
+use crate::cluster::{ClusterView, NodeId, NodeState, PodId, PodPhase};
+use crate::controllers::provisioner::{Action, Activity, Decision, DecisionRecord};
 use crate::engine::{SimDuration, SimTime};
-use crate::model::labels::selector_matches;
 use crate::model::{CapacityType, Resources, WorkloadKind};
-use crate::sim::provisioner::{Action, ClusterView, DecisionRecord};
-use crate::sim::state::{NodeId, NodeState, PodId, PodPhase};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// upstream: pkg/apis/v1/labels.go `DoNotDisruptAnnotationKey`.
@@ -169,7 +168,7 @@ enum Kind {
 
 #[derive(Clone, Debug)]
 struct Command {
-    method: &'static str,
+    method: Activity,
     kind: Kind,
     nodes: Vec<NodeId>,
     decided: SimTime,
@@ -325,7 +324,7 @@ pub(super) fn workload_blocks(sc: &crate::scenario::Scenario) -> Vec<WorkloadBlo
                 .pdbs
                 .iter()
                 .enumerate()
-                .filter(|(_, pdb)| pdb.namespace == w.namespace && selector_matches(&pdb.selector, &w.template.labels))
+                .filter(|(_, pdb)| pdb.covers(w))
                 .map(|(i, _)| i)
                 .collect(),
         })
@@ -561,7 +560,7 @@ fn find_command(k: &Karpenter, view: &ClusterView<'_>, sim: &mut Sim<'_, '_>) ->
     );
     if !empty.is_empty() {
         return Some(Command {
-            method: "emptiness",
+            method: Activity::Emptiness,
             kind: Kind::Empty,
             nodes: empty.iter().map(|c| c.node).collect(),
             decided: now,
@@ -604,7 +603,7 @@ fn find_command(k: &Karpenter, view: &ClusterView<'_>, sim: &mut Sim<'_, '_>) ->
         }
         if let Some((n, (kind, reason))) = best {
             return Some(Command {
-                method: "multi-node-consolidation",
+                method: Activity::MultiNodeConsolidation,
                 kind,
                 nodes: prefix[..n].iter().map(|c| c.node).collect(),
                 decided: now,
@@ -616,7 +615,7 @@ fn find_command(k: &Karpenter, view: &ClusterView<'_>, sim: &mut Sim<'_, '_>) ->
     for c in &under {
         if let Some((kind, reason)) = sim.consolidate(k, view, &[*c]) {
             return Some(Command {
-                method: "single-node-consolidation",
+                method: Activity::SingleNodeConsolidation,
                 kind,
                 nodes: vec![c.node],
                 decided: now,
@@ -696,7 +695,7 @@ fn execute(
                 records.push(Karpenter::record(
                     now,
                     cmd.method,
-                    "DeleteEmpty",
+                    Decision::DeleteEmpty,
                     format!("node/{}", node_name(view, id)),
                     cmd.reason.clone(),
                 ));
@@ -715,7 +714,7 @@ fn execute(
                 records.push(Karpenter::record(
                     now,
                     cmd.method,
-                    "Delete",
+                    Decision::Delete,
                     format!("node/{}", node_name(view, id)),
                     cmd.reason.clone(),
                 ));
@@ -728,7 +727,7 @@ fn execute(
                 records.push(Karpenter::record(
                     now,
                     cmd.method,
-                    "InsufficientCapacity",
+                    Decision::InsufficientCapacity,
                     format!(
                         "{}/{}/{}",
                         k.types[off.type_idx].name,
@@ -745,14 +744,14 @@ fn execute(
                 records.push(Karpenter::record(
                     now,
                     cmd.method,
-                    "ReplaceAbandoned",
+                    Decision::ReplaceAbandoned,
                     format!("node/{}", node_name(view, cmd.nodes[0])),
                     "no cheaper offering available".into(),
                 ));
                 return;
             };
             let names: Vec<String> = cmd.nodes.iter().map(|&id| node_name(view, id)).collect();
-            let (action, claim) = k.launch(view, pool, o, format!("{}: replace {}", cmd.method, names.join(",")));
+            let (action, claim, launch) = k.launch(pool, o, format!("{}: replace {}", cmd.method, names.join(",")));
             for &id in &cmd.nodes {
                 k.marked.insert(id);
                 actions.push(Action::Cordon {
@@ -764,12 +763,13 @@ fn execute(
             records.push(Karpenter::record(
                 now,
                 cmd.method,
-                "Replace",
+                Decision::Replace,
                 format!("node/{} -> nodeclaim/{claim}", names.join(",")),
                 cmd.reason.clone(),
             ));
             k.replacements.push(Replacement {
                 claim,
+                launch,
                 node: None,
                 replaced: cmd.nodes.clone(),
                 reason: format!("{}: replaced", cmd.method),
@@ -799,7 +799,7 @@ pub fn reconcile(
             Err(why) => records.push(Karpenter::record(
                 now,
                 cmd.method,
-                "Invalidated",
+                Decision::Invalidated,
                 format!("node/{}", node_name(view, cmd.nodes[0])),
                 why,
             )),
@@ -819,9 +819,13 @@ pub fn reconcile(
     });
     match found {
         Some((cmd, Some(Ok(kind)))) => execute(k, view, cmd, kind, actions, records),
-        Some((cmd, Some(Err(why)))) => {
-            records.push(Karpenter::record(now, cmd.method, "Invalidated", String::new(), why))
-        }
+        Some((cmd, Some(Err(why)))) => records.push(Karpenter::record(
+            now,
+            cmd.method,
+            Decision::Invalidated,
+            String::new(),
+            why,
+        )),
         Some((cmd, None)) => k.disruption.pending = Some(cmd),
         None => {}
     }

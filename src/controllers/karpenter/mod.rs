@@ -21,8 +21,9 @@
 //! - A spot interruption cordons and drains the node at once (force, until the reclaim) and marks
 //!   the offering unavailable; the replacement comes from normal provisioning of the evicted pods,
 //!   as upstream's `CordonAndDrain` does (no pre-launch).
-//! - The world assigns node ids; each launched node carries the label [`offerings::LABEL_NODECLAIM`]
-//!   so replacements can be found.
+//! - The world assigns node ids and reports each under the [`LaunchId`] of its launch
+//!   ([`NodeNotice::Launched`]); launched nodes also carry the label [`offerings::LABEL_NODECLAIM`]
+//!   (the NodeClaim's name) as a real node carries its NodeClaim's.
 
 pub mod batcher;
 pub mod cron;
@@ -34,12 +35,15 @@ pub mod scheduling;
 pub mod settings;
 
 use crate::cloud::Catalog;
+use crate::cluster::placement;
+use crate::cluster::{ClusterView, Node, NodeId, NodeSpec, NodeState, PodId, PodPhase};
+use crate::controllers::provisioner::{
+    Action, Activity, Decision, DecisionRecord, LaunchId, LaunchIds, NodeNotice, Provisioner, ProvisionerKind,
+    ProvisionerSetup,
+};
 use crate::engine::{Rngs, SimDuration, SimTime};
-use crate::model::labels::{selector_matches, tolerates_all};
 use crate::model::{Resources, WorkloadKind};
-use crate::sim::NodeSpec;
-use crate::sim::provisioner::{Action, ClusterView, DecisionRecord, NodeNotice, Provisioner};
-use crate::sim::state::{Node, NodeId, NodeState, PodId, PodPhase};
+use crate::scenario::{ErrorKind, LatencyOverride, Scenario, ScenarioError};
 use batcher::Batcher;
 use nodeclass::NodeClass;
 use offerings::{IceCache, LABEL_NODECLAIM, TypeInfo};
@@ -89,6 +93,8 @@ struct NodeCap {
 #[derive(Clone, Debug)]
 struct Replacement {
     claim: String,
+    /// The launch that asked for it; `node` is set when the world reports it.
+    launch: LaunchId,
     node: Option<NodeId>,
     replaced: Vec<NodeId>,
     reason: String,
@@ -109,6 +115,7 @@ pub struct Karpenter {
     retrigger: bool,
     ice: IceCache,
     claim_seq: u64,
+    launch_ids: LaunchIds,
     notices: Vec<NodeNotice>,
     disruption: disruption::DisruptionState,
     replacements: Vec<Replacement>,
@@ -195,6 +202,7 @@ impl Karpenter {
             retrigger: false,
             ice: IceCache::default(),
             claim_seq: 0,
+            launch_ids: LaunchIds::default(),
             notices: Vec::new(),
             disruption: disruption::DisruptionState::default(),
             replacements: Vec::new(),
@@ -276,12 +284,12 @@ impl Karpenter {
         self.node_info(n).pool
     }
 
-    fn record(now: SimTime, activity: &str, decision: &str, object: String, reason: String) -> DecisionRecord {
+    fn record(now: SimTime, activity: Activity, decision: Decision, object: String, reason: String) -> DecisionRecord {
         DecisionRecord {
             time_s: now.as_secs_f64(),
-            component: COMPONENT.into(),
-            activity: activity.into(),
-            decision: decision.into(),
+            component: COMPONENT,
+            activity,
+            decision,
             object,
             reason,
         }
@@ -388,20 +396,7 @@ impl Karpenter {
             .map(|n| {
                 let mut free = n.free();
                 if matches!(n.state, NodeState::Launching | NodeState::Booting) {
-                    for w in view
-                        .scenario
-                        .workloads
-                        .iter()
-                        .filter(|w| w.kind == WorkloadKind::DaemonSet)
-                    {
-                        let t = &w.template;
-                        if tolerates_all(&t.tolerations, &n.taints)
-                            && selector_matches(&t.node_selector, &n.labels)
-                            && t.affinity.matches(&n.labels)
-                        {
-                            free -= t.requests();
-                        }
-                    }
+                    free -= placement::daemonset_overhead(&view.scenario.workloads, &n.labels, &n.taints);
                 }
                 SimNode {
                     id: n.id,
@@ -475,7 +470,7 @@ impl Karpenter {
     }
 
     /// Builds the Launch for a claim's chosen offering.
-    fn launch(&mut self, view: &ClusterView<'_>, pool: usize, offering: usize, reason: String) -> (Action, String) {
+    fn launch(&mut self, pool: usize, offering: usize, reason: String) -> (Action, String, LaunchId) {
         let ctx = &self.pools[pool];
         let off = &ctx.offerings[offering];
         let t = &self.types[off.type_idx];
@@ -491,16 +486,19 @@ impl Karpenter {
             taints: ctx.pool.taints.clone(),
             allocatable: ctx.allocatable[offering],
         };
-        let latency = view.scenario.node_latency_for(&t.name).clone();
         let claim = self.next_claim_name(&pool_name);
         labels.insert(LABEL_NODECLAIM.into(), claim.clone());
+        let id = self.launch_ids.issue();
         (
             Action::Launch {
+                id,
                 spec: NodeSpec { labels, ..spec },
-                latency,
+                // The scenario's latency for the instance type (EC2 CreateFleet's, by default).
+                latency: LatencyOverride::default(),
                 reason,
             },
             claim,
+            id,
         )
     }
 
@@ -529,8 +527,8 @@ impl Karpenter {
                 let off = &ctx.offerings[o];
                 records.push(Self::record(
                     now,
-                    "provisioning",
-                    "InsufficientCapacity",
+                    Activity::Provisioning,
+                    Decision::InsufficientCapacity,
                     format!(
                         "{}/{}/{}",
                         self.types[off.type_idx].name,
@@ -546,8 +544,8 @@ impl Karpenter {
             let Some(o) = pick.offering else {
                 records.push(Self::record(
                     now,
-                    "provisioning",
-                    "NoCapacity",
+                    Activity::Provisioning,
+                    Decision::NoCapacity,
                     format!("nodepool/{}", ctx.pool.name),
                     format!(
                         "all {} offerings for {} pod(s) are unavailable (insufficient capacity)",
@@ -570,28 +568,27 @@ impl Karpenter {
                 claim.options.len()
             );
             let object = format!("nodepool/{}", ctx.pool.name);
-            let (action, claim_name) = self.launch(view, claim.pool, o, reason.clone());
+            let (action, claim_name, _) = self.launch(claim.pool, o, reason.clone());
             actions.push(action);
             records.push(Self::record(
                 now,
-                "provisioning",
-                "Launch",
+                Activity::Provisioning,
+                Decision::Launch,
                 format!("{object} nodeclaim/{claim_name}"),
                 reason,
             ));
         }
         // One record per distinct error, naming the first pod (in queue order) and the count.
-        let mut errors: BTreeMap<String, (usize, PodId, String)> = BTreeMap::new();
+        let mut errors: BTreeMap<String, (usize, PodId, String, Decision)> = BTreeMap::new();
         for (pod, e) in &result.errors {
-            let key = match e {
-                PodError::NoCompatibleNodePool => "NoCompatibleNodePool".to_string(),
-                PodError::LimitsExceeded(p) => format!("LimitsExceeded {p}"),
-                PodError::NoInstanceTypeFits => "NoInstanceTypeFits".to_string(),
+            let (key, decision) = match e {
+                PodError::NoCompatibleNodePool => ("NoCompatibleNodePool".to_string(), Decision::NoCompatibleNodePool),
+                PodError::LimitsExceeded(p) => (format!("LimitsExceeded {p}"), Decision::LimitsExceeded),
+                PodError::NoInstanceTypeFits => ("NoInstanceTypeFits".to_string(), Decision::NoInstanceTypeFits),
             };
-            errors.entry(key).or_insert((0, *pod, e.describe())).0 += 1;
+            errors.entry(key).or_insert((0, *pod, e.describe(), decision)).0 += 1;
         }
-        for (key, (count, first, why)) in errors {
-            let decision = key.split(' ').next().unwrap_or("Unschedulable");
+        for (count, first, why, decision) in errors.into_values() {
             let object = view
                 .pods
                 .get(first.0 as usize)
@@ -600,7 +597,7 @@ impl Karpenter {
                 .unwrap_or_else(|| format!("pod/{}", first.0));
             records.push(Self::record(
                 now,
-                "provisioning",
+                Activity::Provisioning,
                 decision,
                 object,
                 format!("{why}; {count} pod(s) left pending"),
@@ -612,6 +609,11 @@ impl Karpenter {
         let now = view.now;
         for notice in std::mem::take(&mut self.notices) {
             match notice {
+                NodeNotice::Launched { id, node } => {
+                    if let Some(r) = self.replacements.iter_mut().find(|r| r.launch == id) {
+                        r.node = Some(node);
+                    }
+                }
                 NodeNotice::InterruptionWarning { node, at } => {
                     let Some(n) = view.nodes.get(node.0 as usize) else {
                         continue;
@@ -638,8 +640,8 @@ impl Karpenter {
                     });
                     records.push(Self::record(
                         now,
-                        "interruption",
-                        "CordonAndDrain",
+                        Activity::Interruption,
+                        Decision::CordonAndDrain,
                         format!("node/{}", n.name),
                         format!(
                             "{reason}; {}/{}/{} unavailable for {}",
@@ -688,8 +690,8 @@ impl Karpenter {
                 });
                 records.push(Self::record(
                     now,
-                    "liveness",
-                    "RegistrationTimeout",
+                    Activity::Liveness,
+                    Decision::RegistrationTimeout,
                     format!("node/{}", n.name),
                     format!("not registered {} after launch", self.settings.registration_ttl),
                 ));
@@ -709,8 +711,8 @@ impl Karpenter {
                 });
                 records.push(Self::record(
                     now,
-                    "expiration",
-                    "Expire",
+                    Activity::Expiration,
+                    Decision::Expire,
                     format!("node/{}", n.name),
                     format!("expireAfter {expire} elapsed"),
                 ));
@@ -728,15 +730,7 @@ impl Karpenter {
     ) {
         let now = view.now;
         let mut keep = Vec::new();
-        for mut r in std::mem::take(&mut self.replacements) {
-            if r.node.is_none() {
-                r.node = view
-                    .nodes
-                    .iter()
-                    .rev()
-                    .find(|n| n.labels.get(LABEL_NODECLAIM) == Some(&r.claim))
-                    .map(|n| n.id);
-            }
+        for r in std::mem::take(&mut self.replacements) {
             let state = r.node.and_then(|id| view.nodes.get(id.0 as usize)).map(|n| n.state);
             match state {
                 Some(NodeState::Ready) => {
@@ -755,8 +749,8 @@ impl Karpenter {
                     }
                     records.push(Self::record(
                         now,
-                        "disruption",
-                        "DrainReplaced",
+                        Activity::Disruption,
+                        Decision::DrainReplaced,
                         format!("nodeclaim/{}", r.claim),
                         format!("replacement Ready; draining {} node(s)", r.replaced.len()),
                     ));
@@ -771,8 +765,8 @@ impl Karpenter {
                     }
                     records.push(Self::record(
                         now,
-                        "disruption",
-                        "ReplacementFailed",
+                        Activity::Disruption,
+                        Decision::ReplacementFailed,
                         format!("nodeclaim/{}", r.claim),
                         "replacement terminated before Ready; replaced nodes uncordoned".into(),
                     ));
@@ -834,4 +828,53 @@ impl Provisioner for Karpenter {
     fn notice(&mut self, notice: &NodeNotice, _now: SimTime) {
         self.notices.push(notice.clone());
     }
+}
+
+/// Karpenter in the provisioner registry: `spec.provisioner: {karpenter: {...settings}}` with
+/// `karpenter.sh/v1 NodePool` (and `karpenter.k8s.aws/v1 EC2NodeClass`) documents.
+pub static KIND: ProvisionerKind = ProvisionerKind {
+    key: "karpenter",
+    aliases: &[],
+    // EC2 CreateFleet launches.
+    default_node_latency: || crate::scenario::defaults::node_latency_for(true),
+    // Any catalog type a NodePool could choose.
+    possible_nodes: |sc| {
+        if sc.nodepools.is_empty() {
+            Vec::new()
+        } else {
+            sc.catalog.iter().map(|t| t.allocatable()).collect()
+        }
+    },
+    build,
+};
+
+/// Builds Karpenter from its settings map and the scenario's NodePool and EC2NodeClass
+/// documents; an error that names a NodePool points at its document.
+fn build(sc: &Scenario, cfg: &serde_json::Value) -> Result<ProvisionerSetup, ScenarioError> {
+    let classes: Vec<serde_json::Value> = sc
+        .documents_of("karpenter.k8s.aws/v1", "EC2NodeClass")
+        .map(|d| d.value.clone())
+        .collect();
+    let k = Karpenter::from_scenario(sc, cfg, &classes).map_err(|e| {
+        let msg = e.to_string();
+        let doc = sc
+            .documents_of("karpenter.sh/v1", "NodePool")
+            .find(|d| msg.starts_with(&format!("NodePool {}:", d.name)));
+        match doc {
+            Some(d) => d.error(ErrorKind::Invalid, "", msg),
+            None => sc.error_at("spec.provisioner.karpenter", msg),
+        }
+    })?;
+    let mut warnings = k.warnings().to_vec();
+    if sc.nodepools.is_empty() {
+        warnings.push(
+            "spec.provisioner.karpenter: the scenario has no karpenter.sh/v1 NodePool, so Karpenter launches nothing"
+                .into(),
+        );
+    }
+    Ok(ProvisionerSetup {
+        provisioner: Box::new(k),
+        initial: Vec::new(),
+        warnings,
+    })
 }

@@ -9,10 +9,10 @@ use super::nodeclass::KubeletOverrides;
 use super::nodepool::NodePool;
 use super::offerings::{IceCache, LABEL_CAPACITY_TYPE, LABEL_NODEPOOL, LABEL_ZONE, Offering, TypeInfo};
 use super::settings::KarpenterSettings;
+use crate::cluster::placement::{matches_labels, tolerates};
+use crate::cluster::{NodeId, PodId};
 use crate::engine::SimTime;
-use crate::model::labels::{selector_matches, tolerates_all};
 use crate::model::{CapacityType, Labels, NodeAffinity, PodTemplate, Resources, Taint};
-use crate::sim::state::{NodeId, PodId};
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
@@ -89,9 +89,7 @@ impl PoolCtx {
         for t in daemonsets {
             // A DaemonSet counts when it tolerates the pool's taints and some offering of the
             // pool matches its node selector / affinity.
-            if tolerates_all(&t.tolerations, &self.pool.taints)
-                && self.offering_labels.iter().any(|l| pod_matches_labels(t, l))
-            {
+            if tolerates(t, &self.pool.taints) && self.offering_labels.iter().any(|l| pod_matches_labels(t, l)) {
                 overhead += t.requests();
             }
         }
@@ -100,9 +98,9 @@ impl PoolCtx {
     }
 }
 
-/// Node selector and required node affinity against a label set.
+/// Node selector and required node affinity against a label set ([`matches_labels`]).
 pub fn pod_matches_labels(t: &PodTemplate, labels: &Labels) -> bool {
-    selector_matches(&t.node_selector, labels) && t.affinity.matches(labels)
+    matches_labels(t, labels)
 }
 
 /// A pod to place.
@@ -338,7 +336,7 @@ pub fn solve_until(
                 continue;
             }
             if known[i] == 0 {
-                let ok = tolerates_all(&t.tolerations, n.taints) && pod_matches_labels(t, n.labels);
+                let ok = crate::cluster::placement::admits(t, n.labels, n.taints);
                 known[i] = if ok { 2 } else { 1 };
             }
             if known[i] == 2 {
@@ -355,7 +353,7 @@ pub fn solve_until(
         for &c in &claim_order {
             let claim = &mut res.claims[c];
             let ctx = &pools[claim.pool];
-            if !tolerates_all(&t.tolerations, &ctx.pool.taints) {
+            if !tolerates(t, &ctx.pool.taints) {
                 continue;
             }
             let ok = &compat_entry(compat, pod.workload, claim.pool, t, ctx).ok;
@@ -379,7 +377,7 @@ pub fn solve_until(
         let mut err = PodError::NoCompatibleNodePool;
         for &p in &pool_order {
             let ctx = &pools[p];
-            if !tolerates_all(&t.tolerations, &ctx.pool.taints) {
+            if !tolerates(t, &ctx.pool.taints) {
                 continue;
             }
             let entry = compat_entry(compat, pod.workload, p, t, ctx);

@@ -10,9 +10,9 @@ pub mod price;
 pub mod priority;
 
 use super::flags::ExpanderKind;
+use crate::cluster::PodId;
 use crate::engine::{Rngs, SimTime};
 use crate::model::Resources;
-use crate::sim::state::PodId;
 use priority::PriorityConfig;
 use rand::RngExt;
 

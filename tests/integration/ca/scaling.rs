@@ -1,13 +1,13 @@
 //! Cluster Autoscaler behaviour, loop by loop: expanders, upcoming nodes, failed provisioning and
 //! backoff, scale-down timing, PodDisruptionBudgets.
 
-mod ca_support;
+use super::support as ca_support;
 
 use ca_support::*;
+use capsim::cluster::NodeState;
 use capsim::controllers::cluster_autoscaler::node_group::NodeGroupSpec;
+use capsim::controllers::provisioner::Action;
 use capsim::engine::{SimDuration, SimTime};
-use capsim::sim::provisioner::Action;
-use capsim::sim::state::NodeState;
 
 /// `n` pending pods of 900m / 1 GiB created at 0, CA run once at 10 s; returns the launched groups.
 fn first_scale_up(args: &[&str], groups: Vec<NodeGroupSpec>, prio: Option<&str>, n: usize) -> Vec<String> {
@@ -437,7 +437,7 @@ fn kube_system_pods_without_pdb_block_unless_allowed() {
 
 #[test]
 fn drain_failure_pauses_scale_down_and_disabled_scale_down_does_nothing() {
-    use capsim::sim::provisioner::{NodeNotice, Provisioner};
+    use capsim::controllers::provisioner::{NodeNotice, Provisioner};
     let mut w = scale_down_world(1, 500);
     let mut ca = autoscaler(&[], vec![group("g", "m5.xlarge", 1, 5, 1)], None);
     let n = w.ready_node(&ca, "g");

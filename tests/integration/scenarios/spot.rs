@@ -3,9 +3,9 @@
 //! instance is gone. The interruption is injected at a chosen time (natural interruptions are
 //! off: `spotInterruptions: false`), so the numbers below are exact.
 
+use capsim::cluster::{NodeId, NodeState};
 use capsim::engine::SimTime;
 use capsim::model::CapacityType;
-use capsim::sim::state::{NodeId, NodeState};
 use capsim::sim::{Event, SimResult, World};
 
 /// Six 1-CPU workers; nodes launch in 10 s, register 10 s later, Ready 5 s after that.

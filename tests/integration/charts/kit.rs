@@ -1,6 +1,6 @@
 //! Synthetic run results for the chart and compare tests: a Monday-style surge with replicas
 //! following demand, nodes launching in one or more pools, and pods with known Pending times.
-//! Included by the tests with `#[path = "charts_kit.rs"] mod kit;` (it has no tests of its own).
+//! Shared by the chart and compare tests as `crate::charts::kit` (it has no tests of its own).
 #![allow(dead_code)]
 
 use capsim::engine::SimTime;

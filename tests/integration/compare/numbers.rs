@@ -1,8 +1,7 @@
 //! `capsim compare`'s numbers are the individual runs' numbers, in input order, whatever order
 //! the parallel runs finish in; its files and charts are written; bad variants are clear errors.
 
-#[path = "charts_kit.rs"]
-mod kit;
+use crate::charts::kit;
 
 use capsim::cloud::Distribution;
 use capsim::report::compare::{

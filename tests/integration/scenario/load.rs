@@ -93,7 +93,7 @@ fn helm_template_directory_is_included_unchanged() {
         s.pdbs[0].selector.get("app.kubernetes.io/name").map(String::as_str),
         Some("checkout-api")
     );
-    assert!(s.provisioner.is_some() && s.controller_manager.is_some());
+    assert!(s.provisioner.key() == Some("clusterAutoscaler") && s.controller_manager.is_some());
     assert_eq!(s.priority_classes.len(), 3);
     assert_eq!(s.warnings.len(), 2, "{:?}", s.warnings);
     assert!(
@@ -282,7 +282,7 @@ fn defaults_are_applied() {
     assert_eq!(w.startup, defaults::startup_latency());
     assert!(w.traffic.is_none());
     assert!(s.static_nodes.is_empty() && s.hpas.is_empty() && s.warnings.is_empty());
-    assert!(s.provisioner.is_none() && s.base_dir.is_none());
+    assert!(s.provisioner.key().is_none() && s.base_dir.is_none());
 }
 
 #[test]
@@ -363,7 +363,7 @@ fn the_design_example_loads() {
     assert_eq!(s.workloads[0].service.cpu_per_rps_m, 2.0);
     assert_eq!(s.documents_of("capsim/v1alpha1", "NodeGroup").count(), 1);
     assert_eq!(s.hpas.len(), 1);
-    assert!(s.provisioner.is_some());
+    assert!(s.provisioner.key() == Some("clusterAutoscaler"));
 }
 
 #[test]

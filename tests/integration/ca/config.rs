@@ -1,6 +1,6 @@
 //! Cluster Autoscaler configuration: flags, NodeGroup documents, the priority ConfigMap.
 
-mod ca_support;
+use super::support as ca_support;
 
 use ca_support::catalog;
 use capsim::controllers::cluster_autoscaler::expander::priority::{PriorityConfig, PriorityError};

@@ -191,7 +191,13 @@ pub struct Node {
     pub price_hr: f64,
     pub labels: Labels,
     pub taints: Vec<Taint>,
-    /// Allocatable for ordinary pods: kubelet allocatable minus DaemonSet pods' requests.
+    /// What the kubelet reports as allocatable (capacity − reserved − eviction threshold). Fixed.
+    pub kubelet_allocatable: Resources,
+    /// Room for ordinary pods: `kubelet_allocatable` less the requests of the DaemonSet pods on
+    /// the node ([`crate::cluster::placement::allocatable_for_pods`]). DaemonSet pods start when
+    /// the node registers, so before that no DaemonSet pod runs and it equals
+    /// `kubelet_allocatable`; readers that plan for a node not yet registered subtract
+    /// [`crate::cluster::placement::daemonset_overhead`] themselves.
     pub allocatable: Resources,
     /// DaemonSet pods' requests on this node.
     pub daemonset: Resources,
@@ -219,7 +225,7 @@ pub struct Node {
 impl Node {
     /// A node in state Launching, requested at `requested`, as `spec` describes it (`labels`
     /// already complete).
-    pub fn new(id: NodeId, name: String, spec: crate::sim::NodeSpec, requested: SimTime, created_by: String) -> Node {
+    pub fn new(id: NodeId, name: String, spec: NodeSpec, requested: SimTime, created_by: String) -> Node {
         Node {
             id,
             name,
@@ -230,6 +236,7 @@ impl Node {
             price_hr: spec.price_hr,
             labels: spec.labels,
             taints: spec.taints,
+            kubelet_allocatable: spec.allocatable,
             allocatable: spec.allocatable,
             daemonset: Resources::ZERO,
             allocated: Resources::ZERO,
@@ -262,4 +269,18 @@ impl Node {
     pub fn is_billed(&self) -> bool {
         self.launched.is_some() && self.state != NodeState::Terminated
     }
+}
+
+/// What a provisioner asks the cloud for.
+#[derive(Clone, Debug)]
+pub struct NodeSpec {
+    pub pool: String,
+    pub instance_type: String,
+    pub capacity_type: CapacityType,
+    pub zone: String,
+    pub price_hr: f64,
+    pub labels: Labels,
+    pub taints: Vec<Taint>,
+    /// Kubelet allocatable (before DaemonSets).
+    pub allocatable: Resources,
 }

@@ -1,9 +1,9 @@
 //! Properties that hold for any scenario: no node is ever bound more requests than its
 //! allocatable; every pod is in exactly one state. Checked on random small clusters.
 
+use capsim::cluster::PodPhase;
 use capsim::model::Resources;
 use capsim::sim::World;
-use capsim::sim::state::PodPhase;
 use capsim::testkit::*;
 use proptest::prelude::*;
 

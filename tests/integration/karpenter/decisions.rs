@@ -3,15 +3,16 @@
 //! the test says so. Prices are made up to make the hand-worked choices obvious.
 
 use capsim::cloud::{Arch, Catalog, Distribution, InstanceType, InterruptionBand};
+use capsim::cluster::ClusterView;
+use capsim::cluster::NodeSpec;
+use capsim::cluster::{Node, NodeId, NodeState, Pod, PodId, PodPhase};
 use capsim::controllers::karpenter::settings::KarpenterSettings;
 use capsim::controllers::karpenter::{Karpenter, KarpenterError};
+use capsim::controllers::provisioner::{Action, DecisionRecord, NodeNotice, Provisioner};
 use capsim::engine::{Rngs, SimDuration, SimTime};
 use capsim::model::resources::GIB;
 use capsim::model::*;
 use capsim::scenario::{NodeLatency, Scenario};
-use capsim::sim::NodeSpec;
-use capsim::sim::provisioner::{Action, ClusterView, DecisionRecord, NodeNotice, Provisioner};
-use capsim::sim::state::{Node, NodeId, NodeState, Pod, PodId, PodPhase};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -223,8 +224,9 @@ impl World {
         let (actions, records) = self.k.reconcile(&view, &self.rngs);
         for a in &actions {
             match a {
-                Action::Launch { spec, .. } => {
-                    self.add_node(spec.clone(), now);
+                Action::Launch { id, spec, .. } => {
+                    let node = self.add_node(spec.clone(), now);
+                    self.k.notice(&NodeNotice::Launched { id: *id, node }, now);
                 }
                 Action::Terminate { node, .. } => {
                     self.nodes[node.0 as usize].state = NodeState::Terminated;

@@ -1,6 +1,7 @@
 //! The shipped scenarios tell the stories they claim (run from the repository's scenarios/), and
 //! end-to-end behaviours through the whole pipeline on small YAML scenarios.
 
+mod bench;
 mod hpa_pipeline;
 mod monday;
 mod pdb_drain;

@@ -4,16 +4,17 @@
 #![allow(dead_code)]
 
 use capsim::cloud::{Catalog, Distribution, InstanceType};
+use capsim::cluster::ClusterView;
+use capsim::cluster::NodeSpec;
+use capsim::cluster::{Node, NodeId, NodeState, Pod, PodId, PodPhase};
 use capsim::controllers::cluster_autoscaler::flags::parse_flags;
 use capsim::controllers::cluster_autoscaler::node_group::NodeGroupSpec;
 use capsim::controllers::cluster_autoscaler::{ClusterAutoscaler, expander::priority::PriorityConfig};
+use capsim::controllers::provisioner::{Action, DecisionRecord, NodeNotice, Provisioner};
 use capsim::engine::{Rngs, SimDuration, SimTime};
 use capsim::model::resources::{GIB, MIB};
 use capsim::model::{DisruptionBudget, PodTemplate, ServiceModel, Workload, WorkloadKind};
 use capsim::scenario::{NodeLatency, Scenario};
-use capsim::sim::NodeSpec;
-use capsim::sim::provisioner::{Action, ClusterView, DecisionRecord, NodeNotice, Provisioner};
-use capsim::sim::state::{Node, NodeId, NodeState, Pod, PodId, PodPhase};
 use std::sync::Arc;
 
 /// The one place tests build instance types (the catalog API is being rewritten upstream of us).

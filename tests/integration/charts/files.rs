@@ -1,7 +1,6 @@
 //! `write_run_charts` writes valid, non-empty PNG and SVG pages whose text is drawn.
 
-#[path = "charts_kit.rs"]
-mod kit;
+use super::kit;
 
 use capsim::report::charts::{CDF_SIZE, TIMELINE_SIZE, write_run_charts};
 use kit::{Wl, checkout, synthetic, temp_dir};

@@ -1,0 +1,3 @@
+mod config;
+mod scaling;
+pub mod support;

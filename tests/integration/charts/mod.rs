@@ -1,0 +1,2 @@
+mod files;
+pub mod kit;

@@ -1,0 +1,3 @@
+mod billing;
+mod catalog;
+mod latency;

@@ -1,0 +1,4 @@
+mod explain;
+mod properties;
+mod scenarios;
+mod vectors;

@@ -1,0 +1,35 @@
+//! capsim's integration tests: one test binary, one module per area (as ripgrep and NeXosim
+//! lay theirs out), so a change relinks one executable instead of thirty.
+//!
+//! Where a new test goes: into the area's directory below, as a new file named after the
+//! behaviour it checks, declared in that directory's `mod.rs`. A new area gets a directory with
+//! a `mod.rs` and a line here. Shared builders live in `capsim::testkit` (the library's test kit)
+//! or, for one area, in that area's `support`/`kit` module.
+//!
+//! | module | what it checks |
+//! |---|---|
+//! | `units` | Kubernetes durations and quantities |
+//! | `traffic` | demand shapes, noise, trace replay |
+//! | `cloud` | catalog, billing, node latency |
+//! | `hpa` | upstream HPA vectors, properties, `hpa explain`, HPA scenarios |
+//! | `ca` | Cluster Autoscaler flags and scaling decisions |
+//! | `karpenter` | Karpenter decisions |
+//! | `scenario` | loading scenarios and their error messages |
+//! | `sim` | simulation behaviour on static clusters |
+//! | `scenarios` | the shipped and bench scenarios, end to end |
+//! | `charts`, `compare`, `sweep` | outputs, comparisons and sweeps |
+//! | `cli` | the binary's exit codes and messages |
+
+mod ca;
+mod charts;
+mod cli;
+mod cloud;
+mod compare;
+mod hpa;
+mod karpenter;
+mod scenario;
+mod scenarios;
+mod sim;
+mod sweep;
+mod traffic;
+mod units;

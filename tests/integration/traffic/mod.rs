@@ -1,0 +1,4 @@
+mod noise;
+mod replay;
+mod shapes;
+mod square;

@@ -1,0 +1,2 @@
+mod duration;
+mod quantity;
