@@ -154,3 +154,176 @@ pub fn traffic(json: serde_json::Value, key: &str) -> TrafficModel {
     let spec: TrafficSpec = serde_json::from_value(json).expect("test traffic spec parses");
     TrafficModel::from_spec(&spec, key).expect("test traffic spec is valid")
 }
+
+/// How [`Harness::step`] carries out a provisioner's `Drain`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DrainModel {
+    /// Evictions succeed and the instance goes at once: the node is Terminated in the same step
+    /// (for tests about which node a scale-down picks, not how long it takes).
+    Immediate,
+    /// The node is cordoned (`Draining`) and stays so (for tests that follow a replacement).
+    Cordon,
+}
+
+/// A cluster a test drives a provisioner over, reconcile by reconcile, without the event queue:
+/// the world's own [`Cluster`](crate::cluster::Cluster) (so launched nodes are named and labelled
+/// exactly as in a simulation), the view the world builds, and the notices the world sends
+/// (`Launched` for each launch, `Terminated`). Stage latencies are skipped: a test moves nodes on
+/// itself ([`Harness::make_ready`]). Shared by the Cluster Autoscaler and Karpenter tests.
+pub struct Harness {
+    pub sc: Scenario,
+    pub cluster: crate::cluster::Cluster,
+    pub templates: crate::cluster::Templates,
+    /// What each PodDisruptionBudget allows (set by the test).
+    pub pdb_allowed: Vec<i64>,
+    pub rngs: crate::engine::Rngs,
+    /// Every decision record returned so far.
+    pub records: Vec<crate::controllers::provisioner::DecisionRecord>,
+    pub drain: DrainModel,
+}
+
+impl std::ops::Deref for Harness {
+    type Target = crate::cluster::Cluster;
+    fn deref(&self) -> &Self::Target {
+        &self.cluster
+    }
+}
+
+impl std::ops::DerefMut for Harness {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.cluster
+    }
+}
+
+impl Harness {
+    /// An empty cluster for `sc` (every PDB allowing one disruption).
+    pub fn new(sc: Scenario, seed: u64, drain: DrainModel) -> Harness {
+        Harness {
+            pdb_allowed: vec![1; sc.pdbs.len()],
+            templates: crate::cluster::Templates::new(&sc.workloads),
+            cluster: Default::default(),
+            rngs: crate::engine::Rngs::new(seed),
+            records: Vec::new(),
+            sc,
+            drain,
+        }
+    }
+
+    /// Adds a node in state Launching, requested at `now` (as the world does).
+    pub fn add_node(&mut self, spec: crate::cluster::NodeSpec, now: crate::engine::SimTime) -> crate::cluster::NodeId {
+        self.cluster.add_node(spec, now, "test".into())
+    }
+
+    /// Marks a node launched, registered and Ready at `now` (stages not yet passed).
+    pub fn make_ready(&mut self, id: crate::cluster::NodeId, now: crate::engine::SimTime) {
+        let n = &mut self.cluster.nodes[id.0 as usize];
+        n.state = crate::cluster::NodeState::Ready;
+        n.launched.get_or_insert(now);
+        n.registered.get_or_insert(now);
+        n.ready = Some(now);
+    }
+
+    /// A pending pod of workload `wl` (its current template), created at `created` and marked
+    /// unschedulable. Its ordinal is its id.
+    pub fn pending_pod(&mut self, wl: u32, created: crate::engine::SimTime) -> crate::cluster::PodId {
+        use crate::cluster::{Pod, PodId};
+        let id = PodId(self.cluster.pods.len() as u32);
+        let (revision, tmpl) = self.templates.current(wl as usize);
+        self.cluster.pods.push(Pod {
+            unschedulable_since: Some(created),
+            revision,
+            ..Pod::new(id, wl, id.0, tmpl.priority, tmpl.requests(), created)
+        });
+        id
+    }
+
+    /// Binds a pod to a node as Ready.
+    pub fn bind(&mut self, p: crate::cluster::PodId, n: crate::cluster::NodeId) {
+        let pod = &mut self.cluster.pods[p.0 as usize];
+        pod.phase = crate::cluster::PodPhase::Ready;
+        pod.node = Some(n);
+        pod.unschedulable_since = None;
+        let node = &mut self.cluster.nodes[n.0 as usize];
+        node.allocated += pod.requests;
+        node.pods.push(p);
+    }
+
+    /// Deletes a pod, freeing its node's room.
+    pub fn unbind(&mut self, p: crate::cluster::PodId) {
+        let pod = &mut self.cluster.pods[p.0 as usize];
+        if let Some(n) = pod.node.take() {
+            let node = &mut self.cluster.nodes[n.0 as usize];
+            node.allocated -= pod.requests;
+            node.pods.retain(|&x| x != p);
+        }
+        pod.phase = crate::cluster::PodPhase::Deleted;
+    }
+
+    /// Pending pods, in id order.
+    pub fn unschedulable(&self) -> Vec<crate::cluster::PodId> {
+        self.cluster
+            .pods
+            .iter()
+            .filter(|p| p.phase == crate::cluster::PodPhase::Pending)
+            .map(|p| p.id)
+            .collect()
+    }
+
+    /// One reconcile of `prov` at `now`; applies its actions (see [`DrainModel`]) and returns
+    /// them with its records.
+    pub fn step(
+        &mut self,
+        prov: &mut dyn crate::controllers::provisioner::Provisioner,
+        now: crate::engine::SimTime,
+    ) -> (
+        Vec<crate::controllers::provisioner::Action>,
+        Vec<crate::controllers::provisioner::DecisionRecord>,
+    ) {
+        use crate::cluster::NodeState;
+        use crate::controllers::provisioner::{Action, NodeNotice};
+        // A test may end a node by setting its state: the live list follows the states.
+        let live = self
+            .cluster
+            .nodes
+            .iter()
+            .filter(|n| n.state != NodeState::Terminated)
+            .map(|n| n.id)
+            .collect();
+        self.cluster.live_nodes = live;
+        let unsched = self.unschedulable();
+        let view = self
+            .cluster
+            .view(now, &self.sc, &unsched, &self.pdb_allowed, &self.templates);
+        let (actions, records) = prov.reconcile(&view, &self.rngs);
+        self.records.extend(records.iter().cloned());
+        let component = prov.component();
+        for a in &actions {
+            match a {
+                Action::Launch { id, spec, .. } => {
+                    let node = self.cluster.add_node(spec.clone(), now, component.into());
+                    prov.notice(&NodeNotice::Launched { id: *id, node }, now);
+                }
+                Action::Terminate { node, .. } => self.terminate(prov, *node, now),
+                Action::Drain { node, .. } => match self.drain {
+                    DrainModel::Immediate => self.terminate(prov, *node, now),
+                    DrainModel::Cordon => self.cluster.nodes[node.0 as usize].state = NodeState::Draining,
+                },
+                Action::Cordon { .. } | Action::Uncordon { .. } => {}
+            }
+        }
+        (actions, records)
+    }
+
+    fn terminate(
+        &mut self,
+        prov: &mut dyn crate::controllers::provisioner::Provisioner,
+        node: crate::cluster::NodeId,
+        now: crate::engine::SimTime,
+    ) {
+        let n = &mut self.cluster.nodes[node.0 as usize];
+        n.state = crate::cluster::NodeState::Terminated;
+        n.terminated = Some(now);
+        self.cluster.remove_live(node);
+        prov.notice(&crate::controllers::provisioner::NodeNotice::Terminated(node), now);
+    }
+}

@@ -28,7 +28,7 @@ pub fn run(args: &ValidateArgs) -> Result<(), Failure> {
     for w in &world.warnings {
         eprintln!("warning: {w}");
     }
-    for l in crate::sim::lint::lints(&sc, &world.hpas) {
+    for l in crate::sim::lint::lints(&sc, &world.autoscaling.hpas) {
         eprintln!("lint: {l}");
     }
     let pods: u32 = sc.workloads.iter().map(|w| w.replicas).sum();

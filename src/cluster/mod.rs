@@ -7,7 +7,11 @@
 
 pub mod placement;
 pub mod state;
+pub mod store;
+pub mod templates;
 pub mod view;
 
 pub use state::{DeleteReason, Node, NodeId, NodeSpec, NodeState, Pod, PodId, PodPhase};
+pub use store::Cluster;
+pub use templates::Templates;
 pub use view::ClusterView;

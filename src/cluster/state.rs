@@ -89,6 +89,8 @@ pub struct Pod {
     pub workload: u32,
     /// n-th pod of its workload (names the pod and keys its random draws).
     pub ordinal: u32,
+    /// The revision of its workload's template it was created from ([`super::Templates`]).
+    pub revision: u32,
     pub priority: i32,
     pub requests: Resources,
     pub phase: PodPhase,
@@ -122,6 +124,7 @@ impl Pod {
             id,
             workload,
             ordinal,
+            revision: 0,
             priority,
             requests,
             phase: PodPhase::Pending,

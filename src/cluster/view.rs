@@ -1,5 +1,6 @@
 //! What controllers observe: a read-only view of the cluster, borrowed from the world.
 
+use super::Templates;
 use super::state::{Node, NodeId, Pod, PodId};
 use crate::engine::SimTime;
 use crate::scenario::Scenario;
@@ -20,4 +21,6 @@ pub struct ClusterView<'a> {
     /// How many more pods each PodDisruptionBudget (index into `scenario.pdbs`) allows to be
     /// disrupted right now.
     pub pdb_allowed: &'a [i64],
+    /// Every workload's pod template revisions: a pod's own is `templates.of(pod)`.
+    pub templates: &'a Templates,
 }

@@ -16,6 +16,51 @@ use crate::cluster::{Node, NodeId};
 use crate::model::resources::round_i64;
 use crate::model::{PodTemplate, Resources, ScoringStrategy, TaintEffect};
 
+/// How many freed nodes the free-room index catches up on one by one; beyond, it is rebuilt.
+pub const MAX_FREED_NODES: usize = 4096;
+
+/// What the scheduler keeps between cycles to avoid repeating work. Each cache says what makes
+/// it stale; the world tells it when a node may have gained room ([`SchedulerCache::capacity_freed`])
+/// and when the node list changed ([`SchedulerCache::nodes_changed`]).
+#[derive(Debug, Default)]
+pub struct SchedulerCache {
+    /// Where the next search starts (upstream's `nextStartNodeIndex`).
+    pub sched_start: usize,
+    /// Bumped whenever a node may have gained room for a pod (a pod left it, a nomination was
+    /// cleared, it became Ready or was uncordoned).
+    pub capacity_epoch: u64,
+    /// The failed (template key, requests) of the last cycle and the epoch it ran at: they fail
+    /// again while no node gained room.
+    pub carried_failed: (u64, Vec<(u32, Resources)>),
+    /// Bumped whenever the live node list changes (positions in it move).
+    pub live_nodes_version: u64,
+    /// The free-room index with the (capacity epoch, live-nodes version) it is exact for: kept
+    /// across cycles, since between them nodes only lose room unless the epoch moves.
+    pub free_index: Option<(u64, u64, FreeIndex)>,
+    /// Nodes that may have gained room since the index was last brought up to date.
+    pub freed_nodes: Vec<NodeId>,
+    /// More than [`MAX_FREED_NODES`] were freed since: the index is rebuilt instead.
+    pub freed_overflow: bool,
+}
+
+impl SchedulerCache {
+    /// Node `n` may have gained room: failures of earlier cycles no longer hold, and the index
+    /// re-reads `n`.
+    pub fn capacity_freed(&mut self, n: NodeId) {
+        self.capacity_epoch += 1;
+        if self.freed_nodes.len() < MAX_FREED_NODES {
+            self.freed_nodes.push(n);
+        } else {
+            self.freed_overflow = true; // rebuild the index rather than keep a long list
+        }
+    }
+
+    /// A node joined or left the live list.
+    pub fn nodes_changed(&mut self) {
+        self.live_nodes_version += 1;
+    }
+}
+
 /// upstream: pkg/scheduler/schedule_one.go `minFeasibleNodesToFind`.
 pub const MIN_FEASIBLE_NODES_TO_FIND: usize = 100;
 /// upstream: pkg/scheduler/schedule_one.go `minFeasibleNodesPercentageToFind`.
@@ -189,6 +234,7 @@ pub fn select_node(
 /// nodes where the pod cannot fit. Built from the nodes' state and the nominated reservations;
 /// the caller keeps it exact (refreshes a node after binding to it, rebuilds it when room may
 /// have appeared elsewhere). Unschedulable nodes hold no room, so they are skipped too.
+#[derive(Debug)]
 pub struct FreeIndex {
     free: Vec<Resources>,
     block_max: Vec<Resources>,

@@ -19,6 +19,33 @@ use crate::scenario::{ErrorKind, Scenario, ScenarioError};
 use serde::Serialize;
 use std::sync::Arc;
 
+/// The HPA stage of the world: every HPA, the controller-manager settings they share, and what
+/// they decided. The world runs it like every periodic controller: each HPA syncs at its own
+/// offset and then every `config.sync_period` ([`super::Event::HpaSync`]); a sync observes the
+/// world, calls the pure `reconcile`, and applies the decision (`World::hpa_sync`).
+pub struct Autoscaling {
+    pub config: HpaControllerConfig,
+    pub hpas: Vec<HpaRuntime>,
+    /// Every reconcile, for `hpa.csv`.
+    pub records: Vec<HpaRecord>,
+    /// The last metric value an HPA observed for each workload (for the timeline).
+    pub observed_metric: Vec<Option<f64>>,
+}
+
+impl Autoscaling {
+    /// The scenario's HPAs, validated, under its `spec.controllerManager` settings.
+    pub fn new(sc: &Scenario) -> Result<Autoscaling, ScenarioError> {
+        let config = controller_config(sc)?;
+        let hpas = build_hpas(sc, &config)?;
+        Ok(Autoscaling {
+            config,
+            hpas,
+            records: Vec::new(),
+            observed_metric: vec![None; sc.workloads.len()],
+        })
+    }
+}
+
 /// One HPA being simulated.
 pub struct HpaRuntime {
     pub name: String,
@@ -28,7 +55,9 @@ pub struct HpaRuntime {
     pub target: usize,
     /// Pod names by pod ordinal, built once per pod (the observation carries them).
     names: Vec<Option<Arc<str>>>,
-    containers: Vec<ObservedContainer>,
+    /// The target's containers and their requests, per template revision (`[r]` for pods of
+    /// revision `r`; later revisions are added when their first pod is observed).
+    containers: Vec<Vec<ObservedContainer>>,
     /// `name`, shared by every `hpa.csv` record of this HPA.
     record_name: Arc<str>,
     /// The previous sync's observation, refilled in place by the next (its per-pod vectors are
@@ -170,19 +199,7 @@ pub fn build_hpas(sc: &Scenario, config: &HpaControllerConfig) -> Result<Vec<Hpa
                     format!("Deployment {target_name:?} not found in namespace {ns:?}"),
                 )
             })?;
-        let tmpl = &sc.workloads[target].template;
-        let amounts = |r: &crate::model::Resources| ResourceAmounts {
-            cpu_milli: Some(r.cpu_m),
-            memory_milli: Some(r.mem.saturating_mul(1000)),
-        };
-        let containers = tmpl
-            .containers
-            .iter()
-            .map(|c| ObservedContainer {
-                name: Arc::from(c.name.as_str()),
-                requests: amounts(&c.requests),
-            })
-            .collect();
+        let containers = vec![observed_containers(&sc.workloads[target].template)];
         out.push(HpaRuntime {
             record_name: Arc::from(name.as_str()),
             last_obs: None,
@@ -224,15 +241,15 @@ impl World<'_> {
 
     /// One HPA reconcile: observe, decide, apply, record.
     pub(super) fn hpa_sync(&mut self, now: SimTime, i: usize) {
-        let mut hpas = std::mem::take(&mut self.hpas);
+        let mut hpas = std::mem::take(&mut self.autoscaling.hpas);
         let hpa = &mut hpas[i];
         let obs = self.observe(hpa, now);
-        let decision = reconcile(&hpa.spec, &self.hpa_config, &mut hpa.state, &obs, now);
+        let decision = reconcile(&hpa.spec, &self.autoscaling.config, &mut hpa.state, &obs, now);
         self.apply_hpa(now, hpa, &decision);
         hpa.last_obs = Some(obs);
-        self.hpas = hpas;
+        self.autoscaling.hpas = hpas;
         self.queue
-            .push(now + self.hpa_config.sync_period, Event::HpaSync(i as u32));
+            .push(now + self.autoscaling.config.sync_period, Event::HpaSync(i as u32));
     }
 
     fn apply_hpa(&mut self, now: SimTime, hpa: &HpaRuntime, d: &HpaDecision) {
@@ -245,9 +262,9 @@ impl World<'_> {
             many => HpaMetrics::Many(many.iter().map(cell).collect()),
         };
         if let Some(Ok(first)) = d.proposals.first().map(|p| &p.result) {
-            self.observed_metric[hpa.target] = Some(first.usage as f64);
+            self.autoscaling.observed_metric[hpa.target] = Some(first.usage as f64);
         }
-        self.hpa_records.push(HpaRecord {
+        self.autoscaling.records.push(HpaRecord {
             time_ms: now.0,
             hpa: hpa.record_name.clone(),
             current_replicas: d.current_replicas,
@@ -292,7 +309,7 @@ impl World<'_> {
         };
         // Terminating pods would be grouped as ignored (deletionTimestamp set): leave them out.
         for &p in &ws.active {
-            let pod = &self.pods[p.0 as usize];
+            let pod = &self.cluster.pods[p.0 as usize];
             // Indexed by the pod's ordinal within its workload (the name is a function of it), so
             // each HPA's table grows with its own pods, not with every pod of the run.
             let k = pod.ordinal as usize;
@@ -321,8 +338,18 @@ impl World<'_> {
                 PodPhase::Terminating => (ObsPhase::Running, None),
                 PodPhase::Deleted | PodPhase::Succeeded => continue,
             };
+            let rev = pod.revision as usize;
+            while hpa.containers.len() <= rev {
+                let t = self.templates.get(wi, hpa.containers.len() as u32);
+                hpa.containers.push(observed_containers(t));
+            }
+            let containers = &hpa.containers[rev];
             if let Some(slot) = pods.get_mut(np) {
-                // `containers`, `sidecars` and `pod_requests` are this HPA's constants.
+                // `sidecars` and `pod_requests` are this HPA's constants, and so are
+                // `containers` while the target has one template revision.
+                if hpa.containers.len() > 1 {
+                    slot.containers.clone_from(containers);
+                }
                 slot.id = u64::from(p.0);
                 slot.name = name;
                 slot.phase = phase;
@@ -337,16 +364,19 @@ impl World<'_> {
                     deleting: pod.phase == PodPhase::Terminating,
                     start_time: pod.scheduled,
                     ready,
-                    containers: hpa.containers.clone(),
+                    containers: containers.clone(),
                     sidecars: Vec::new(),
                     pod_requests: ResourceAmounts::NONE,
                 });
             }
             np += 1;
-            if let Some(s) = self.samples[p.0 as usize] {
+            if let Some(s) = self.metrics.samples[p.0 as usize] {
                 match samples.get_mut(ns) {
-                    Some(slot) => Self::fill_resource_sample(hpa, p, s, slot),
-                    None => samples.push(self.resource_sample(hpa, p, s)),
+                    Some(slot) if slot.containers.len() == containers.len() => {
+                        fill_resource_sample(containers, p, s, slot)
+                    }
+                    Some(slot) => *slot = resource_sample(containers, p, s),
+                    None => samples.push(resource_sample(containers, p, s)),
                 }
                 ns += 1;
             }
@@ -376,54 +406,67 @@ impl World<'_> {
             metric_values,
         }
     }
+}
 
-    /// [`Self::resource_sample`] into an entry it built for this HPA in an earlier sync (same
-    /// containers, in the same order).
-    fn fill_resource_sample(
-        hpa: &HpaRuntime,
-        p: PodId,
-        s: super::metrics::ResourceSample,
-        slot: &mut PodResourceSample,
-    ) {
-        let total_cpu: i64 = hpa.containers.iter().filter_map(|c| c.requests.cpu_milli).sum();
-        let n = hpa.containers.len().max(1) as f64;
-        slot.pod = u64::from(p.0);
-        slot.timestamp = s.timestamp;
-        slot.window = s.window;
-        for (c, u) in hpa.containers.iter().zip(slot.containers.iter_mut()) {
+/// [`resource_sample`] into an entry built in an earlier sync for the same containers, in the
+/// same order.
+fn fill_resource_sample(
+    containers: &[ObservedContainer],
+    p: PodId,
+    s: super::metrics::ResourceSample,
+    slot: &mut PodResourceSample,
+) {
+    let total_cpu: i64 = containers.iter().filter_map(|c| c.requests.cpu_milli).sum();
+    let n = containers.len().max(1) as f64;
+    slot.pod = u64::from(p.0);
+    slot.timestamp = s.timestamp;
+    slot.window = s.window;
+    for (c, u) in containers.iter().zip(slot.containers.iter_mut()) {
+        let frac = match c.requests.cpu_milli {
+            Some(r) if total_cpu > 0 => r as f64 / total_cpu as f64,
+            _ => 1.0 / n,
+        };
+        u.usage = container_usage(s, frac);
+    }
+}
+
+/// A pod's sample split over its containers in proportion to their requests.
+fn resource_sample(containers: &[ObservedContainer], p: PodId, s: super::metrics::ResourceSample) -> PodResourceSample {
+    let total_cpu: i64 = containers.iter().filter_map(|c| c.requests.cpu_milli).sum();
+    let n = containers.len().max(1) as f64;
+    let containers = containers
+        .iter()
+        .map(|c| {
             let frac = match c.requests.cpu_milli {
                 Some(r) if total_cpu > 0 => r as f64 / total_cpu as f64,
                 _ => 1.0 / n,
             };
-            u.usage = container_usage(s, frac);
-        }
+            ContainerUsage {
+                name: c.name.clone(),
+                usage: container_usage(s, frac),
+            }
+        })
+        .collect();
+    PodResourceSample {
+        pod: u64::from(p.0),
+        timestamp: s.timestamp,
+        window: s.window,
+        containers,
     }
+}
 
-    /// A pod's sample split over its containers in proportion to their requests.
-    fn resource_sample(&self, hpa: &HpaRuntime, p: PodId, s: super::metrics::ResourceSample) -> PodResourceSample {
-        let total_cpu: i64 = hpa.containers.iter().filter_map(|c| c.requests.cpu_milli).sum();
-        let n = hpa.containers.len().max(1) as f64;
-        let containers = hpa
-            .containers
-            .iter()
-            .map(|c| {
-                let frac = match c.requests.cpu_milli {
-                    Some(r) if total_cpu > 0 => r as f64 / total_cpu as f64,
-                    _ => 1.0 / n,
-                };
-                ContainerUsage {
-                    name: c.name.clone(),
-                    usage: container_usage(s, frac),
-                }
-            })
-            .collect();
-        PodResourceSample {
-            pod: u64::from(p.0),
-            timestamp: s.timestamp,
-            window: s.window,
-            containers,
-        }
-    }
+/// What the HPA observes of a template's containers: names and requests.
+fn observed_containers(tmpl: &crate::model::PodTemplate) -> Vec<ObservedContainer> {
+    tmpl.containers
+        .iter()
+        .map(|c| ObservedContainer {
+            name: Arc::from(c.name.as_str()),
+            requests: ResourceAmounts {
+                cpu_milli: Some(c.requests.cpu_m),
+                memory_milli: Some(c.requests.mem.saturating_mul(1000)),
+            },
+        })
+        .collect()
 }
 
 /// A container's share `frac` of a pod's metrics-server sample.

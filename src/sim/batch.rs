@@ -57,7 +57,7 @@ impl World<'_> {
             None => return,
         };
         let p = self.create_pod(wi as usize, now);
-        let pod = &mut self.pods[p.0 as usize];
+        let pod = &mut self.cluster.pods[p.0 as usize];
         pod.requests = requests;
         pod.run_for = Some(run_for);
         self.request_cycle(now);
@@ -65,19 +65,19 @@ impl World<'_> {
     }
 
     pub(super) fn pod_completed(&mut self, now: SimTime, p: PodId) {
-        let pod = &self.pods[p.0 as usize];
+        let pod = &self.cluster.pods[p.0 as usize];
         if pod.phase != PodPhase::Running && pod.phase != PodPhase::Ready {
             return;
         }
         let wi = pod.workload as usize;
         self.workloads[wi].active.retain(|&x| x != p);
-        let pod = &mut self.pods[p.0 as usize];
+        let pod = &mut self.cluster.pods[p.0 as usize];
         pod.phase = PodPhase::Succeeded;
         pod.completed = Some(now);
         pod.delete_reason = Some(DeleteReason::Completed);
         if let Some(n) = pod.node {
             let req = pod.requests;
-            let node = &mut self.nodes[n.0 as usize];
+            let node = &mut self.cluster.nodes[n.0 as usize];
             node.allocated -= req;
             node.pods.retain(|&x| x != p);
             self.capacity_freed(n);

@@ -31,6 +31,27 @@ pub struct ResourceSample {
     pub mem: f64,
 }
 
+/// metrics-server's state in the world.
+#[derive(Clone, Debug, Default)]
+pub struct MetricsServer {
+    /// The latest sample per pod (indexed by pod id).
+    pub samples: Vec<Option<ResourceSample>>,
+    /// Workloads whose pods it scrapes (those an HPA reads), by workload index.
+    pub scraped: Vec<bool>,
+    /// Per workload: the integral at the last scrape.
+    pub marks: Vec<ScrapeMark>,
+}
+
+impl MetricsServer {
+    pub fn new(workloads: usize) -> MetricsServer {
+        MetricsServer {
+            samples: Vec::new(),
+            scraped: vec![false; workloads],
+            marks: vec![ScrapeMark::default(); workloads],
+        }
+    }
+}
+
 /// Per-workload bookkeeping between scrapes.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ScrapeMark {
@@ -42,16 +63,16 @@ impl World<'_> {
     /// Scrapes every running pod of the workloads that an HPA reads.
     pub(super) fn scrape(&mut self, now: SimTime, window: SimDuration) {
         for wi in 0..self.workloads.len() {
-            if !self.scraped[wi] {
+            if !self.metrics.scraped[wi] {
                 continue;
             }
             super::integrate(&mut self.workloads[wi], now);
             let ws = &self.workloads[wi];
             let svc = &self.sc.workloads[wi].service;
-            let mark = self.scrape_marks[wi];
+            let mark = self.metrics.marks[wi];
             let from = mark.at;
             for &p in &ws.active {
-                let pod = &self.pods[p.0 as usize];
+                let pod = &self.cluster.pods[p.0 as usize];
                 let sample = match (pod.phase, pod.started, pod.ready) {
                     (PodPhase::Ready, _, Some(ready)) if ready <= from => {
                         let span = (now - from).as_secs_f64();
@@ -78,14 +99,14 @@ impl World<'_> {
                     (PodPhase::Running, Some(started), _) if started < now => Some((svc.idle_cpu_m, svc.idle_mem)),
                     _ => None,
                 };
-                self.samples[p.0 as usize] = sample.map(|(cpu_m, mem)| ResourceSample {
+                self.metrics.samples[p.0 as usize] = sample.map(|(cpu_m, mem)| ResourceSample {
                     timestamp: now,
                     window,
                     cpu_m,
                     mem,
                 });
             }
-            self.scrape_marks[wi] = ScrapeMark {
+            self.metrics.marks[wi] = ScrapeMark {
                 at: now,
                 cpu_integral: ws.cpu_integral,
             };

@@ -224,14 +224,14 @@ fn secs(t: SimTime) -> f64 {
 
 pub(super) fn finish(w: World<'_>, end: SimTime, events: u64) -> SimResult {
     let sc = w.sc;
-    let mut pods = Vec::with_capacity(w.pods.len());
+    let mut pods = Vec::with_capacity(w.cluster.pods.len());
     let mut pending_by_wl: Vec<Vec<f64>> = vec![Vec::new(); sc.workloads.len()];
     let mut ready_by_wl: Vec<Vec<f64>> = vec![Vec::new(); sc.workloads.len()];
     let mut pending_sum = vec![0.0; sc.workloads.len()];
     let mut still_pending = vec![0u32; sc.workloads.len()];
     let mut delay_by_wl: Vec<Vec<f64>> = vec![Vec::new(); sc.workloads.len()];
     let mut replacement_by_wl: Vec<Vec<f64>> = vec![Vec::new(); sc.workloads.len()];
-    for p in &w.pods {
+    for p in &w.cluster.pods {
         let wi = p.workload as usize;
         let wl = &sc.workloads[wi];
         let pending_until = p.scheduled.or(p.deleted).unwrap_or(end);
@@ -256,7 +256,10 @@ pub(super) fn finish(w: World<'_>, end: SimTime, events: u64) -> SimResult {
             pod: format!("{}-{:05}", wl.name, p.ordinal),
             workload: wl.name.clone(),
             priority: p.priority,
-            node: p.node.map(|n| w.nodes[n.0 as usize].name.clone()).unwrap_or_default(),
+            node: p
+                .node
+                .map(|n| w.cluster.nodes[n.0 as usize].name.clone())
+                .unwrap_or_default(),
             created_s: secs(p.created),
             unschedulable_s: p.unschedulable_since.map(secs),
             scheduled_s: p.scheduled.map(secs),
@@ -300,7 +303,7 @@ pub(super) fn finish(w: World<'_>, end: SimTime, events: u64) -> SimResult {
             completion_delay: batch.then(|| Percentiles::of(std::mem::take(&mut delay_by_wl[i]))),
         });
     }
-    let mut nodes = Vec::with_capacity(w.nodes.len());
+    let mut nodes = Vec::with_capacity(w.cluster.nodes.len());
     let mut cluster = ClusterSummary {
         nodes_max: 0,
         nodes_at_end: 0,
@@ -314,15 +317,15 @@ pub(super) fn finish(w: World<'_>, end: SimTime, events: u64) -> SimResult {
         cost_by_workload: BTreeMap::new(),
         cost_idle_usd: 0.0,
         decisions: BTreeMap::new(),
-        spot_interruptions: w.interruptions,
+        spot_interruptions: w.provisioning.interruptions,
     };
-    for d in &w.decisions {
+    for d in &w.provisioning.decisions {
         *cluster.decisions.entry(d.decision.to_string()).or_default() += 1;
     }
     // Peak of simultaneously billed nodes: sweep over launch/termination instants.
     let mut edges: Vec<(SimTime, i32)> = Vec::new();
     let mut ledger = CostLedger::new();
-    for n in &w.nodes {
+    for n in &w.cluster.nodes {
         if let Some(l) = n.launched {
             let billed = BilledNode {
                 node: n.name.clone(),
@@ -348,14 +351,14 @@ pub(super) fn finish(w: World<'_>, end: SimTime, events: u64) -> SimResult {
     cluster.cost_by_capacity_type = costs.by_capacity_type.clone();
     // Request-seconds each workload's pods held on each node.
     let mut held: BTreeMap<String, BTreeMap<String, RequestSeconds>> = BTreeMap::new();
-    for p in &w.pods {
+    for p in &w.cluster.pods {
         let (Some(n), Some(from)) = (p.node, p.scheduled) else {
             continue;
         };
         let to = p.completed.or(p.deleted).unwrap_or(end).min(end);
         let secs = (to - from).as_secs_f64();
         let e = held
-            .entry(w.nodes[n.0 as usize].name.clone())
+            .entry(w.cluster.nodes[n.0 as usize].name.clone())
             .or_default()
             .entry(sc.workloads[p.workload as usize].name.clone())
             .or_default();
@@ -367,7 +370,7 @@ pub(super) fn finish(w: World<'_>, end: SimTime, events: u64) -> SimResult {
     let split = split_by_requests(&costs, &held, ShareWeights::default());
     cluster.cost_by_workload = split.by_workload;
     cluster.cost_idle_usd = split.idle;
-    for n in &w.nodes {
+    for n in &w.cluster.nodes {
         let cost = node_cost.get(n.name.as_str()).copied().unwrap_or(0.0);
         if let Some(l) = n.launched {
             cluster.nodes_launched += 1;
@@ -421,8 +424,8 @@ pub(super) fn finish(w: World<'_>, end: SimTime, events: u64) -> SimResult {
         workload_names: sc.workloads.iter().map(|w| w.name.clone()).collect(),
         pods,
         nodes,
-        decisions: w.decisions,
-        hpa: w.hpa_records,
+        decisions: w.provisioning.decisions,
+        hpa: w.autoscaling.records,
         warnings: w.warnings,
     }
 }

@@ -295,7 +295,7 @@ impl ClusterAutoscaler {
             let mut failed = None;
             for &p in &pods {
                 let pod = &view.pods[p.0 as usize];
-                let tmpl = &view.scenario.workloads[pod.workload as usize].template;
+                let tmpl = view.templates.of(pod);
                 let slot = dest.iter().zip(&gone).position(|(d, &g)| {
                     d.id != id && !g && pod.requests.fits_in(&d.free) && admits(tmpl, d.labels, d.taints)
                 });

@@ -111,7 +111,7 @@ impl ClusterAutoscaler {
             }
             // upstream: static_autoscaler.go `filterOutYoungPods`: young while created + delay > now;
             // the pod annotation may lengthen the delay, never shorten it.
-            let tmpl = &view.scenario.workloads[pod.workload as usize].template;
+            let tmpl = view.templates.of(pod);
             let delay = tmpl
                 .annotations
                 .get(POD_SCALE_UP_DELAY_ANNOTATION)
@@ -123,7 +123,7 @@ impl ClusterAutoscaler {
                 continue;
             }
             let nodes = nodes.get_or_insert_with(|| self.simulation_nodes(view));
-            let from = resume.entry((pod.workload, pod.requests)).or_insert(0);
+            let from = resume.entry((view.templates.key_of(pod), pod.requests)).or_insert(0);
             let slot = nodes[*from..]
                 .iter()
                 .position(|n| pod.requests.fits_in(&n.free) && admits(tmpl, n.labels, n.taints))
@@ -263,7 +263,7 @@ impl ClusterAutoscaler {
                 .iter()
                 .map(|&p| &view.pods[p.0 as usize])
                 .filter(|pod| {
-                    let tmpl = &view.scenario.workloads[pod.workload as usize].template;
+                    let tmpl = view.templates.of(pod);
                     pod.requests.fits_in(&alloc) && admits(tmpl, &t.labels, &t.taints)
                 })
                 .map(|pod| (pod.id, pod.requests))

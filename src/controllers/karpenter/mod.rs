@@ -418,8 +418,8 @@ impl Karpenter {
             id,
             requests: p.requests,
             created: p.created,
-            workload: p.workload,
-            template: &w.template,
+            workload: view.templates.key_of(p),
+            template: view.templates.of(p),
         })
     }
 

@@ -109,7 +109,8 @@ pub struct SimPod<'a> {
     pub id: PodId,
     pub requests: Resources,
     pub created: SimTime,
-    /// Index of its workload (compatibility is memoised per workload).
+    /// Its template's key (`cluster::Templates::key`: workload and revision); compatibility is
+    /// memoised per key.
     pub workload: u32,
     pub template: &'a PodTemplate,
 }

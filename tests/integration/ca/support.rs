@@ -1,20 +1,19 @@
-//! Small builders for Cluster Autoscaler tests: a catalog, a scenario, and a toy world that
-//! applies CA's actions the way the simulation does (Launch adds a Launching node, Terminate and
-//! Drain remove it), so tests drive `reconcile` loop by loop.
+//! Small builders for Cluster Autoscaler tests: a catalog, a scenario, and the shared provisioner
+//! harness (Launch adds a Launching node named as the world names it, Terminate and Drain remove
+//! it), so tests drive `reconcile` loop by loop.
 #![allow(dead_code)]
 
 use capsim::cloud::{Catalog, Distribution, InstanceType};
-use capsim::cluster::ClusterView;
-use capsim::cluster::NodeSpec;
-use capsim::cluster::{Node, NodeId, NodeState, Pod, PodId, PodPhase};
+use capsim::cluster::{NodeId, NodeState, PodId};
 use capsim::controllers::cluster_autoscaler::flags::parse_flags;
 use capsim::controllers::cluster_autoscaler::node_group::NodeGroupSpec;
 use capsim::controllers::cluster_autoscaler::{ClusterAutoscaler, expander::priority::PriorityConfig};
-use capsim::controllers::provisioner::{Action, DecisionRecord, NodeNotice, Provisioner};
-use capsim::engine::{Rngs, SimDuration, SimTime};
+use capsim::controllers::provisioner::Action;
+use capsim::engine::{SimDuration, SimTime};
 use capsim::model::resources::{GIB, MIB};
 use capsim::model::{DisruptionBudget, PodTemplate, ServiceModel, Workload, WorkloadKind};
 use capsim::scenario::{NodeLatency, Scenario};
+use capsim::testkit::{DrainModel, Harness};
 use std::sync::Arc;
 
 /// The one place tests build instance types (the catalog API is being rewritten upstream of us).
@@ -109,47 +108,26 @@ pub fn autoscaler(args: &[&str], groups: Vec<NodeGroupSpec>, priorities: Option<
     ClusterAutoscaler::new(parsed.flags, groups, prio, &catalog()).expect("test autoscaler is valid")
 }
 
-/// A toy world: nodes, pods and PDB budgets, with CA's actions applied instantly.
-pub struct World {
-    pub sc: Scenario,
-    pub nodes: Vec<Node>,
-    pub pods: Vec<Pod>,
-    pub pdb_allowed: Vec<i64>,
-    pub rngs: Rngs,
-    pub records: Vec<DecisionRecord>,
+/// The shared provisioner harness (`capsim::testkit::Harness`), with CA's drains finishing at
+/// once, and a few CA-shaped helpers.
+pub struct World(Harness);
+
+impl std::ops::Deref for World {
+    type Target = Harness;
+    fn deref(&self) -> &Harness {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for World {
+    fn deref_mut(&mut self) -> &mut Harness {
+        &mut self.0
+    }
 }
 
 impl World {
     pub fn new(sc: Scenario) -> World {
-        let n = sc.pdbs.len();
-        World {
-            sc,
-            nodes: vec![],
-            pods: vec![],
-            pdb_allowed: vec![1; n],
-            rngs: Rngs::new(7),
-            records: vec![],
-        }
-    }
-
-    /// Adds a node in state Launching, requested at `now`.
-    pub fn add_node(&mut self, spec: NodeSpec, now: SimTime) -> NodeId {
-        let id = NodeId(self.nodes.len() as u32);
-        let ordinal = self.nodes.iter().filter(|n| n.pool == spec.pool).count();
-        let mut labels = spec.labels.clone();
-        let name = format!("{}-{:04}", spec.pool, ordinal);
-        labels.insert("kubernetes.io/hostname".into(), name.clone());
-        self.nodes
-            .push(Node::new(id, name, NodeSpec { labels, ..spec }, now, "test".into()));
-        id
-    }
-
-    pub fn make_ready(&mut self, id: NodeId, now: SimTime) {
-        let n = &mut self.nodes[id.0 as usize];
-        n.state = NodeState::Ready;
-        n.launched.get_or_insert(now);
-        n.registered.get_or_insert(now);
-        n.ready = Some(now);
+        World(Harness::new(sc, 7, DrainModel::Immediate))
     }
 
     /// A Ready node of `ca`'s group `group`.
@@ -165,28 +143,10 @@ impl World {
         id
     }
 
-    /// A pending pod of workload `wl`, created at `created` and marked unschedulable.
-    pub fn pending_pod(&mut self, wl: u32, created: SimTime) -> PodId {
-        let id = PodId(self.pods.len() as u32);
-        let tmpl = &self.sc.workloads[wl as usize].template;
-        self.pods.push(Pod {
-            unschedulable_since: Some(created),
-            ..Pod::new(id, wl, id.0, tmpl.priority, tmpl.requests(), created)
-        });
-        id
-    }
-
     /// A Ready pod of workload `wl` bound to `node`.
     pub fn running_pod(&mut self, wl: u32, node: NodeId) -> PodId {
         let id = self.pending_pod(wl, SimTime::ZERO);
-        let pod = &mut self.pods[id.0 as usize];
-        pod.phase = PodPhase::Ready;
-        pod.node = Some(node);
-        pod.unschedulable_since = None;
-        let req = pod.requests;
-        let n = &mut self.nodes[node.0 as usize];
-        n.allocated += req;
-        n.pods.push(id);
+        self.bind(id, node);
         id
     }
 
@@ -198,44 +158,9 @@ impl World {
             .collect()
     }
 
-    pub fn unschedulable(&self) -> Vec<PodId> {
-        self.pods
-            .iter()
-            .filter(|p| p.phase == PodPhase::Pending)
-            .map(|p| p.id)
-            .collect()
-    }
-
     /// One CA loop at `now`; applies the actions and returns them.
     pub fn step(&mut self, ca: &mut ClusterAutoscaler, now: SimTime) -> Vec<Action> {
-        let live = self.live();
-        let unsched = self.unschedulable();
-        let view = ClusterView {
-            now,
-            scenario: &self.sc,
-            nodes: &self.nodes,
-            live_nodes: &live,
-            pods: &self.pods,
-            unschedulable: &unsched,
-            pdb_allowed: &self.pdb_allowed,
-        };
-        let (actions, records) = ca.reconcile(&view, &self.rngs);
-        self.records.extend(records);
-        for a in &actions {
-            match a {
-                Action::Launch { spec, .. } => {
-                    self.add_node(spec.clone(), now);
-                }
-                Action::Terminate { node, .. } | Action::Drain { node, .. } => {
-                    let n = &mut self.nodes[node.0 as usize];
-                    n.state = NodeState::Terminated;
-                    n.terminated = Some(now);
-                    ca.notice(&NodeNotice::Terminated(*node), now);
-                }
-                Action::Cordon { .. } | Action::Uncordon { .. } => {}
-            }
-        }
-        actions
+        self.0.step(ca, now).0
     }
 }
 

@@ -3,16 +3,16 @@
 //! the test says so. Prices are made up to make the hand-worked choices obvious.
 
 use capsim::cloud::{Arch, Catalog, Distribution, InstanceType, InterruptionBand};
-use capsim::cluster::ClusterView;
 use capsim::cluster::NodeSpec;
-use capsim::cluster::{Node, NodeId, NodeState, Pod, PodId, PodPhase};
+use capsim::cluster::{NodeId, NodeState, PodId};
 use capsim::controllers::karpenter::settings::KarpenterSettings;
 use capsim::controllers::karpenter::{Karpenter, KarpenterError};
 use capsim::controllers::provisioner::{Action, DecisionRecord, NodeNotice, Provisioner};
-use capsim::engine::{Rngs, SimDuration, SimTime};
+use capsim::engine::{SimDuration, SimTime};
 use capsim::model::resources::GIB;
 use capsim::model::*;
 use capsim::scenario::{NodeLatency, Scenario};
+use capsim::testkit::{DrainModel, Harness};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -70,13 +70,24 @@ fn od_pool(name: &str, after: &str) -> Value {
     )
 }
 
+/// The shared provisioner harness (`capsim::testkit::Harness`, drains leave nodes cordoned) and
+/// the Karpenter it drives.
 struct World {
-    sc: Scenario,
-    nodes: Vec<Node>,
-    pods: Vec<Pod>,
+    h: Harness,
     k: Karpenter,
-    rngs: Rngs,
-    pdb_allowed: Vec<i64>,
+}
+
+impl std::ops::Deref for World {
+    type Target = Harness;
+    fn deref(&self) -> &Harness {
+        &self.h
+    }
+}
+
+impl std::ops::DerefMut for World {
+    fn deref_mut(&mut self) -> &mut Harness {
+        &mut self.h
+    }
 }
 
 impl World {
@@ -101,25 +112,14 @@ impl World {
             },
             ..capsim::testkit::scenario()
         };
-        World {
-            sc,
-            nodes: vec![],
-            pods: vec![],
-            k,
-            rngs: Rngs::new(1),
-            pdb_allowed: vec![],
-        }
+        let mut h = Harness::new(sc, 1, DrainModel::Cordon);
+        h.pdb_allowed.clear();
+        World { h, k }
     }
 
     /// A pending, unschedulable pod of workload `w` created at `at`.
     fn pod(&mut self, w: u32, at: u64) -> PodId {
-        let id = PodId(self.pods.len() as u32);
-        let t = &self.sc.workloads[w as usize].template;
-        self.pods.push(Pod {
-            unschedulable_since: Some(SimTime::from_secs(at)),
-            ..Pod::new(id, w, id.0, t.priority, t.requests(), SimTime::from_secs(at))
-        });
-        id
+        self.h.pending_pod(w, SimTime::from_secs(at))
     }
 
     /// A Ready node of `pool` and type, with `pods` bound to it.
@@ -131,14 +131,16 @@ impl World {
         } else {
             od
         };
-        let id = self.add_node(
+        let mut labels = Labels::new();
+        labels.insert("karpenter.sh/nodepool".into(), pool.into());
+        let id = self.h.add_node(
             NodeSpec {
                 pool: pool.into(),
                 instance_type: ty.into(),
                 capacity_type: ct,
                 zone: "us-east-1a".into(),
                 price_hr: price,
-                labels: Labels::new(),
+                labels,
                 taints: vec![],
                 allocatable,
             },
@@ -153,42 +155,6 @@ impl World {
         id
     }
 
-    fn add_node(&mut self, spec: NodeSpec, at: SimTime) -> NodeId {
-        let id = NodeId(self.nodes.len() as u32);
-        let mut labels = spec.labels.clone();
-        labels.insert("karpenter.sh/nodepool".into(), spec.pool.clone());
-        self.nodes.push(Node {
-            terminate_after: SimDuration::from_secs(10),
-            ..Node::new(
-                id,
-                format!("{}-{}", spec.pool, id.0),
-                NodeSpec { labels, ..spec },
-                at,
-                "karpenter".into(),
-            )
-        });
-        id
-    }
-
-    fn bind(&mut self, p: PodId, n: NodeId) {
-        let pod = &mut self.pods[p.0 as usize];
-        pod.phase = PodPhase::Ready;
-        pod.node = Some(n);
-        let node = &mut self.nodes[n.0 as usize];
-        node.allocated += pod.requests;
-        node.pods.push(p);
-    }
-
-    fn unbind(&mut self, p: PodId) {
-        let pod = &mut self.pods[p.0 as usize];
-        if let Some(n) = pod.node.take() {
-            let node = &mut self.nodes[n.0 as usize];
-            node.allocated -= pod.requests;
-            node.pods.retain(|&x| x != p);
-        }
-        pod.phase = PodPhase::Deleted;
-    }
-
     fn set_ready(&mut self, n: NodeId, at: u64) {
         let node = &mut self.nodes[n.0 as usize];
         node.state = NodeState::Ready;
@@ -199,44 +165,7 @@ impl World {
     /// One reconcile at second `t`; applies the actions (launches become Launching nodes,
     /// terminations end nodes, drains mark them Draining).
     fn step(&mut self, t: u64) -> (Vec<Action>, Vec<DecisionRecord>) {
-        let now = SimTime::from_secs(t);
-        let live: Vec<NodeId> = self
-            .nodes
-            .iter()
-            .filter(|n| n.state != NodeState::Terminated)
-            .map(|n| n.id)
-            .collect();
-        let unsched: Vec<PodId> = self
-            .pods
-            .iter()
-            .filter(|p| p.phase == PodPhase::Pending)
-            .map(|p| p.id)
-            .collect();
-        let view = ClusterView {
-            now,
-            scenario: &self.sc,
-            nodes: &self.nodes,
-            live_nodes: &live,
-            pods: &self.pods,
-            unschedulable: &unsched,
-            pdb_allowed: &self.pdb_allowed,
-        };
-        let (actions, records) = self.k.reconcile(&view, &self.rngs);
-        for a in &actions {
-            match a {
-                Action::Launch { id, spec, .. } => {
-                    let node = self.add_node(spec.clone(), now);
-                    self.k.notice(&NodeNotice::Launched { id: *id, node }, now);
-                }
-                Action::Terminate { node, .. } => {
-                    self.nodes[node.0 as usize].state = NodeState::Terminated;
-                    self.k.notice(&NodeNotice::Terminated(*node), now);
-                }
-                Action::Drain { node, .. } => self.nodes[node.0 as usize].state = NodeState::Draining,
-                Action::Cordon { .. } | Action::Uncordon { .. } => {}
-            }
-        }
-        (actions, records)
+        self.h.step(&mut self.k, SimTime::from_secs(t))
     }
 
     /// Steps from `from` to `to` inclusive, returning (second, action) pairs.

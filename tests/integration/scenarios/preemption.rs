@@ -77,7 +77,7 @@ fn placeholders_are_preempted_and_reprovisioned() {
     while w.queue.now() < SimTime::from_secs(300) {
         assert!(w.step());
     }
-    assert_eq!(w.live_nodes.len(), 1, "one warm node");
+    assert_eq!(w.cluster.live_nodes.len(), 1, "one warm node");
     w.workloads[app].desired = 3;
     w.reconcile_replicas(app);
     let r = w.run();

@@ -99,6 +99,7 @@ fn run_with_interruption(yaml: &str, warn_at: u64) -> (SimResult, String) {
         assert!(w.step(), "run ended early");
     }
     let victim = w
+        .cluster
         .nodes
         .iter()
         .find(|n| n.capacity_type == CapacityType::Spot && n.state == NodeState::Ready && !n.pods.is_empty())

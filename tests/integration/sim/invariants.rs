@@ -52,11 +52,11 @@ fn allocation_checked_at_every_event() {
     let mut steps = 0;
     while world.step() {
         steps += 1;
-        for n in &world.nodes {
+        for n in &world.cluster.nodes {
             let bound: Resources = n
                 .pods
                 .iter()
-                .map(|p| &world.pods[p.0 as usize])
+                .map(|p| &world.cluster.pods[p.0 as usize])
                 .filter(|p| p.phase.is_bound())
                 .fold(Resources::ZERO, |acc, p| acc + p.requests);
             assert!(
@@ -67,7 +67,7 @@ fn allocation_checked_at_every_event() {
             );
             assert_eq!(bound, n.allocated, "{} bookkeeping", n.name);
         }
-        for p in &world.pods {
+        for p in &world.cluster.pods {
             // Bound phases always have a node; Pending never has one.
             if p.phase.is_bound() {
                 assert!(p.node.is_some());

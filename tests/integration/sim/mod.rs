@@ -4,4 +4,5 @@ mod batch;
 mod cost;
 mod determinism;
 mod invariants;
+mod revisions;
 mod scheduling;

@@ -211,7 +211,7 @@ spec:
 "#;
     let sc = capsim::scenario::load_str("lints.yaml", text, None, &[]).unwrap();
     let world = sim::World::new(&sc).unwrap();
-    let lints = capsim::sim::lint::lints(&sc, &world.hpas);
+    let lints = capsim::sim::lint::lints(&sc, &world.autoscaling.hpas);
     let all = lints.join("\n");
     assert_eq!(lints.len(), 4, "{all}");
     assert!(all.contains("huge requests 8000m CPU"), "{all}");
@@ -229,6 +229,6 @@ spec:
             .join(f);
         let sc = capsim::scenario::load(&path, &[]).unwrap();
         let world = sim::World::new(&sc).unwrap();
-        assert!(capsim::sim::lint::lints(&sc, &world.hpas).is_empty(), "{f}");
+        assert!(capsim::sim::lint::lints(&sc, &world.autoscaling.hpas).is_empty(), "{f}");
     }
 }

@@ -2,16 +2,29 @@
 //! PodDisruptionBudgets enforced, terminations, spot reclaims.
 
 use super::{Event, World};
-use crate::cluster::{ClusterView, DeleteReason, NodeId, NodeState, PodId, PodPhase};
-use crate::controllers::provisioner::{Action, Activity, Decision, DecisionRecord, NodeNotice};
+use crate::cluster::{DeleteReason, NodeId, NodeState, PodId, PodPhase};
+use crate::controllers::provisioner::{Action, Activity, Decision, DecisionRecord, NodeNotice, Provisioner};
 use crate::engine::{SimDuration, SimTime};
 use crate::model::IntOrPercent;
+use std::collections::BTreeMap;
 
 /// Blocked evictions are retried at this interval. Cluster Autoscaler retries a failed eviction
 /// every 10 s until `--max-pod-eviction-time` (kubernetes/autoscaler core/scaledown/actuation, as
 /// read for research-notes/semantics.md §4.4). Karpenter's terminator requeues blocked evictions
 /// too; capsim uses the same interval for it (a capsim choice, not an upstream constant).
 pub const EVICTION_RETRY: SimDuration = SimDuration::from_secs(10);
+
+/// The provisioning stage of the world: the provisioner, every decision record, and the drains
+/// the world's eviction API is carrying out.
+#[derive(Default)]
+pub struct Provisioning {
+    pub provisioner: Option<Box<dyn Provisioner>>,
+    /// Every provisioner decision (and the world's and cloud's notes), for `autoscaler.csv`.
+    pub decisions: Vec<DecisionRecord>,
+    pub drains: BTreeMap<NodeId, DrainState>,
+    /// Spot interruption warnings delivered.
+    pub interruptions: u32,
+}
 
 /// An in-progress drain.
 #[derive(Clone, Debug)]
@@ -66,34 +79,29 @@ impl World<'_> {
 
     /// Pods the scheduler could not place, in queue order.
     pub fn unschedulable_pods(&self) -> Vec<PodId> {
-        self.pending
+        self.scheduling
+            .pending
             .iter()
             .map(|k| k.2)
-            .filter(|p| self.pods[p.0 as usize].unschedulable_since.is_some())
+            .filter(|p| self.cluster.pods[p.0 as usize].unschedulable_since.is_some())
             .collect()
     }
 
     /// Calls the provisioner and applies what it decides.
     pub(super) fn provisioner_loop(&mut self, now: SimTime) {
-        let Some(mut prov) = self.provisioner.take() else {
+        let Some(mut prov) = self.provisioning.provisioner.take() else {
             return;
         };
         let unschedulable = self.unschedulable_pods();
         let pdb_allowed = self.pdb_allowed();
-        let view = ClusterView {
-            now,
-            scenario: self.sc,
-            nodes: &self.nodes,
-            live_nodes: &self.live_nodes,
-            pods: &self.pods,
-            unschedulable: &unschedulable,
-            pdb_allowed: &pdb_allowed,
-        };
+        let view = self
+            .cluster
+            .view(now, self.sc, &unschedulable, &pdb_allowed, &self.templates);
         let (actions, records) = prov.reconcile(&view, &self.rngs);
         let period = prov.period();
         let component = prov.component();
-        self.provisioner = Some(prov);
-        self.decisions.extend(records);
+        self.provisioning.provisioner = Some(prov);
+        self.provisioning.decisions.extend(records);
         for a in actions {
             self.apply(now, a, component);
         }
@@ -102,7 +110,7 @@ impl World<'_> {
 
     pub(super) fn notify(&mut self, notice: NodeNotice) {
         let now = self.now();
-        if let Some(p) = self.provisioner.as_mut() {
+        if let Some(p) = self.provisioning.provisioner.as_mut() {
             p.notice(&notice, now);
         }
     }
@@ -116,7 +124,7 @@ impl World<'_> {
         object: &str,
         reason: &str,
     ) {
-        self.decisions.push(DecisionRecord {
+        self.provisioning.decisions.push(DecisionRecord {
             time_s: now.as_secs_f64(),
             component,
             activity,
@@ -142,13 +150,13 @@ impl World<'_> {
             }
             Action::Cordon { node, reason } => self.cordon(node, &reason),
             Action::Uncordon { node, reason } => {
-                let n = &mut self.nodes[node.0 as usize];
+                let n = &mut self.cluster.nodes[node.0 as usize];
                 if n.state == NodeState::Draining {
                     n.state = NodeState::Ready;
                     n.drain_started = None;
                     let name = n.name.clone();
                     self.capacity_freed(node);
-                    self.drains.remove(&node);
+                    self.provisioning.drains.remove(&node);
                     self.record(now, component, Activity::Drain, Decision::Uncordon, &name, &reason);
                     self.request_cycle(now);
                 }
@@ -159,11 +167,11 @@ impl World<'_> {
                 max_eviction_time,
                 force,
             } => {
-                if self.nodes[node.0 as usize].state == NodeState::Terminated {
+                if self.cluster.nodes[node.0 as usize].state == NodeState::Terminated {
                     return;
                 }
                 self.cordon(node, &reason);
-                self.drains.insert(
+                self.provisioning.drains.insert(
                     node,
                     DrainState {
                         reason,
@@ -179,7 +187,7 @@ impl World<'_> {
 
     fn cordon(&mut self, node: NodeId, reason: &str) {
         let now = self.now();
-        let n = &mut self.nodes[node.0 as usize];
+        let n = &mut self.cluster.nodes[node.0 as usize];
         if matches!(
             n.state,
             NodeState::Ready | NodeState::Registered | NodeState::Booting | NodeState::Launching
@@ -194,15 +202,15 @@ impl World<'_> {
 
     /// One eviction pass over a draining node.
     pub(super) fn drain_step(&mut self, now: SimTime, node: NodeId) {
-        let Some(drain) = self.drains.get(&node).cloned() else {
+        let Some(drain) = self.provisioning.drains.get(&node).cloned() else {
             return;
         };
         let mut allowed = self.pdb_allowed();
-        let pods: Vec<PodId> = self.nodes[node.0 as usize].pods.clone();
+        let pods: Vec<PodId> = self.cluster.nodes[node.0 as usize].pods.clone();
         let mut blocked = 0usize;
         let mut last_exit = now;
         for p in pods {
-            let pod = &self.pods[p.0 as usize];
+            let pod = &self.cluster.pods[p.0 as usize];
             if !pod.phase.is_active() {
                 continue;
             }
@@ -218,18 +226,18 @@ impl World<'_> {
                     allowed[k] -= 1;
                 }
             }
-            let grace = self.sc.workloads[wi].template.termination_grace;
+            let grace = self.templates.of(&self.cluster.pods[p.0 as usize]).termination_grace;
             last_exit = last_exit.max(now + grace);
             self.delete_pod(now, p, DeleteReason::Drained);
             self.reconcile_replicas(wi);
         }
         if blocked == 0 {
-            self.drains.remove(&node);
+            self.provisioning.drains.remove(&node);
             // Terminate once the evicted pods have exited.
             self.queue.push(last_exit, Event::DrainDone(node));
         } else if now >= drain.deadline {
-            self.drains.remove(&node);
-            let n = &mut self.nodes[node.0 as usize];
+            self.provisioning.drains.remove(&node);
+            let n = &mut self.cluster.nodes[node.0 as usize];
             n.state = NodeState::Ready;
             n.drain_started = None;
             n.removed_by.clear();
@@ -253,7 +261,7 @@ impl World<'_> {
 
     /// Terminates an instance: remaining pods are deleted, billing ends after the terminate latency.
     pub(super) fn terminate_node(&mut self, now: SimTime, node: NodeId, reason: &str) {
-        let n = &mut self.nodes[node.0 as usize];
+        let n = &mut self.cluster.nodes[node.0 as usize];
         if matches!(n.state, NodeState::Terminating | NodeState::Terminated) {
             return;
         }
@@ -262,17 +270,17 @@ impl World<'_> {
             n.removed_by = reason.to_string();
         }
         let after = n.terminate_after;
-        self.drains.remove(&node);
+        self.provisioning.drains.remove(&node);
         // The node is gone for scheduling at once; its pods go with it.
         self.evict_all(now, node, DeleteReason::NodeGone);
         self.queue.push(now + after, Event::NodeTerminated(node));
     }
 
     fn evict_all(&mut self, now: SimTime, node: NodeId, reason: DeleteReason) {
-        let pods: Vec<PodId> = self.nodes[node.0 as usize].pods.clone();
+        let pods: Vec<PodId> = self.cluster.nodes[node.0 as usize].pods.clone();
         for p in pods {
-            let wi = self.pods[p.0 as usize].workload as usize;
-            if self.pods[p.0 as usize].phase.is_active() {
+            let wi = self.cluster.pods[p.0 as usize].workload as usize;
+            if self.cluster.pods[p.0 as usize].phase.is_active() {
                 self.delete_pod(now, p, reason);
                 self.reconcile_replicas(wi);
             }
@@ -281,13 +289,13 @@ impl World<'_> {
 
     /// Spot interruption warning: the provisioner hears of it two minutes before the reclaim.
     pub(super) fn spot_warning(&mut self, now: SimTime, node: NodeId) {
-        let n = &self.nodes[node.0 as usize];
+        let n = &self.cluster.nodes[node.0 as usize];
         if matches!(n.state, NodeState::Terminating | NodeState::Terminated) {
             return;
         }
         let name = n.name.clone();
         let at = now + crate::cloud::spot::SPOT_INTERRUPTION_NOTICE;
-        self.interruptions += 1;
+        self.provisioning.interruptions += 1;
         self.record(
             now,
             "cloud",
