@@ -1,14 +1,16 @@
 //! Stage 2: raw documents (after overrides) → validated [`Scenario`], with cross-checks.
 
-use super::Scenario;
 use super::defaults;
 use super::error::{ErrorKind, ScenarioError};
 use super::manifests::{self, PriorityClassInfo, PriorityResolver, location, require_name, typed, typed_at};
 use super::raw::{CAPSIM_API_VERSION, RawDocument, SCENARIO_KIND};
 use super::schema::{CapacityTypeSpec, QuantityField, ResourceUse, ScenarioSpec, ScoringSpec, TaintEffectSpec};
+use super::{NodeLatency, Scenario};
 use crate::cloud::latency::DistributionSpec;
 use crate::cloud::{Catalog, Distribution};
 use crate::controllers::provisioner::ProvisionerConfig;
+use crate::engine::SimDuration;
+use crate::model::DisruptionBudget;
 use crate::model::{
     CapacityType, ScoringStrategy, ServiceModel, StaticNodes, Taint, TaintEffect, Workload, WorkloadKind,
 };
@@ -75,40 +77,104 @@ pub fn build(
 ) -> Result<Scenario, ScenarioError> {
     let roles: Vec<Role> = docs.iter().map(role).collect::<Result<_, _>>()?;
     check_duplicates(&docs)?;
+    let scenario_doc = the_scenario_document(display, &docs, &roles)?;
+    warn_skipped(&docs, &roles, &mut warnings);
+    let by_role = |role: Role| {
+        docs.iter()
+            .zip(&roles)
+            .filter(move |(_, r)| **r == role)
+            .map(|(d, _)| d)
+    };
 
-    // Exactly one Scenario document.
+    // Manifests: PriorityClasses first (pod templates resolve their priority against them), then
+    // the pod-creating kinds in document order.
+    let (priority_classes, resolver) = priority_classes(by_role(Role::PriorityClass), &mut warnings)?;
+    let (mut workloads, workload_docs) = pod_workloads(&docs, &roles, &resolver, &mut warnings)?;
+
+    // The Scenario document.
+    let (spec, name) = scenario_spec(display, scenario_doc)?;
+    let (duration, resolution) = spans(scenario_doc, &spec)?;
+    let catalog_spec = spec.catalog.as_deref().unwrap_or(defaults::CATALOG);
+    let catalog = load_catalog(catalog_spec, base_dir.as_deref())
+        .map_err(|m| scenario_doc.error(ErrorKind::Invalid, "spec.catalog", m))?;
+    let static_nodes = static_nodes(scenario_doc, &spec, &catalog, catalog_spec)?;
+    let scoring = match spec.scheduler.as_ref().and_then(|s| s.scoring) {
+        None => defaults::SCORING,
+        Some(ScoringSpec::LeastAllocated) => ScoringStrategy::LeastAllocated,
+        Some(ScoringSpec::MostAllocated) => ScoringStrategy::MostAllocated,
+    };
+    workload_entries(scenario_doc, &spec, &mut workloads, base_dir.as_deref())?;
+    require_batch_arrivals(&workloads, &workload_docs)?;
+    let provisioner = ProvisionerConfig::parse(spec.provisioner.as_ref())
+        .map_err(|(path, message)| scenario_doc.error(ErrorKind::Invalid, path, message))?;
+    let (node_latency, node_latency_by_type) = node_latencies(scenario_doc, &spec, &provisioner, &catalog)?;
+
+    // Manifests that refer to workloads.
+    let pdbs = disruption_budgets(by_role(Role::Pdb), &mut warnings)?;
+    let hpas = autoscalers(by_role(Role::Hpa), &workloads)?;
+    let nodepools = by_role(Role::NodePool).map(|d| d.value.clone()).collect();
+
+    Ok(Scenario {
+        name,
+        duration,
+        seed: spec.seed.unwrap_or(defaults::SEED),
+        resolution,
+        catalog,
+        workloads,
+        pdbs,
+        hpas,
+        nodepools,
+        static_nodes,
+        scoring,
+        node_latency,
+        node_latency_by_type,
+        warnings,
+        provisioner,
+        controller_manager: spec.controller_manager,
+        metric_resolution: spec.metrics_server.and_then(|m| m.metric_resolution).map(|d| d.0),
+        spot_interruptions: spec.spot_interruptions.unwrap_or(defaults::SPOT_INTERRUPTIONS),
+        priority_classes,
+        base_dir,
+        documents: docs,
+    })
+}
+
+/// Exactly one Scenario document.
+fn the_scenario_document<'d>(
+    display: &str,
+    docs: &'d [RawDocument],
+    roles: &[Role],
+) -> Result<&'d RawDocument, ScenarioError> {
     let scenarios: Vec<&RawDocument> = docs
         .iter()
-        .zip(&roles)
+        .zip(roles)
         .filter(|(_, r)| **r == Role::Scenario)
         .map(|(d, _)| d)
         .collect();
-    let scenario_doc = match scenarios.as_slice() {
-        [one] => *one,
-        [] => {
-            return Err(ScenarioError::file(
-                ErrorKind::Schema,
-                display,
-                format!(
-                    "no `apiVersion: {CAPSIM_API_VERSION}, kind: {SCENARIO_KIND}` document found; a scenario needs exactly one"
-                ),
-            ));
-        }
-        [first, second, ..] => {
-            return Err(second.error(
-                ErrorKind::Duplicate,
-                "",
-                format!(
-                    "a second Scenario document; the first is {}: document {}; a scenario needs exactly one",
-                    first.file, first.index
-                ),
-            ));
-        }
-    };
+    match scenarios.as_slice() {
+        [one] => Ok(*one),
+        [] => Err(ScenarioError::file(
+            ErrorKind::Schema,
+            display,
+            format!(
+                "no `apiVersion: {CAPSIM_API_VERSION}, kind: {SCENARIO_KIND}` document found; a scenario needs exactly one"
+            ),
+        )),
+        [first, second, ..] => Err(second.error(
+            ErrorKind::Duplicate,
+            "",
+            format!(
+                "a second Scenario document; the first is {}: document {}; a scenario needs exactly one",
+                first.file, first.index
+            ),
+        )),
+    }
+}
 
-    // Skipped kinds: one warning per kind.
+/// Kinds capsim does not read: one warning per kind.
+fn warn_skipped(docs: &[RawDocument], roles: &[Role], warnings: &mut Vec<String>) {
     let mut skipped: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
-    for (d, r) in docs.iter().zip(&roles) {
+    for (d, r) in docs.iter().zip(roles) {
         if *r == Role::Unknown {
             skipped
                 .entry((d.api_version.clone(), d.kind.clone()))
@@ -124,18 +190,14 @@ pub fn build(
             names.join(", ")
         ));
     }
+}
 
-    let by_role = |role: Role| {
-        docs.iter()
-            .zip(&roles)
-            .filter(move |(_, r)| **r == role)
-            .map(|(d, _)| d)
-    };
-
-    // PriorityClasses first: pod templates resolve their priority against them.
-    let priority_classes: Vec<PriorityClassInfo> = by_role(Role::PriorityClass)
-        .map(manifests::priority_class)
-        .collect::<Result<_, _>>()?;
+/// `scheduling.k8s.io/v1 PriorityClass` documents, and the resolver pod templates use.
+fn priority_classes<'d>(
+    docs: impl Iterator<Item = &'d RawDocument>,
+    warnings: &mut Vec<String>,
+) -> Result<(Vec<PriorityClassInfo>, PriorityResolver), ScenarioError> {
+    let priority_classes: Vec<PriorityClassInfo> = docs.map(manifests::priority_class).collect::<Result<_, _>>()?;
     let resolver = PriorityResolver::new(priority_classes.clone());
     if resolver.global_default_count() > 1 {
         warnings.push(format!(
@@ -144,22 +206,34 @@ pub fn build(
             resolver.global_default_count()
         ));
     }
+    Ok((priority_classes, resolver))
+}
 
-    // Deployments and DaemonSets, in document order.
+/// Deployments, DaemonSets and Jobs, in document order, with their documents.
+fn pod_workloads<'d>(
+    docs: &'d [RawDocument],
+    roles: &[Role],
+    resolver: &PriorityResolver,
+    warnings: &mut Vec<String>,
+) -> Result<(Vec<Workload>, Vec<&'d RawDocument>), ScenarioError> {
     let mut workloads = Vec::new();
     let mut workload_docs = Vec::new();
-    for (d, r) in docs.iter().zip(&roles) {
+    for (d, r) in docs.iter().zip(roles) {
         let w = match r {
-            Role::Deployment => deployment(d, &resolver, &mut warnings)?,
-            Role::DaemonSet => daemon_set(d, &resolver, &mut warnings)?,
-            Role::Job => job(d, &resolver, &mut warnings)?,
+            Role::Deployment => deployment(d, resolver, warnings)?,
+            Role::DaemonSet => daemon_set(d, resolver, warnings)?,
+            Role::Job => job(d, resolver, warnings)?,
             _ => continue,
         };
         workloads.push(w);
         workload_docs.push(d);
     }
+    Ok((workloads, workload_docs))
+}
 
-    // The Scenario document.
+/// The Scenario document's `spec`, typed, and the scenario's name (the file's stem when the
+/// document has none).
+fn scenario_spec(display: &str, scenario_doc: &RawDocument) -> Result<(ScenarioSpec, String), ScenarioError> {
     for key in scenario_doc.value.as_object().into_iter().flatten().map(|(k, _)| k) {
         if !matches!(key.as_str(), "apiVersion" | "kind" | "metadata" | "spec") {
             return Err(scenario_doc.error(
@@ -180,7 +254,11 @@ pub fn build(
     } else {
         scenario_doc.name.clone()
     };
+    Ok((spec, name))
+}
 
+/// `spec.duration` and `spec.resolution`, checked.
+fn spans(scenario_doc: &RawDocument, spec: &ScenarioSpec) -> Result<(SimDuration, SimDuration), ScenarioError> {
     let duration = spec.duration.0;
     if duration.0 == 0 {
         return Err(scenario_doc.error(ErrorKind::Invalid, "spec.duration", "must be > 0"));
@@ -200,24 +278,21 @@ pub fn build(
             ),
         ));
     }
+    Ok((duration, resolution))
+}
 
-    let catalog_spec = spec.catalog.as_deref().unwrap_or(defaults::CATALOG);
-    let catalog = load_catalog(catalog_spec, base_dir.as_deref())
-        .map_err(|m| scenario_doc.error(ErrorKind::Invalid, "spec.catalog", m))?;
-
-    let static_nodes = static_nodes(scenario_doc, &spec, &catalog, catalog_spec)?;
-    let scoring = match spec.scheduler.as_ref().and_then(|s| s.scoring) {
-        None => defaults::SCORING,
-        Some(ScoringSpec::LeastAllocated) => ScoringStrategy::LeastAllocated,
-        Some(ScoringSpec::MostAllocated) => ScoringStrategy::MostAllocated,
-    };
-
-    // spec.workloads entries → traffic, service model, start-up latencies.
+/// `spec.workloads` entries → traffic, batch arrivals, service model, start-up latencies.
+fn workload_entries(
+    scenario_doc: &RawDocument,
+    spec: &ScenarioSpec,
+    workloads: &mut [Workload],
+    base_dir: Option<&Path>,
+) -> Result<(), ScenarioError> {
     let mut seen_entries: BTreeMap<usize, String> = BTreeMap::new();
     for (key, ws) in &spec.workloads {
         let path = format!("spec.workloads.{}", quote_key(key));
         let idx =
-            find_workload(&workloads, key).map_err(|m| scenario_doc.error(ErrorKind::Reference, path.clone(), m))?;
+            find_workload(workloads, key).map_err(|m| scenario_doc.error(ErrorKind::Reference, path.clone(), m))?;
         if let Some(other) = seen_entries.insert(idx, key.clone()) {
             return Err(scenario_doc.error(
                 ErrorKind::Duplicate,
@@ -232,17 +307,16 @@ pub fn build(
             format!("{}/{}", w.namespace, w.name)
         };
         if let Some(t) = &ws.traffic {
-            let model = TrafficModel::from_spec_in(t, &stream_key, base_dir.as_deref())
+            let model = TrafficModel::from_spec_in(t, &stream_key, base_dir)
                 .map_err(|m| scenario_doc.error(ErrorKind::Invalid, format!("{path}.traffic"), String::from(m)))?;
             w.traffic = Some(model);
         }
         match (&ws.batch, w.kind) {
             (Some(b), WorkloadKind::Batch) => {
-                w.batch = Some(
-                    super::batch::arrivals(b, &w.template, base_dir.as_deref()).map_err(|(field, m)| {
+                w.batch =
+                    Some(super::batch::arrivals(b, &w.template, base_dir).map_err(|(field, m)| {
                         scenario_doc.error(ErrorKind::Invalid, format!("{path}.batch{field}"), m)
-                    })?,
-                );
+                    })?);
             }
             (Some(_), _) => {
                 return Err(scenario_doc.error(
@@ -284,8 +358,12 @@ pub fn build(
             set_dist(scenario_doc, &format!("{p}.ready"), s.ready.as_ref(), &mut st.readiness)?;
         }
     }
+    Ok(())
+}
 
-    for (w, d) in workloads.iter().zip(&workload_docs) {
+/// Every Job needs arrivals in the Scenario.
+fn require_batch_arrivals(workloads: &[Workload], docs: &[&RawDocument]) -> Result<(), ScenarioError> {
+    for (w, d) in workloads.iter().zip(docs) {
         if w.kind == WorkloadKind::Batch && w.batch.is_none() {
             return Err(d.error(
                 ErrorKind::Reference,
@@ -297,10 +375,17 @@ pub fn build(
             ));
         }
     }
+    Ok(())
+}
 
-    let provisioner = ProvisionerConfig::parse(spec.provisioner.as_ref())
-        .map_err(|(path, message)| scenario_doc.error(ErrorKind::Invalid, path, message))?;
-    let mut node_latency = match &provisioner {
+/// `spec.nodeLatency` over the provisioner's defaults, and its per-instance-type overrides.
+fn node_latencies(
+    scenario_doc: &RawDocument,
+    spec: &ScenarioSpec,
+    provisioner: &ProvisionerConfig,
+    catalog: &Catalog,
+) -> Result<(NodeLatency, BTreeMap<String, NodeLatency>), ScenarioError> {
+    let mut node_latency = match provisioner {
         ProvisionerConfig::Registered { kind, .. } => (kind.default_node_latency)(),
         ProvisionerConfig::Static => defaults::node_latency(),
     };
@@ -361,18 +446,33 @@ pub fn build(
         )?;
         node_latency_by_type.insert(it.clone(), l);
     }
+    Ok((node_latency, node_latency_by_type))
+}
 
+/// `policy/v1 PodDisruptionBudget` documents.
+fn disruption_budgets<'d>(
+    docs: impl Iterator<Item = &'d RawDocument>,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<DisruptionBudget>, ScenarioError> {
     let mut pdbs = Vec::new();
-    for d in by_role(Role::Pdb) {
-        if let Some(p) = manifests::disruption_budget(d, &mut warnings)? {
+    for d in docs {
+        if let Some(p) = manifests::disruption_budget(d, warnings)? {
             pdbs.push(p);
         }
     }
+    Ok(pdbs)
+}
 
+/// `autoscaling/v2 HorizontalPodAutoscaler` documents, each targeting a Deployment, at most one
+/// per Deployment.
+fn autoscalers<'d>(
+    docs: impl Iterator<Item = &'d RawDocument>,
+    workloads: &[Workload],
+) -> Result<Vec<HorizontalPodAutoscaler>, ScenarioError> {
     let mut hpas: Vec<HorizontalPodAutoscaler> = Vec::new();
     let mut hpa_targets: BTreeMap<(String, String), String> = BTreeMap::new();
-    for d in by_role(Role::Hpa) {
-        let h = hpa(d, &workloads)?;
+    for d in docs {
+        let h = hpa(d, workloads)?;
         let target = h
             .spec
             .as_ref()
@@ -392,31 +492,7 @@ pub fn build(
         }
         hpas.push(h);
     }
-    let nodepools = by_role(Role::NodePool).map(|d| d.value.clone()).collect();
-
-    Ok(Scenario {
-        name,
-        duration,
-        seed: spec.seed.unwrap_or(defaults::SEED),
-        resolution,
-        catalog,
-        workloads,
-        pdbs,
-        hpas,
-        nodepools,
-        static_nodes,
-        scoring,
-        node_latency,
-        node_latency_by_type,
-        warnings,
-        provisioner,
-        controller_manager: spec.controller_manager,
-        metric_resolution: spec.metrics_server.and_then(|m| m.metric_resolution).map(|d| d.0),
-        spot_interruptions: spec.spot_interruptions.unwrap_or(defaults::SPOT_INTERRUPTIONS),
-        priority_classes,
-        base_dir,
-        documents: docs,
-    })
+    Ok(hpas)
 }
 
 /// The catalog named by `spec.catalog`: `aws` (bundled) or a CSV path relative to the scenario.

@@ -2,7 +2,7 @@
 //! decision to the Deployment, recording it for `hpa.csv`.
 
 use super::metrics::DEFAULT_METRIC_RESOLUTION;
-use super::{Event, World};
+use super::{Periodic, World};
 use crate::cluster::{PodId, PodPhase};
 use crate::controllers::hpa::conditions::ConditionReason;
 use crate::controllers::hpa::config::HpaControllerConfig;
@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 /// The HPA stage of the world: every HPA, the controller-manager settings they share, and what
 /// they decided. The world runs it like every periodic controller: each HPA syncs at its own
-/// offset and then every `config.sync_period` ([`super::Event::HpaSync`]); a sync observes the
+/// offset and then every `config.sync_period` ([`super::Periodic::Hpa`]); a sync observes the
 /// world, calls the pure `reconcile`, and applies the decision (`World::hpa_sync`).
 pub struct Autoscaling {
     pub config: HpaControllerConfig,
@@ -248,8 +248,27 @@ impl World<'_> {
         self.apply_hpa(now, hpa, &decision);
         hpa.last_obs = Some(obs);
         self.autoscaling.hpas = hpas;
-        self.queue
-            .push(now + self.autoscaling.config.sync_period, Event::HpaSync(i as u32));
+    }
+
+    /// How many objects a periodic controller syncs.
+    pub(super) fn periodic_objects(&self, stage: Periodic) -> usize {
+        match stage {
+            Periodic::Hpa => self.autoscaling.hpas.len(),
+        }
+    }
+
+    /// A periodic controller's sync period.
+    pub(super) fn sync_period(&self, stage: Periodic) -> SimDuration {
+        match stage {
+            Periodic::Hpa => self.autoscaling.config.sync_period,
+        }
+    }
+
+    /// When object `i` of a periodic controller first syncs, after the start.
+    pub(super) fn first_sync(&self, stage: Periodic, i: usize) -> SimDuration {
+        match stage {
+            Periodic::Hpa => sync_offset(&self.rngs, &self.autoscaling.hpas[i].name, self.sync_period(stage)),
+        }
     }
 
     fn apply_hpa(&mut self, now: SimTime, hpa: &HpaRuntime, d: &HpaDecision) {

@@ -68,14 +68,29 @@ pub enum Event {
     SpotReclaim(NodeId),
     /// metrics-server scrapes every pod an HPA reads.
     MetricsScrape,
-    /// HPA `.0` reconciles.
-    HpaSync(u32),
+    /// Object `.1` of periodic controller `.0` syncs (HPA `i` reconciles, ...).
+    Sync(Periodic, u32),
     /// The next arrival of batch workload `.0` (arrival index `.1`).
     BatchArrival(u32, u32),
     /// A batch pod's containers finished: it succeeds and frees its node's resources.
     PodCompleted(PodId),
     /// The end of the simulated span.
     End,
+}
+
+/// The controllers the world runs on a period, one sync per object: the HPA today; VPA's
+/// recommender and KEDA's polling loop take the same shape. Each has a number of objects, a sync
+/// period, a first sync per object staggered as its controller's work queue spreads them, and a
+/// sync (observe the world, call the pure decision, apply it) the world dispatches on
+/// [`Event::Sync`]; the next sync is queued one period later.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Periodic {
+    /// The HorizontalPodAutoscaler controller (`--horizontal-pod-autoscaler-sync-period`).
+    Hpa,
+}
+
+impl Periodic {
+    pub const ALL: &'static [Periodic] = &[Periodic::Hpa];
 }
 
 /// Per-workload runtime state: replicas, pods and the service model's integrals.
@@ -264,14 +279,11 @@ impl<'a> World<'a> {
         }
         if !self.autoscaling.hpas.is_empty() {
             self.queue.push(SimTime::ZERO, Event::MetricsScrape);
-            for i in 0..self.autoscaling.hpas.len() {
-                let at = SimTime::ZERO
-                    + autoscaling::sync_offset(
-                        &self.rngs,
-                        &self.autoscaling.hpas[i].name,
-                        self.autoscaling.config.sync_period,
-                    );
-                self.queue.push(at, Event::HpaSync(i as u32));
+        }
+        for &stage in Periodic::ALL {
+            for i in 0..self.periodic_objects(stage) {
+                let at = SimTime::ZERO + self.first_sync(stage, i);
+                self.queue.push(at, Event::Sync(stage, i as u32));
             }
         }
         for i in 0..self.workloads.len() {
@@ -339,7 +351,13 @@ impl<'a> World<'a> {
                 self.scrape(now, r);
                 self.queue.push(now + r, Event::MetricsScrape);
             }
-            Event::HpaSync(i) => self.hpa_sync(now, i as usize),
+            Event::Sync(stage, i) => {
+                match stage {
+                    Periodic::Hpa => self.hpa_sync(now, i as usize),
+                }
+                let period = self.sync_period(stage);
+                self.queue.push(now + period, Event::Sync(stage, i));
+            }
             Event::BatchArrival(wi, k) => self.batch_arrival(now, wi, k),
             Event::PodCompleted(p) => self.pod_completed(now, p),
             Event::PodReady(p) => self.pod_ready(now, p),
