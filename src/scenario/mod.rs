@@ -54,6 +54,7 @@ pub mod batch;
 pub mod build;
 pub mod defaults;
 pub mod error;
+pub mod grid;
 pub mod manifests;
 pub mod overrides;
 pub mod raw;
