@@ -57,7 +57,7 @@ pub struct HpaRuntime {
     names: Vec<Option<Arc<str>>>,
     /// The target's containers and their requests, per template revision (`[r]` for pods of
     /// revision `r`; later revisions are added when their first pod is observed).
-    containers: Vec<Vec<ObservedContainer>>,
+    containers: Vec<RevisionContainers>,
     /// `name`, shared by every `hpa.csv` record of this HPA.
     record_name: Arc<str>,
     /// The previous sync's observation, refilled in place by the next (its per-pod vectors are
@@ -362,7 +362,8 @@ impl World<'_> {
                 let t = self.templates.get(wi, hpa.containers.len() as u32);
                 hpa.containers.push(observed_containers(t));
             }
-            let containers = &hpa.containers[rev];
+            let rc = &hpa.containers[rev];
+            let containers = &rc.observed;
             if let Some(slot) = pods.get_mut(np) {
                 // `sidecars` and `pod_requests` are this HPA's constants, and so are
                 // `containers` while the target has one template revision.
@@ -392,10 +393,10 @@ impl World<'_> {
             if let Some(s) = self.metrics.samples[p.0 as usize] {
                 match samples.get_mut(ns) {
                     Some(slot) if slot.containers.len() == containers.len() => {
-                        fill_resource_sample(containers, p, s, slot)
+                        fill_resource_sample(&rc.share, p, s, slot)
                     }
-                    Some(slot) => *slot = resource_sample(containers, p, s),
-                    None => samples.push(resource_sample(containers, p, s)),
+                    Some(slot) => *slot = resource_sample(rc, p, s),
+                    None => samples.push(resource_sample(rc, p, s)),
                 }
                 ns += 1;
             }
@@ -428,42 +429,26 @@ impl World<'_> {
 }
 
 /// [`resource_sample`] into an entry built in an earlier sync for the same containers, in the
-/// same order.
-fn fill_resource_sample(
-    containers: &[ObservedContainer],
-    p: PodId,
-    s: super::metrics::ResourceSample,
-    slot: &mut PodResourceSample,
-) {
-    let total_cpu: i64 = containers.iter().filter_map(|c| c.requests.cpu_milli).sum();
-    let n = containers.len().max(1) as f64;
+/// same order (`share`: [`RevisionContainers::share`]).
+#[inline]
+fn fill_resource_sample(share: &[f64], p: PodId, s: super::metrics::ResourceSample, slot: &mut PodResourceSample) {
     slot.pod = u64::from(p.0);
     slot.timestamp = s.timestamp;
     slot.window = s.window;
-    for (c, u) in containers.iter().zip(slot.containers.iter_mut()) {
-        let frac = match c.requests.cpu_milli {
-            Some(r) if total_cpu > 0 => r as f64 / total_cpu as f64,
-            _ => 1.0 / n,
-        };
+    for (&frac, u) in share.iter().zip(slot.containers.iter_mut()) {
         u.usage = container_usage(s, frac);
     }
 }
 
 /// A pod's sample split over its containers in proportion to their requests.
-fn resource_sample(containers: &[ObservedContainer], p: PodId, s: super::metrics::ResourceSample) -> PodResourceSample {
-    let total_cpu: i64 = containers.iter().filter_map(|c| c.requests.cpu_milli).sum();
-    let n = containers.len().max(1) as f64;
-    let containers = containers
+fn resource_sample(rc: &RevisionContainers, p: PodId, s: super::metrics::ResourceSample) -> PodResourceSample {
+    let containers = rc
+        .observed
         .iter()
-        .map(|c| {
-            let frac = match c.requests.cpu_milli {
-                Some(r) if total_cpu > 0 => r as f64 / total_cpu as f64,
-                _ => 1.0 / n,
-            };
-            ContainerUsage {
-                name: c.name.clone(),
-                usage: container_usage(s, frac),
-            }
+        .zip(&rc.share)
+        .map(|(c, &frac)| ContainerUsage {
+            name: c.name.clone(),
+            usage: container_usage(s, frac),
         })
         .collect();
     PodResourceSample {
@@ -474,9 +459,18 @@ fn resource_sample(containers: &[ObservedContainer], p: PodId, s: super::metrics
     }
 }
 
+/// One template revision's containers as the HPA observes them, and each container's share of
+/// the pod's usage (its share of the CPU requests; equal shares when none requests CPU), computed
+/// once per revision rather than for every pod at every sync.
+struct RevisionContainers {
+    observed: Vec<ObservedContainer>,
+    share: Vec<f64>,
+}
+
 /// What the HPA observes of a template's containers: names and requests.
-fn observed_containers(tmpl: &crate::model::PodTemplate) -> Vec<ObservedContainer> {
-    tmpl.containers
+fn observed_containers(tmpl: &crate::model::PodTemplate) -> RevisionContainers {
+    let observed: Vec<ObservedContainer> = tmpl
+        .containers
         .iter()
         .map(|c| ObservedContainer {
             name: Arc::from(c.name.as_str()),
@@ -485,7 +479,17 @@ fn observed_containers(tmpl: &crate::model::PodTemplate) -> Vec<ObservedContaine
                 memory_milli: Some(c.requests.mem.saturating_mul(1000)),
             },
         })
-        .collect()
+        .collect();
+    let total_cpu: i64 = observed.iter().filter_map(|c| c.requests.cpu_milli).sum();
+    let n = observed.len().max(1) as f64;
+    let share = observed
+        .iter()
+        .map(|c| match c.requests.cpu_milli {
+            Some(r) if total_cpu > 0 => r as f64 / total_cpu as f64,
+            _ => 1.0 / n,
+        })
+        .collect();
+    RevisionContainers { observed, share }
 }
 
 /// A container's share `frac` of a pod's metrics-server sample.
