@@ -15,7 +15,10 @@
 //! ```
 //!
 //! * [`engine`] owns time, event order and randomness and knows nothing of Kubernetes.
-//! * [`controllers`] are pure functions from a snapshot to a decision carrying its reason.
+//! * [`cluster`] is the vocabulary the world and the controllers share: pods, nodes, template
+//!   revisions, the read-only [`cluster::ClusterView`], and the one placement layer.
+//! * [`controllers`] are pure functions from a view to a decision carrying its reason; none
+//!   imports [`sim`]. Provisioners register in [`controllers::PROVISIONERS`].
 //! * [`sim`] is the world: it gathers snapshots, calls controllers, applies decisions and
 //!   schedules the events they cause.
 

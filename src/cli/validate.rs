@@ -22,13 +22,15 @@ pub fn run(args: &ValidateArgs) -> Result<(), Failure> {
         set.push(super::run::catalog_override(c)?);
     }
     let sc = super::run::load(&args.scenario, None, &set)?;
-    // Building the world validates the later stages too: HPAs, the provisioner and its node groups
-    // or NodePools.
-    let world = crate::sim::World::new(&sc).map_err(super::bad_input)?;
-    for w in &world.warnings {
-        eprintln!("warning: {w}");
+    // The later stages validate what they read, without building a simulation: the HPAs (with
+    // the controller-manager settings) and the provisioner with its node groups or NodePools.
+    let autoscaling = crate::sim::autoscaling::Autoscaling::new(&sc).map_err(super::bad_input)?;
+    if let Some(setup) = sc.provisioner.build(&sc).map_err(super::bad_input)? {
+        for w in &setup.warnings {
+            eprintln!("warning: {w}");
+        }
     }
-    for l in crate::sim::lint::lints(&sc, &world.autoscaling.hpas) {
+    for l in crate::sim::lint::lints(&sc, &autoscaling.hpas) {
         eprintln!("lint: {l}");
     }
     let pods: u32 = sc.workloads.iter().map(|w| w.replicas).sum();

@@ -8,6 +8,7 @@
 //!
 //! | module | what it checks |
 //! |---|---|
+//! | `architecture` | the layers (no controller imports the world) and the provisioner registry |
 //! | `units` | Kubernetes durations and quantities |
 //! | `traffic` | demand shapes, noise, trace replay |
 //! | `cloud` | catalog, billing, node latency |
@@ -20,6 +21,7 @@
 //! | `charts`, `compare`, `sweep` | outputs, comparisons and sweeps |
 //! | `cli` | the binary's exit codes and messages |
 
+mod architecture;
 mod ca;
 mod charts;
 mod cli;
