@@ -150,6 +150,15 @@ pub fn run_to(args: &CatalogArgs, out: &mut dyn Write) -> anyhow::Result<()> {
         Some(path) => Catalog::from_csv_path(path)?,
         None => Catalog::bundled(),
     };
+    // A family the catalog does not have is a typo, not an empty answer.
+    let families: std::collections::BTreeSet<&str> = catalog.types().iter().map(|t| t.family.as_str()).collect();
+    if let Some(bad) = args.family.iter().find(|f| !families.contains(f.as_str())) {
+        anyhow::bail!(
+            "--family {bad}: no such family in {} (families: {})",
+            catalog.name(),
+            families.into_iter().collect::<Vec<_>>().join(", ")
+        );
+    }
     let rows = args.select(&catalog);
     if args.csv {
         write_csv(args, &rows, out)

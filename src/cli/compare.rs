@@ -57,7 +57,7 @@ pub struct CompareArgs {
     #[arg(long = "set", value_name = "OVERRIDE")]
     pub set: Vec<String>,
     /// The seed of every run [default: the first scenario's seed].
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true, value_parser = super::run::parse_seed)]
     pub seed: Option<u64>,
     /// With --variant: leave out the unmodified scenario.
     #[arg(long)]
@@ -229,6 +229,7 @@ pub fn run(args: &CompareArgs) -> Result<(), Failure> {
         .output
         .clone()
         .unwrap_or_else(|| PathBuf::from("out").join(format!("compare-{first_name}")));
+    super::run::check_output_dir(&out)?;
     if !args.quiet {
         eprintln!("running {} variants in parallel (seed {seed})", runs.len());
     }

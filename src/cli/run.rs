@@ -12,8 +12,8 @@ pub struct RunArgs {
     /// Output directory [default: out/<scenario name>].
     #[arg(short, long)]
     pub output: Option<PathBuf>,
-    /// Override the scenario's seed.
-    #[arg(long)]
+    /// Override the scenario's seed (a whole number, 0 or more).
+    #[arg(long, allow_hyphen_values = true, value_parser = parse_seed)]
     pub seed: Option<u64>,
     /// Edit the scenario before it is parsed: `Kind/name:field.path=value` (repeatable).
     #[arg(long = "set", value_name = "OVERRIDE")]
@@ -27,6 +27,47 @@ pub struct RunArgs {
     /// Print nothing but errors.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Treat every warning (unknown Cluster Autoscaler flags, skipped kinds, ignored fields) as
+    /// an error: exit 2 before running. For CI.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// `--seed`: a whole number from 0 to 2⁶⁴ − 1 (`-5` is read as a value, and refused, not taken
+/// for an unknown flag).
+pub fn parse_seed(text: &str) -> Result<u64, String> {
+    text.parse::<u64>()
+        .map_err(|_| format!("expected a whole number from 0 to {}, got {text:?}", u64::MAX))
+}
+
+/// With `--strict`, the warnings a run would print are an error.
+pub fn check_strict(sc: &Scenario, strict: bool) -> Result<(), Failure> {
+    if !strict {
+        return Ok(());
+    }
+    let mut warnings = sc.warnings.clone();
+    if let Some(setup) = sc.provisioner.build(sc).map_err(bad_input)? {
+        warnings.extend(setup.warnings);
+    }
+    if warnings.is_empty() {
+        return Ok(());
+    }
+    Err(bad_input(anyhow::anyhow!(
+        "--strict: {} warning(s) (see above); fix them or run without --strict:\n  {}",
+        warnings.len(),
+        warnings.join("\n  ")
+    )))
+}
+
+/// `-o` must be a directory or not exist yet: an existing file is refused naming `-o`.
+pub fn check_output_dir(out: &Path) -> Result<(), Failure> {
+    match std::fs::metadata(out) {
+        Ok(m) if !m.is_dir() => Err(bad_input(anyhow::anyhow!(
+            "-o {}: is a file, not a directory; give a directory to write the outputs into",
+            out.display()
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// Loads a scenario with `--seed` folded into the overrides.
@@ -97,9 +138,11 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
         set.push(catalog_override(c)?);
     }
     let sc = load(&args.scenario, args.seed, &set)?;
+    check_strict(&sc, args.strict)?;
     let out = args
         .output
         .clone()
         .unwrap_or_else(|| PathBuf::from("out").join(&sc.name));
+    check_output_dir(&out)?;
     run_loaded_with(&sc, &out, args.quiet, !args.no_charts).map(|_| ())
 }

@@ -426,6 +426,7 @@ pub fn run(args: &SweepArgs) -> Result<(), Failure> {
         .output
         .clone()
         .unwrap_or_else(|| PathBuf::from("out").join(format!("{}-sweep", base.name)));
+    super::run::check_output_dir(&output)?;
     if !args.quiet {
         outln!(
             "sweep {}: {} points × {} seeds{} = {} runs on {jobs} threads",

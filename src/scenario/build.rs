@@ -267,6 +267,13 @@ fn spans(scenario_doc: &RawDocument, spec: &ScenarioSpec) -> Result<(SimDuration
     if resolution.0 == 0 {
         return Err(scenario_doc.error(ErrorKind::Invalid, "spec.resolution", "must be > 0"));
     }
+    if duration > defaults::MAX_DURATION {
+        return Err(scenario_doc.error(
+            ErrorKind::TooLarge,
+            "spec.duration",
+            format!("{duration} is longer than the limit of {}", defaults::MAX_DURATION),
+        ));
+    }
     if resolution > duration {
         return Err(scenario_doc.error(
             ErrorKind::Invalid,
@@ -276,6 +283,26 @@ fn spans(scenario_doc: &RawDocument, spec: &ScenarioSpec) -> Result<(SimDuration
                 duration.0 as f64 / 1000.0,
                 resolution.0 as f64 / 1000.0
             ),
+        ));
+    }
+    if duration.0 / resolution.0 > defaults::MAX_TIMELINE_SAMPLES {
+        return Err(scenario_doc.error(
+            ErrorKind::TooLarge,
+            "spec.resolution",
+            format!(
+                "{resolution} over {duration} is {} timeline rows per workload, more than the limit of {}; use a coarser resolution",
+                duration.0 / resolution.0,
+                defaults::MAX_TIMELINE_SAMPLES
+            ),
+        ));
+    }
+    if let Some(r) = spec.metrics_server.as_ref().and_then(|m| m.metric_resolution)
+        && r.0.is_zero()
+    {
+        return Err(scenario_doc.error(
+            ErrorKind::Invalid,
+            "spec.metricsServer.metricResolution",
+            "must be > 0 (metrics-server scrapes at this interval)",
         ));
     }
     Ok((duration, resolution))
@@ -752,8 +779,21 @@ fn static_nodes(
 ) -> Result<Vec<StaticNodes>, ScenarioError> {
     let mut out: Vec<StaticNodes> = Vec::new();
     let mut names = BTreeSet::new();
+    let mut total: u64 = 0;
     for (i, n) in spec.nodes.iter().enumerate() {
         let path = format!("spec.nodes[{i}]");
+        total += u64::from(n.count.unwrap_or(defaults::STATIC_NODE_COUNT));
+        if total > defaults::MAX_STATIC_NODES {
+            return Err(doc.error(
+                ErrorKind::TooLarge,
+                format!("{path}.count"),
+                format!(
+                    "{} static nodes in all, more than the limit of {}",
+                    total,
+                    defaults::MAX_STATIC_NODES
+                ),
+            ));
+        }
         let name = n.name.clone().unwrap_or_else(|| n.instance_type.clone());
         if !names.insert(name.clone()) {
             return Err(doc.error(

@@ -140,8 +140,32 @@ pub const MAX_YAML_NODES: usize = 1_000_000;
 /// "billion laughs" bomb needs millions of replays, so it trips this limit within milliseconds.
 pub const MAX_ALIAS_REPLAYED_EVENTS: usize = 100_000;
 
+/// How deep includes may nest (a scenario including a file that includes another ...), and how
+/// deep an included directory is walked. capsim choice: real layouts are 2–4 levels.
+pub const MAX_INCLUDE_DEPTH: usize = 16;
+
+/// Files one scenario may include in all. capsim choice: a large `helm template` output split per
+/// resource is a few thousand files.
+pub const MAX_INCLUDE_FILES: usize = 10_000;
+
+/// Directory entries looked at while expanding included directories: stops `include: [..]` on a
+/// huge tree early, naming the include, instead of walking it all. capsim choice.
+pub const MAX_INCLUDE_ENTRIES: usize = 100_000;
+
 /// Documents per file (a `helm template` of a large chart has a few hundred).
 pub const MAX_YAML_DOCUMENTS: usize = 10_000;
+
+/// Static nodes in all `spec.nodes` sets. capsim choice: ten times the largest shipped fleet
+/// (fleet-xl peaks near 5,000 nodes); a miscounted `count: 1000000000` is an error, not a hang.
+pub const MAX_STATIC_NODES: u64 = 50_000;
+
+/// Longest simulated span. capsim choice: a year and a day covers a year of replayed traffic;
+/// longer spans only grow memory (records are kept for the whole run).
+pub const MAX_DURATION: crate::engine::SimDuration = crate::engine::SimDuration::from_mins(366 * 24 * 60);
+
+/// Most timeline rows per workload (`spec.duration / spec.resolution`). capsim choice: 10⁶ rows is
+/// a day at 0.1 s or a year at 32 s, and ~100 MB of timeline per workload.
+pub const MAX_TIMELINE_SAMPLES: u64 = 1_000_000;
 
 /// serde-saphyr options used for every scenario file and `--set` value.
 pub fn yaml_options() -> serde_saphyr::Options {

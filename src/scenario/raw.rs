@@ -252,6 +252,12 @@ pub(crate) struct Loader {
     total_bytes: u64,
     /// Canonical paths of files and directories already loaded (cycle safety).
     visited: BTreeSet<PathBuf>,
+    /// How deep the current include is (the root scenario is 0).
+    depth: usize,
+    /// Directory entries looked at while expanding included directories.
+    entries_seen: usize,
+    /// Files included so far.
+    files_included: usize,
 }
 
 impl Loader {
@@ -261,6 +267,9 @@ impl Loader {
             warnings: Vec::new(),
             total_bytes: 0,
             visited: BTreeSet::new(),
+            depth: 0,
+            entries_seen: 0,
+            files_included: 0,
         }
     }
 
@@ -304,6 +313,25 @@ impl Loader {
                         format!("cannot include {entry:?}: this scenario has no base directory to resolve it against"),
                     ));
                 };
+                if Path::new(&entry).is_absolute() {
+                    return Err(doc.error(
+                        ErrorKind::Include,
+                        path_in_doc,
+                        format!(
+                            "cannot include {entry:?}: includes are relative to the scenario's directory (so a scenario and its manifests move together); write a relative path"
+                        ),
+                    ));
+                }
+                if self.depth >= defaults::MAX_INCLUDE_DEPTH {
+                    return Err(doc.error(
+                        ErrorKind::Include,
+                        path_in_doc,
+                        format!(
+                            "cannot include {entry:?}: includes nest more than {} deep",
+                            defaults::MAX_INCLUDE_DEPTH
+                        ),
+                    ));
+                }
                 let target = base.join(&entry);
                 self.include(&doc, &path_in_doc, &target)?;
             }
@@ -360,22 +388,52 @@ impl Loader {
 
     fn include_file(&mut self, path: &Path) -> Result<(), ScenarioError> {
         let display = path.display().to_string();
+        self.files_included += 1;
+        if self.files_included > defaults::MAX_INCLUDE_FILES {
+            return Err(ScenarioError::file(
+                ErrorKind::TooLarge,
+                display,
+                format!("the scenario includes more than {} files", defaults::MAX_INCLUDE_FILES),
+            ));
+        }
         let text = self.read_file(path, &display)?;
         let docs = parse_documents(&display, &text)?;
         if docs.is_empty() {
             self.warnings
                 .push(format!("{display}: included file has no YAML documents"));
         }
-        self.add(docs, path.parent())
+        self.depth += 1;
+        let r = self.add(docs, path.parent());
+        self.depth -= 1;
+        r
     }
 
     /// Every `*.yaml` / `*.yml` file under `dir`, recursively, sorted by path (component by component).
     /// Hidden files and directories (`.git`, editor swap files) are skipped.
     fn walk_dir(&mut self, dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
+        self.walk_dir_at(dir, out, 0)
+    }
+
+    fn walk_dir_at(&mut self, dir: &Path, out: &mut Vec<PathBuf>, level: usize) -> Result<(), String> {
+        if level > defaults::MAX_INCLUDE_DEPTH {
+            return Err(format!(
+                "directory {} is more than {} levels deep",
+                dir.display(),
+                defaults::MAX_INCLUDE_DEPTH
+            ));
+        }
         let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot read directory {}: {e}", dir.display()))?;
         let mut paths = Vec::new();
         for entry in entries {
             let entry = entry.map_err(|e| format!("cannot read directory {}: {e}", dir.display()))?;
+            self.entries_seen += 1;
+            if self.entries_seen > defaults::MAX_INCLUDE_ENTRIES {
+                return Err(format!(
+                    "included directories hold more than {} entries (stopped in {}); include the manifests' own directory",
+                    defaults::MAX_INCLUDE_ENTRIES,
+                    dir.display()
+                ));
+            }
             paths.push(entry.path());
         }
         paths.sort();
@@ -394,7 +452,7 @@ impl Loader {
                     .canonicalize()
                     .map_err(|e| format!("cannot read {}: {e}", p.display()))?;
                 if self.visited.insert(canonical) {
-                    self.walk_dir(&p, &mut files)?;
+                    self.walk_dir_at(&p, &mut files, level + 1)?;
                 }
             } else if matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) {
                 files.push(p);

@@ -11,12 +11,20 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::TrafficError;
-use super::rfc3339::{format_rfc3339, parse_rfc3339};
+use super::rfc3339::{format_rfc3339, parse_datetime, parse_rfc3339};
 use crate::model::units::{Dur, parse_duration};
 
 /// Gaps larger than this many median steps are errors unless `fillGaps` is set (see
 /// [`ReplaySpec::max_gap`]). A single missing sample in a regular series is a gap of 2 steps.
 pub const DEFAULT_MAX_GAP_STEPS: f64 = 1.5;
+
+/// Largest trace file read. capsim choice: 256 MiB holds tens of millions of CSV rows, more than
+/// any replay needs (a month at 1 s is 2.6 M rows); past it memory grows ~9× the file's size.
+pub const MAX_TRACE_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Most samples a trace may hold, as read or after `resample`. capsim choice: 5 × 10⁶ is two months
+/// at 1 s; each sample costs ~100 bytes while it is read.
+pub const MAX_TRACE_SAMPLES: usize = 5_000_000;
 
 /// `traffic.replay` as written in a scenario.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
@@ -33,7 +41,10 @@ pub struct ReplaySpec {
     /// CSV only: header of the value column; default `value`.
     #[serde(default)]
     pub value_column: Option<String>,
-    /// CSV only: `seconds` (default; numbers, any origin), `unix` (epoch seconds) or `rfc3339`.
+    /// CSV only: `seconds` (default; numbers, any origin), `unix` (epoch seconds), `unix-ms`
+    /// (epoch milliseconds), `rfc3339` (with a zone), or `datetime` (`2024-05-13 09:00:00`, as
+    /// Grafana exports it: read as UTC unless it carries an offset). Numbers of 10¹¹ or more read
+    /// as seconds are rejected: they are epoch milliseconds (as seconds, the year 5138 or later).
     #[serde(default)]
     pub time_format: Option<TimeFormat>,
     /// `rate` (default: requests per second) or `count` (requests per sample; divided by the
@@ -42,6 +53,8 @@ pub struct ReplaySpec {
     pub value_kind: Option<ValueKind>,
     /// Prometheus only: keep series whose labels include all these pairs; the kept series are
     /// summed (a series without a point at some timestamp contributes 0 there, as PromQL `sum`).
+    /// Required when the response holds more than one series (`selector: {}` sums them all), so
+    /// an export of several services is never summed by accident.
     #[serde(default)]
     pub selector: Option<BTreeMap<String, String>>,
     /// Part of the trace to replay; its `from` becomes simulated time 0.
@@ -94,8 +107,15 @@ pub enum TraceFormat {
 pub enum TimeFormat {
     Seconds,
     Unix,
+    #[serde(rename = "unix-ms")]
+    UnixMs,
     Rfc3339,
+    Datetime,
 }
+
+/// Numbers read as seconds from this on are epoch milliseconds (10¹¹ s is the year 5138; 10¹¹ ms
+/// is 1973): a trace in milliseconds read as seconds would stretch an incident over decades.
+pub const EPOCH_MS_THRESHOLD: f64 = 1e11;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -194,10 +214,22 @@ pub(crate) fn load(spec: &ReplaySpec, base_dir: Option<&Path>) -> Result<Trace, 
         }
     });
     check_options(spec, format)?;
-    let text = std::fs::read_to_string(&path).map_err(|e| TrafficError::File {
+    let cannot = |e: std::io::Error| TrafficError::File {
         file: file.clone(),
         message: format!("cannot read trace: {e}"),
-    })?;
+    };
+    let size = std::fs::metadata(&path).map_err(cannot)?.len();
+    if size > MAX_TRACE_BYTES {
+        return Err(TrafficError::File {
+            file: file.clone(),
+            message: format!(
+                "trace is {} MiB, larger than the {} MiB limit; cut it to the window you replay",
+                size >> 20,
+                MAX_TRACE_BYTES >> 20
+            ),
+        });
+    }
+    let text = std::fs::read_to_string(&path).map_err(cannot)?;
     let raw = match format {
         TraceFormat::Csv => read_csv(&file, &text, spec)?,
         TraceFormat::Prometheus => read_prometheus(&file, &text, spec)?,
@@ -274,6 +306,13 @@ fn parse_value(file: &str, loc: &str, text: &str, what: &str) -> Result<f64, Tra
 
 /// Appends a sample after checking that time increases strictly.
 fn push_sample(file: &str, raw: &mut Raw, t: f64, v: f64, loc: String) -> Result<(), TrafficError> {
+    if raw.times.len() >= MAX_TRACE_SAMPLES {
+        return Err(trace_err(
+            file,
+            loc,
+            format!("more than {MAX_TRACE_SAMPLES} samples; cut the trace to the window you replay"),
+        ));
+    }
     if let (Some(&prev), Some(prev_loc)) = (raw.times.last(), raw.locs.last()) {
         if t == prev {
             return Err(trace_err(
@@ -349,23 +388,63 @@ fn read_csv(file: &str, text: &str, spec: &ReplaySpec) -> Result<Raw, TrafficErr
         let loc = format!("line {line}");
         let time_text = rec.get(ti).unwrap_or("");
         let t = match time_format {
-            TimeFormat::Seconds | TimeFormat::Unix => {
+            TimeFormat::Seconds | TimeFormat::Unix | TimeFormat::UnixMs => {
                 if time_text.is_empty() {
                     return Err(trace_err(file, loc, format!("empty time in column {time_col:?}")));
                 }
-                time_text.parse::<f64>().ok().filter(|t| t.is_finite()).ok_or_else(|| {
+                let unit = if time_format == TimeFormat::UnixMs {
+                    "milliseconds"
+                } else {
+                    "seconds"
+                };
+                let n = time_text.parse::<f64>().ok().filter(|t| t.is_finite()).ok_or_else(|| {
+                    let hint = if parse_rfc3339(time_text).is_ok() {
+                        "; it is an RFC 3339 time: set replay.timeFormat: rfc3339"
+                    } else if parse_datetime(time_text).is_ok() {
+                        "; it is a date and time without a zone (Grafana's export): set replay.timeFormat: datetime (read as UTC)"
+                    } else {
+                        ""
+                    };
                     trace_err(
                         file,
                         &loc,
-                        format!("time {time_text:?} in column {time_col:?} is not a number of seconds"),
+                        format!("time {time_text:?} in column {time_col:?} is not a number of {unit}{hint}"),
                     )
-                })?
+                })?;
+                if time_format == TimeFormat::UnixMs {
+                    n / 1000.0
+                } else if n.abs() >= EPOCH_MS_THRESHOLD {
+                    return Err(trace_err(
+                        file,
+                        &loc,
+                        format!(
+                            "time {time_text} in column {time_col:?} looks like epoch milliseconds ({}); read as seconds it would be after the year 5000: set replay.timeFormat: unix-ms",
+                            format_rfc3339(n / 1000.0)
+                        ),
+                    ));
+                } else {
+                    n
+                }
             }
             TimeFormat::Rfc3339 => parse_rfc3339(time_text).map_err(|m| {
+                let hint = if parse_datetime(time_text).is_ok() {
+                    " (a date and time without a zone, as Grafana exports: set replay.timeFormat: datetime to read it as UTC)"
+                } else {
+                    ""
+                };
                 trace_err(
                     file,
                     &loc,
-                    format!("time {time_text:?} in column {time_col:?} is not RFC 3339: {m}"),
+                    format!("time {time_text:?} in column {time_col:?} is not RFC 3339: {m}{hint}"),
+                )
+            })?,
+            TimeFormat::Datetime => parse_datetime(time_text).map_err(|m| {
+                trace_err(
+                    file,
+                    &loc,
+                    format!(
+                        "time {time_text:?} in column {time_col:?} is not a date and time like 2024-05-13 09:00:00: {m}"
+                    ),
                 )
             })?,
         };
@@ -421,6 +500,27 @@ fn read_prometheus(file: &str, text: &str, spec: &ReplaySpec) -> Result<Raw, Tra
         .get("result")
         .and_then(Value::as_array)
         .ok_or_else(|| perr("data.result", "missing or not an array".into()))?;
+    if spec.selector.is_none() && result.len() > 1 {
+        let shown: Vec<String> = result
+            .iter()
+            .take(5)
+            .map(|series| {
+                series
+                    .get("metric")
+                    .and_then(Value::as_object)
+                    .map_or_else(|| "{}".to_string(), describe_labels)
+            })
+            .collect();
+        return Err(perr(
+            "data.result",
+            format!(
+                "{} series in the response and no replay.selector: choose one with a selector of its labels, or set selector: {{}} to sum them all; series: {}{}",
+                result.len(),
+                shown.join(", "),
+                if result.len() > 5 { ", ..." } else { "" }
+            ),
+        ));
+    }
     let selector = spec.selector.clone().unwrap_or_default();
     let empty = serde_json::Map::new();
     // Sum of the chosen series per timestamp (integer milliseconds: Prometheus's resolution).
@@ -457,6 +557,12 @@ fn read_prometheus(file: &str, text: &str, spec: &ReplaySpec) -> Result<Raw, Tra
                 Value::String(s) => s.clone(),
                 other => other.to_string(),
             };
+            // Prometheus writes "NaN" where a query divides 0 by 0 (e.g. a ratio over an idle
+            // window): no value at that instant. It is dropped, so it is a gap like a missing
+            // sample (maxGap / fillGaps decide). Infinities stay errors.
+            if vtext == "NaN" {
+                continue;
+            }
             let v = parse_value(file, &loc, &vtext, "value")?;
             if let Some(p) = prev {
                 if t == p {
@@ -471,6 +577,12 @@ fn read_prometheus(file: &str, text: &str, spec: &ReplaySpec) -> Result<Raw, Tra
             }
             prev = Some(t);
             let key = (t * 1000.0).round() as i64;
+            if sum.len() >= MAX_TRACE_SAMPLES && !sum.contains_key(&key) {
+                return Err(perr(
+                    &loc,
+                    format!("more than {MAX_TRACE_SAMPLES} samples; cut the export to the window you replay"),
+                ));
+            }
             let e = sum.entry(key).or_insert((0.0, loc));
             e.0 += v;
         }
@@ -646,7 +758,18 @@ fn build(file: &str, raw: Raw, spec: &ReplaySpec) -> Result<Trace, TrafficError>
 
     if let Some(r) = spec.resample {
         let r = r.0.as_millis() as f64;
-        let bins = (trace.end / r).ceil().max(1.0) as usize;
+        let bins_f = (trace.end / r).ceil().max(1.0);
+        if bins_f > MAX_TRACE_SAMPLES as f64 {
+            return Err(TrafficError::invalid(
+                "replay.resample",
+                format!(
+                    "{} over the trace's {:.0} s makes {bins_f:.0} samples, more than the limit of {MAX_TRACE_SAMPLES}",
+                    spec.resample.expect("set").0,
+                    trace.end / 1000.0
+                ),
+            ));
+        }
+        let bins = bins_f as usize;
         let mut t2 = Vec::with_capacity(bins);
         let mut v2 = Vec::with_capacity(bins);
         for k in 0..bins {

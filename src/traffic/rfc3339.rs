@@ -62,6 +62,19 @@ fn expect(s: &[u8], at: usize, c: u8, what: &str) -> Result<(), String> {
 /// Parses an RFC 3339 `date-time` into Unix epoch seconds (with fraction). The error says which
 /// part is wrong; callers add the file and line.
 pub fn parse_rfc3339(text: &str) -> Result<f64, String> {
+    parse_timestamp(text, false)
+}
+
+/// A date and time as Grafana's CSV export and many tools write it: `2024-05-13 09:00:00` (or
+/// with `T`, fractional seconds allowed), read as UTC when it carries no zone; a `Z` or offset is
+/// honoured as in RFC 3339. Unix seconds.
+pub fn parse_datetime(text: &str) -> Result<f64, String> {
+    parse_timestamp(text, true)
+}
+
+/// RFC 3339 (`lenient == false`), or [`parse_datetime`]'s form (`lenient`: a space may separate
+/// date and time, and a missing zone means UTC).
+fn parse_timestamp(text: &str, lenient: bool) -> Result<f64, String> {
     let s = text.as_bytes();
     let year = digits(s, 0, 4, "year")?;
     expect(s, 4, b'-', "after the year")?;
@@ -70,6 +83,7 @@ pub fn parse_rfc3339(text: &str) -> Result<f64, String> {
     let day = digits(s, 8, 2, "day")?;
     match s.get(10) {
         Some(b'T' | b't') => {}
+        Some(b' ') if lenient => {}
         Some(b' ') => return Err("expected 'T' between date and time, found a space".into()),
         Some(&b) => return Err(format!("expected 'T' between date and time, found '{}'", b as char)),
         None => return Err("missing time of day (expected e.g. 2024-01-31T12:00:00Z)".into()),
@@ -112,6 +126,7 @@ pub fn parse_rfc3339(text: &str) -> Result<f64, String> {
             if sign == b'-' { -v } else { v }
         }
         Some(&b) => return Err(format!("expected 'Z' or an offset like +02:00, found '{}'", b as char)),
+        None if lenient => 0,
         None => return Err("missing time zone: end with 'Z' or an offset like +02:00".into()),
     };
     if pos != s.len() {
@@ -154,6 +169,19 @@ pub fn format_rfc3339(unix: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn grafana_datetimes_are_utc_unless_zoned() {
+        assert_eq!(parse_datetime("1995-07-13 13:49:00"), Ok(805_643_340.0));
+        assert_eq!(parse_datetime("1995-07-13T13:49:00"), Ok(805_643_340.0));
+        assert_eq!(parse_datetime("1995-07-13 09:49:00-04:00"), Ok(805_643_340.0));
+        assert_eq!(parse_datetime("1995-07-13 13:49:00.250"), Ok(805_643_340.25));
+        assert!(parse_datetime("1995-07-13").is_err());
+        assert!(parse_datetime("1995-07-13 25:00:00").is_err());
+        // RFC 3339 stays strict: a zone is required.
+        assert!(parse_rfc3339("1995-07-13 13:49:00").is_err());
+        assert!(parse_rfc3339("1995-07-13T13:49:00").is_err());
+    }
 
     #[test]
     fn known_instants() {

@@ -157,7 +157,7 @@ fn prometheus_replay_expected_demand_series() {
     #[rustfmt::skip]
     let cases: &[(&str, &[f64])] = &[
         ("{file: q.json, selector: {job: api}}",                    &[11.0, 11.0, 22.0, 33.0, 33.0]),
-        ("{file: q.json}",                                          &[111.0, 111.0, 122.0, 133.0, 133.0]),
+        ("{file: q.json, selector: {}}",                            &[111.0, 111.0, 122.0, 133.0, 133.0]),
         ("{file: q.json, selector: {job: api, instance: b}}",       &[10.0, 10.0, 20.0, 30.0, 30.0]),
         ("{file: q.json, selector: {job: api}, scaleToPeak: 66}",   &[22.0, 22.0, 44.0, 66.0, 66.0]),
         ("{file: q.json, format: prometheus, selector: {job: api}, window: {from: 15s}}", &[22.0, 22.0, 33.0, 33.0, 33.0]),
@@ -174,8 +174,68 @@ fn prometheus_replay_expected_demand_series() {
         {"metric":{"job":"api"},"values":[[1700000000,"1"],[1700000030,"3"]]},
         {"metric":{"job":"api"},"values":[[1700000000,"10"],[1700000015,"20"],[1700000030,"30"]]}]}}"#,
     );
-    let m = model(&d, "replay: {file: gap.json}");
+    let m = model(&d, "replay: {file: gap.json, selector: {job: api}}");
     assert_close(&series(&m, &[0.0, 15.0, 30.0]), &[11.0, 20.0, 33.0], "missing point");
+    // Several series and no selector: never summed silently.
+    let e = load(&d, "replay: {file: q.json}").expect_err("ambiguous").to_string();
+    assert!(e.contains("series in the response and no replay.selector"), "{e}");
+    assert!(e.contains("selector: {}"), "{e}");
+    // "NaN" (what Prometheus returns for 0/0) is no sample: a gap, held across by fillGaps.
+    write(
+        &d,
+        "nan.json",
+        r#"{"status":"success","data":{"resultType":"matrix","result":[
+        {"metric":{"job":"api"},"values":[[1700000000,"5"],[1700000015,"6"],[1700000030,"NaN"],[1700000045,"8"],[1700000060,"9"]]}]}}"#,
+    );
+    let e = load(&d, "replay: {file: nan.json}").expect_err("gap").to_string();
+    assert!(e.contains("gap"), "{e}");
+    let m = model(&d, "replay: {file: nan.json, fillGaps: hold}");
+    assert_close(
+        &series(&m, &[0.0, 15.0, 30.0, 45.0, 60.0]),
+        &[5.0, 6.0, 6.0, 8.0, 9.0],
+        "NaN held over",
+    );
+}
+
+#[test]
+fn csv_time_formats_are_decided_not_guessed() {
+    let d = dir("timefmt");
+    // Epoch milliseconds read as seconds would spread a 2-minute trace over 3 years: refused.
+    write(
+        &d,
+        "ms.csv",
+        "time,value\n1715590800000,1\n1715590860000,2\n1715590920000,3\n",
+    );
+    for fmt in ["", ", timeFormat: unix", ", timeFormat: seconds"] {
+        let e = load(&d, &format!("replay: {{file: ms.csv{fmt}}}"))
+            .expect_err(fmt)
+            .to_string();
+        assert!(
+            e.contains("line 2") && e.contains("epoch milliseconds") && e.contains("timeFormat: unix-ms"),
+            "{e}"
+        );
+    }
+    let m = model(&d, "replay: {file: ms.csv, timeFormat: unix-ms}");
+    assert_close(&series(&m, &[0.0, 60.0, 120.0]), &[1.0, 2.0, 3.0], "unix-ms");
+    // Grafana's CSV export: `2024-05-13 09:00:00`, no zone.
+    write(
+        &d,
+        "grafana.csv",
+        "time,value\n2024-05-13 09:00:00,4\n2024-05-13 09:01:00,5\n2024-05-13 09:02:00,6\n",
+    );
+    let e = load(&d, "replay: {file: grafana.csv}")
+        .expect_err("seconds")
+        .to_string();
+    assert!(e.contains("timeFormat: datetime"), "{e}");
+    let e = load(&d, "replay: {file: grafana.csv, timeFormat: rfc3339}")
+        .expect_err("rfc")
+        .to_string();
+    assert!(e.contains("timeFormat: datetime"), "{e}");
+    let m = model(
+        &d,
+        "replay: {file: grafana.csv, timeFormat: datetime, window: {from: '2024-05-13T09:01:00Z'}}",
+    );
+    assert_close(&series(&m, &[0.0, 60.0]), &[5.0, 6.0], "datetime read as UTC");
 }
 
 #[test]
@@ -235,7 +295,9 @@ const MALFORMED: &[(&str, &str, &str, &str)] = &[
     ("maxgap.csv", CSV, ", maxGap: 0.5", "replay.maxGap: must be >= 1"),
     ("res.csv", CSV, ", resample: 0s", "replay.resample: must be > 0"),
     ("p-nan.json", r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"job":"api"},"values":[[1,"1"],[2,"NaN"]]}]}}"#, "",
-        "p-nan.json: data.result[0].values[1] (series {job=\"api\"}): value \"NaN\" is not a finite number"),
+        "p-nan.json: data: a trace needs at least 2 samples, found 1"),
+    ("p-inf.json", r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"job":"api"},"values":[[1,"1"],[2,"+Inf"]]}]}}"#, "",
+        "p-inf.json: data.result[0].values[1] (series {job=\"api\"}): value \"+Inf\" is not a finite number"),
     ("p-neg.json", r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[1,"1"],[2,"-1"]]}]}}"#, "",
         "data.result[0].values[1] (series {}): value -1 is negative"),
     ("p-back.json", r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[[2,"1"],[1,"1"]]}]}}"#, "",
