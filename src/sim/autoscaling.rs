@@ -369,6 +369,7 @@ impl World<'_> {
                 // `containers` while the target has one template revision.
                 if hpa.containers.len() > 1 {
                     slot.containers.clone_from(containers);
+                    slot.sidecars.clone_from(&rc.sidecars);
                 }
                 slot.id = u64::from(p.0);
                 slot.name = name;
@@ -385,14 +386,14 @@ impl World<'_> {
                     start_time: pod.scheduled,
                     ready,
                     containers: containers.clone(),
-                    sidecars: Vec::new(),
+                    sidecars: rc.sidecars.clone(),
                     pod_requests: ResourceAmounts::NONE,
                 });
             }
             np += 1;
             if let Some(s) = self.metrics.samples[p.0 as usize] {
                 match samples.get_mut(ns) {
-                    Some(slot) if slot.containers.len() == containers.len() => {
+                    Some(slot) if slot.containers.len() == rc.share.len() => {
                         fill_resource_sample(&rc.share, p, s, slot)
                     }
                     Some(slot) => *slot = resource_sample(rc, p, s),
@@ -445,6 +446,7 @@ fn resource_sample(rc: &RevisionContainers, p: PodId, s: super::metrics::Resourc
     let containers = rc
         .observed
         .iter()
+        .chain(&rc.sidecars)
         .zip(&rc.share)
         .map(|(c, &frac)| ContainerUsage {
             name: c.name.clone(),
@@ -464,32 +466,40 @@ fn resource_sample(rc: &RevisionContainers, p: PodId, s: super::metrics::Resourc
 /// once per revision rather than for every pod at every sync.
 struct RevisionContainers {
     observed: Vec<ObservedContainer>,
+    /// Restartable init containers (`restartPolicy: Always`): their requests count, as upstream's
+    /// `calculatePodRequestsFromContainers` sums regular and sidecar containers.
+    sidecars: Vec<ObservedContainer>,
+    /// Per container, regular then sidecar.
     share: Vec<f64>,
 }
 
 /// What the HPA observes of a template's containers: names and requests.
 fn observed_containers(tmpl: &crate::model::PodTemplate) -> RevisionContainers {
-    let observed: Vec<ObservedContainer> = tmpl
-        .containers
-        .iter()
-        .map(|c| ObservedContainer {
-            name: Arc::from(c.name.as_str()),
-            requests: ResourceAmounts {
-                cpu_milli: Some(c.requests.cpu_m),
-                memory_milli: Some(c.requests.mem.saturating_mul(1000)),
-            },
-        })
-        .collect();
-    let total_cpu: i64 = observed.iter().filter_map(|c| c.requests.cpu_milli).sum();
-    let n = observed.len().max(1) as f64;
-    let share = observed
-        .iter()
+    let observe = |c: &crate::model::Container| ObservedContainer {
+        name: Arc::from(c.name.as_str()),
+        requests: ResourceAmounts {
+            cpu_milli: Some(c.requests.cpu_m),
+            memory_milli: Some(c.requests.mem.saturating_mul(1000)),
+        },
+    };
+    let observed: Vec<ObservedContainer> = tmpl.containers.iter().map(observe).collect();
+    let sidecars: Vec<ObservedContainer> = tmpl.sidecars.iter().map(observe).collect();
+    // metrics-server reports every running container, sidecars included; the pod's usage is split
+    // over them in proportion to their CPU requests.
+    let all = || observed.iter().chain(&sidecars);
+    let total_cpu: i64 = all().filter_map(|c| c.requests.cpu_milli).sum();
+    let n = all().count().max(1) as f64;
+    let share = all()
         .map(|c| match c.requests.cpu_milli {
             Some(r) if total_cpu > 0 => r as f64 / total_cpu as f64,
             _ => 1.0 / n,
         })
         .collect();
-    RevisionContainers { observed, share }
+    RevisionContainers {
+        observed,
+        sidecars,
+        share,
+    }
 }
 
 /// A container's share `frac` of a pod's metrics-server sample.

@@ -867,7 +867,25 @@ fn metric_spec(m: &Value) -> Result<MetricSpec, Outcome> {
         Some("cpu") | None => Ok(MetricResource::Cpu),
         Some(other) => Err(bad(format!("resource {other:?}"))),
     };
-    let tgt = || target(m.get("target").unwrap_or(&Value::Null));
+    // A target with no usable type is still an HPA the controller reconciles: the pre-checks
+    // (replicas below min or above max) act before any metric is read, and the metric fails when it
+    // is computed, with upstream's "neither ... target was set" error. So it becomes the one target
+    // kind this metric type rejects, instead of refusing the vector up front.
+    let unusable = match ty {
+        "Object" | "External" => MetricTarget::Utilization(0),
+        _ => MetricTarget::Value(0),
+    };
+    let tgt = || match m.get("target") {
+        Some(t)
+            if matches!(
+                t.get("type").and_then(Value::as_str),
+                Some("Utilization" | "AverageValue" | "Value")
+            ) =>
+        {
+            target(t)
+        }
+        _ => Ok(unusable),
+    };
     Ok(match ty {
         "Resource" => MetricSpec::Resource {
             resource: res()?,

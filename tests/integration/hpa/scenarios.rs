@@ -214,3 +214,59 @@ fn a_new_hpa_cannot_scale_down_for_one_window() {
     );
     assert_eq!(at(&rows, 300).desired_replicas, 1);
 }
+
+/// Held-out upstream behaviour (replica_calculator.go `calculatePodRequestsFromContainers`):
+/// restartable init containers (`restartPolicy: Always`) count toward a pod's CPU request, and
+/// metrics-server reports their usage. A pod using 200m with a 100m app and a 100m sidecar is at
+/// 100 %; counting the app container alone would read 200 %.
+#[test]
+fn sidecar_requests_count_in_utilization() {
+    let text = r#"
+apiVersion: capsim/v1alpha1
+kind: Scenario
+metadata: {name: sidecar}
+spec:
+  duration: 5m
+  nodes: [{name: base, instanceType: m5.xlarge, count: 1}]
+  workloads:
+    web: {idle: {cpu: 200m, memory: 64Mi}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      initContainers:
+      - {name: proxy, image: envoy, restartPolicy: Always, resources: {requests: {cpu: 100m, memory: 32Mi}}}
+      containers:
+      - {name: web, image: nginx, resources: {requests: {cpu: 100m, memory: 32Mi}}}
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: web}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+  minReplicas: 1
+  maxReplicas: 4
+  metrics:
+  - type: Resource
+    resource: {name: cpu, target: {type: Utilization, averageUtilization: 100}}
+"#;
+    let sc = capsim::scenario::load_str("sidecar.yaml", text, None, &[]).unwrap_or_else(|e| panic!("{e}"));
+    let r = capsim::sim::run(&sc).expect("runs");
+    let with_value: Vec<_> = r
+        .hpa
+        .iter()
+        .filter(|h| h.metrics.cells().iter().any(|c| c.value.is_ok()))
+        .collect();
+    assert!(!with_value.is_empty(), "the HPA read its metric");
+    for h in with_value {
+        let v = *h.metrics.cells()[0].value.as_ref().expect("value");
+        assert_eq!(v, 100, "200m used over 100m + 100m requested: {}", h.metrics);
+        assert_eq!(h.desired_replicas, 1);
+    }
+}

@@ -59,3 +59,46 @@ fn a_wrong_expectation_fails() {
     assert!(!o[0].pass);
     assert_eq!(o[0].actual["replicas"], 7);
 }
+
+/// Held-out upstream behaviour (horizontal.go `reconcileAutoscaler`): replicas below
+/// `minReplicas` scale to the minimum before any metric is read, so a metric with no usable
+/// target does not stop it; at the minimum, the same metric fails the reconcile.
+#[test]
+fn below_min_replicas_scales_to_min_even_without_a_usable_metric_target() {
+    let vector = |id: &str, replicas: i32| {
+        format!(
+            r#"{{"id": "{id}", "kind": "controller.reconcile",
+                "input": {{"hpa": {{"min_replicas": 2, "max_replicas": 6,
+                                   "metrics": [{{"type": "Resource", "name": "cpu", "target": {{}}}}], "behavior": null}},
+                          "scale": {{"spec_replicas": {replicas}, "status_replicas": {replicas}}},
+                          "pods": [{{"name": "test-pod-0", "phase": "Running", "deleting": false,
+                                     "start_time": "zero", "ready_condition": {{"status": "True", "last_transition": "zero"}},
+                                     "containers": [{{"name": "c", "cpu_request_m": 500}}]}}],
+                          "metrics": {{}}}},
+                "expected": {{"desired_replicas": 2, "scale_updated": true}}}}"#
+        )
+    };
+    let text = format!(
+        r#"{{"schema": "k8s-autoscaling-sim/hpa-vectors/v1", "vectors": [{}]}}"#,
+        vector("MIN-1", 1)
+    );
+    let f = VectorFile::parse(&text).expect("schema");
+    let o = &f.evaluate_all()[0];
+    assert!(o.pass, "{}", o.to_json_line());
+    let text = format!(
+        r#"{{"schema": "k8s-autoscaling-sim/hpa-vectors/v1", "vectors": [{}]}}"#,
+        vector("MIN-2", 2)
+    );
+    let f = VectorFile::parse(&text).expect("schema");
+    let o = &f.evaluate_all()[0];
+    assert!(
+        !o.pass,
+        "at the minimum the metric is read and fails: {}",
+        o.to_json_line()
+    );
+    assert!(
+        o.to_json_line().contains("FailedGetResourceMetric"),
+        "{}",
+        o.to_json_line()
+    );
+}
