@@ -99,11 +99,15 @@ pub fn run_loaded_with(
     for w in &result.warnings {
         eprintln!("warning: {w}");
     }
-    let mut written = crate::report::write_run_outputs(output, &result).map_err(failed)?;
+    // Charts, then the data files, then summary.json: a directory without summary.json holds an
+    // incomplete set (a killed run's); temporaries that killed runs left are removed first.
+    crate::report::files::begin_outputs(output).map_err(failed)?;
+    let mut written = Vec::new();
     if charts {
         let title = format!("{} (seed {})", sc.name, sc.seed);
         written.extend(crate::report::charts::write_run_charts(output, &result, &title).map_err(failed)?);
     }
+    written.extend(crate::report::write_run_outputs(output, &result).map_err(failed)?);
     if !quiet {
         out!("{}", crate::report::summary_table(&result.summary));
         outln!(

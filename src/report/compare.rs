@@ -437,10 +437,13 @@ pub fn write_compare(
         .par_iter()
         .map(|(name, r)| {
             let sub = dir.join(variant_dir_name(name));
-            let mut files = super::write_run_outputs(&sub, r).map_err(|source| CompareError::Output {
+            let output = |source| CompareError::Output {
                 variant: name.clone(),
                 source,
-            })?;
+            };
+            // As for a run: charts, then the data files, summary.json last.
+            super::files::begin_outputs(&sub).map_err(output)?;
+            let mut files = Vec::new();
             if charts {
                 let t = format!("{title} · {name}");
                 files.extend(
@@ -450,6 +453,7 @@ pub fn write_compare(
                     })?,
                 );
             }
+            files.extend(super::write_run_outputs(&sub, r).map_err(output)?);
             Ok(files)
         })
         .collect();

@@ -32,6 +32,65 @@ fn temp_path_for(path: &Path) -> std::io::Result<PathBuf> {
     Ok(dir.join(format!(".{name}.{}.tmp", std::process::id())))
 }
 
+/// Whether process `pid` is running. Linux answers through /proc; elsewhere every process counts
+/// as running, so only [`STALE_TEMP_AGE`] decides.
+fn process_running(pid: u32) -> bool {
+    let proc = Path::new("/proc");
+    !proc.is_dir() || proc.join(pid.to_string()).exists()
+}
+
+/// A temporary output older than this is stale whatever its process (a day: no run writes for
+/// that long).
+pub const STALE_TEMP_AGE: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// Prepares `dir` for a new set of outputs: removes the temporaries (`.<file>.<pid>.tmp`) that a
+/// killed run left behind — those of a process no longer running, or older than
+/// [`STALE_TEMP_AGE`] — and the previous `summary.json`. `summary.json` is written last, so
+/// until a run has written every file the directory has none: a set without `summary.json` is
+/// incomplete. Returns the temporaries removed.
+pub fn begin_outputs(dir: &Path) -> Result<Vec<PathBuf>, OutputError> {
+    let io = |source| OutputError::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut removed = Vec::new();
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(removed),
+        Err(e) => return Err(io(e)),
+    };
+    for entry in entries {
+        let entry = entry.map_err(io)?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix('.')
+            .and_then(|n| n.strip_suffix(".tmp"))
+            .and_then(|n| n.rsplit_once('.'))
+            .and_then(|(_, pid)| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > STALE_TEMP_AGE);
+        if (pid != std::process::id() && !process_running(pid)) || old {
+            let path = entry.path();
+            if fs::remove_file(&path).is_ok() {
+                removed.push(path);
+            }
+        }
+    }
+    match fs::remove_file(dir.join("summary.json")) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io(e)),
+    }
+    Ok(removed)
+}
+
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename.
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
     let io = |source| OutputError::Io {
@@ -307,10 +366,11 @@ fn push_thousandths(out: &mut Vec<u8>, frac: u64) {
     out.extend_from_slice(&digits[..len]);
 }
 
-/// Writes `summary.json`, `timeline.csv`, `pods.csv` and `nodes.csv` into `dir`. Every file is
-/// rendered before any is put in place, so a failure to render writes nothing: all in memory
-/// except `hpa.csv` (one row per HPA sync, the largest by far), which is streamed to a temporary
-/// file and renamed last.
+/// Writes `timeline.csv`, `pods.csv`, `nodes.csv`, `autoscaler.csv`, `hpa.csv` and, last,
+/// `summary.json` into `dir`. Every file is rendered before any is put in place, so a failure to
+/// render writes nothing: all in memory except `hpa.csv` (one row per HPA sync, the largest by
+/// far), which is streamed to a temporary file. `summary.json` comes last: its presence says the
+/// set is complete (see [`begin_outputs`]).
 pub fn write_run_outputs(dir: &Path, r: &SimResult) -> Result<Vec<PathBuf>, OutputError> {
     let summary_path = dir.join("summary.json");
     let mut summary = serde_json::to_vec_pretty(&r.summary).map_err(|source| OutputError::Json {
@@ -321,7 +381,6 @@ pub fn write_run_outputs(dir: &Path, r: &SimResult) -> Result<Vec<PathBuf>, Outp
     let pods_path = dir.join("pods.csv");
     let nodes_path = dir.join("nodes.csv");
     let files = vec![
-        (summary_path, summary),
         (dir.join("timeline.csv"), timeline_csv(r)),
         (pods_path.clone(), csv_bytes(&pods_path, &r.pods)?),
         (nodes_path.clone(), csv_bytes(&nodes_path, &r.nodes)?),
@@ -355,6 +414,8 @@ pub fn write_run_outputs(dir: &Path, r: &SimResult) -> Result<Vec<PathBuf>, Outp
         }
         written.push(path);
     }
+    atomic_write(&summary_path, &summary)?;
+    written.push(summary_path);
     Ok(written)
 }
 

@@ -156,7 +156,7 @@ pub struct StartupSpec {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct NodeLatencySpec {
     pub launch: Option<DistributionSpec>,
     pub register: Option<DistributionSpec>,

@@ -9,6 +9,7 @@
 //! | module | what it checks |
 //! |---|---|
 //! | `architecture` | the layers (no controller imports the world) and the provisioner registry |
+//! | `bad_input` | every bad-input class: exit 2, a message naming file, document and field, nothing written |
 //! | `units` | Kubernetes durations and quantities |
 //! | `traffic` | demand shapes, noise, trace replay |
 //! | `cloud` | catalog, billing, node latency |
@@ -20,13 +21,16 @@
 //! | `scenarios` | the shipped and bench scenarios, end to end |
 //! | `charts`, `compare`, `sweep` | outputs, comparisons and sweeps |
 //! | `cli` | the binary's exit codes and messages |
+//! | `durability` | killed runs: no truncated file, incomplete sets recognisable, temporaries cleaned |
 
 mod architecture;
+mod bad_input;
 mod ca;
 mod charts;
 mod cli;
 mod cloud;
 mod compare;
+mod durability;
 mod hpa;
 mod karpenter;
 mod scenario;
