@@ -27,6 +27,8 @@ pub mod cloud;
 pub mod cluster;
 pub mod controllers;
 pub mod engine;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod model;
 pub mod report;
 pub mod scenario;

@@ -118,6 +118,12 @@ pub fn read_trace(path: &Path) -> Result<Vec<BatchJob>, String> {
         let at = field(ia, "arrival")?;
         let arrival = SimTime::ZERO
             + seconds_or_duration(at).map_err(|m| format!("{shown}: line {line}: arrival {at:?}: {m}"))?;
+        if arrival > SimTime::ZERO + super::defaults::MAX_DURATION {
+            return Err(format!(
+                "{shown}: line {line}: arrival {at:?} is later than any simulated span ({}): arrivals are offsets from the run's start, not epoch times (seconds or milliseconds)",
+                super::defaults::MAX_DURATION
+            ));
+        }
         if arrival < last {
             return Err(format!("{shown}: line {line}: arrival goes back in time ({at})"));
         }

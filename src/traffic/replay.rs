@@ -230,11 +230,26 @@ pub(crate) fn load(spec: &ReplaySpec, base_dir: Option<&Path>) -> Result<Trace, 
         });
     }
     let text = std::fs::read_to_string(&path).map_err(cannot)?;
+    parse_text(&file, format, &text, spec)
+}
+
+/// A trace from its text (`file` names it in messages): what [`load`] does once the file is read.
+pub fn from_text(file: &str, text: &str, spec: &ReplaySpec) -> Result<Trace, TrafficError> {
+    let format = spec.format.unwrap_or(if file.ends_with(".json") {
+        TraceFormat::Prometheus
+    } else {
+        TraceFormat::Csv
+    });
+    check_options(spec, format)?;
+    parse_text(file, format, text, spec)
+}
+
+fn parse_text(file: &str, format: TraceFormat, text: &str, spec: &ReplaySpec) -> Result<Trace, TrafficError> {
     let raw = match format {
-        TraceFormat::Csv => read_csv(&file, &text, spec)?,
-        TraceFormat::Prometheus => read_prometheus(&file, &text, spec)?,
+        TraceFormat::Csv => read_csv(file, text, spec)?,
+        TraceFormat::Prometheus => read_prometheus(file, text, spec)?,
     };
-    build(&file, raw, spec)
+    build(file, raw, spec)
 }
 
 fn check_options(spec: &ReplaySpec, format: TraceFormat) -> Result<(), TrafficError> {

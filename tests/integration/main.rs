@@ -20,6 +20,7 @@
 //! | `sim` | simulation behaviour on static clusters |
 //! | `scenarios` | the shipped and bench scenarios, end to end |
 //! | `charts`, `compare`, `sweep` | outputs, comparisons and sweeps |
+//! | `fuzz` | a small run of the fuzz harness on every parser and a short simulation |
 //! | `cli` | the binary's exit codes and messages |
 //! | `durability` | killed runs: no truncated file, incomplete sets recognisable, temporaries cleaned |
 
@@ -31,6 +32,7 @@ mod cli;
 mod cloud;
 mod compare;
 mod durability;
+mod fuzz;
 mod hpa;
 mod karpenter;
 mod scenario;
