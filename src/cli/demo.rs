@@ -38,6 +38,7 @@ pub struct DemoArgs {
 pub fn run(args: &DemoArgs) -> Result<(), Failure> {
     outln!("capsim demo: checkout-api's Monday-morning surge (traffic ×4 in ten minutes) with the same HPA,");
     outln!("on Cluster Autoscaler, on Karpenter, and on Karpenter with a warm pool and a faster HPA scale-up.\n");
+    super::run::check_output_dir(&args.output)?;
     let mut variants = Vec::new();
     for (name, file, text) in DEMO_SCENARIOS {
         let sc = crate::scenario::load_str(file, text, None, &[]).map_err(bad_input)?;

@@ -39,6 +39,13 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+/// `--seeds K`: a whole number (`-5` is read as a value and refused, not taken for a flag; 0 is
+/// refused with the other plan checks).
+fn parse_seed_count(text: &str) -> Result<usize, String> {
+    text.parse::<usize>()
+        .map_err(|_| format!("expected a count of seeds, 1 or more, got {text:?}"))
+}
+
 pub use crate::scenario::grid::{MAX_GRID_BYTES, MAX_POINTS, MAX_SEEDS, MAX_VALUES};
 
 /// The grid format, shown by `capsim sweep --help`.
@@ -81,7 +88,7 @@ pub struct SweepArgs {
     #[arg(long, value_name = "I/N")]
     pub shard: Option<Shard>,
     /// Seeds 1..=K at every point (overrides the grid's `seeds`).
-    #[arg(long, value_name = "K")]
+    #[arg(long, value_name = "K", allow_hyphen_values = true, value_parser = parse_seed_count)]
     pub seeds: Option<usize>,
     /// Print nothing but errors.
     #[arg(short, long)]
