@@ -366,6 +366,9 @@ fn push_thousandths(out: &mut Vec<u8>, frac: u64) {
     out.extend_from_slice(&digits[..len]);
 }
 
+/// `autoscaler.csv`'s header: `DecisionRecord`'s fields (checked against its serialization).
+pub const AUTOSCALER_CSV_HEADER: &str = "time_s,component,activity,decision,object,reason\n";
+
 /// Writes `timeline.csv`, `pods.csv`, `nodes.csv`, `autoscaler.csv`, `hpa.csv` and, last,
 /// `summary.json` into `dir`. Every file is rendered before any is put in place, so a failure to
 /// render writes nothing: all in memory except `hpa.csv` (one row per HPA sync, the largest by
@@ -386,10 +389,15 @@ pub fn write_run_outputs(dir: &Path, r: &SimResult) -> Result<Vec<PathBuf>, Outp
         (nodes_path.clone(), csv_bytes(&nodes_path, &r.nodes)?),
     ];
     let mut files = files;
-    if !r.decisions.is_empty() {
-        let path = dir.join("autoscaler.csv");
-        files.push((path.clone(), csv_bytes(&path, &r.decisions)?));
-    }
+    // Always written, a header alone when no provisioner decided anything (a static cluster), so a
+    // reader never has to tell "no decisions" from "file missing".
+    let path = dir.join("autoscaler.csv");
+    let decisions = if r.decisions.is_empty() {
+        AUTOSCALER_CSV_HEADER.as_bytes().to_vec()
+    } else {
+        csv_bytes(&path, &r.decisions)?
+    };
+    files.push((path, decisions));
     let hpa = if r.hpa.is_empty() {
         None
     } else {
@@ -422,6 +430,26 @@ pub fn write_run_outputs(dir: &Path, r: &SimResult) -> Result<Vec<PathBuf>, Outp
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn autoscaler_header_is_the_records_header() {
+        use crate::controllers::provisioner::{Activity, Decision, DecisionRecord};
+        let rec = DecisionRecord {
+            time_s: 1.0,
+            component: "karpenter",
+            activity: Activity::Provisioning,
+            decision: Decision::Launch,
+            object: "nodepool/default".into(),
+            reason: "r".into(),
+        };
+        let bytes = csv_bytes(Path::new("autoscaler.csv"), &[rec]).expect("csv");
+        let text = String::from_utf8(bytes).expect("utf-8");
+        assert!(text.starts_with(AUTOSCALER_CSV_HEADER), "{text}");
+        assert!(
+            text.ends_with("1.0,karpenter,provisioning,Launch,nodepool/default,r\n"),
+            "{text}"
+        );
+    }
 
     fn slow(x: f64) -> String {
         if x.is_infinite() {
