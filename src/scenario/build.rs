@@ -2,7 +2,7 @@
 
 use super::defaults;
 use super::error::{ErrorKind, ScenarioError};
-use super::manifests::{self, PriorityClassInfo, PriorityResolver, location, require_name, typed, typed_at};
+use super::manifests::{self, PriorityClassInfo, PriorityResolver, location, require_name, typed_at, typed_checked};
 use super::raw::{CAPSIM_API_VERSION, RawDocument, SCENARIO_KIND};
 use super::schema::{CapacityTypeSpec, QuantityField, ResourceUse, ScenarioSpec, ScoringSpec, TaintEffectSpec};
 use super::{NodeLatency, Scenario};
@@ -111,7 +111,7 @@ pub fn build(
 
     // Manifests that refer to workloads.
     let pdbs = disruption_budgets(by_role(Role::Pdb), &mut warnings)?;
-    let hpas = autoscalers(by_role(Role::Hpa), &workloads)?;
+    let hpas = autoscalers(by_role(Role::Hpa), &workloads, &mut warnings)?;
     let nodepools = by_role(Role::NodePool).map(|d| d.value.clone()).collect();
 
     Ok(Scenario {
@@ -495,11 +495,12 @@ fn disruption_budgets<'d>(
 fn autoscalers<'d>(
     docs: impl Iterator<Item = &'d RawDocument>,
     workloads: &[Workload],
+    warnings: &mut Vec<String>,
 ) -> Result<Vec<HorizontalPodAutoscaler>, ScenarioError> {
     let mut hpas: Vec<HorizontalPodAutoscaler> = Vec::new();
     let mut hpa_targets: BTreeMap<(String, String), String> = BTreeMap::new();
     for d in docs {
-        let h = hpa(d, workloads)?;
+        let h = hpa(d, workloads, warnings)?;
         let target = h
             .spec
             .as_ref()
@@ -651,7 +652,7 @@ fn deployment(
     priorities: &PriorityResolver,
     warnings: &mut Vec<String>,
 ) -> Result<Workload, ScenarioError> {
-    let d: k8s_openapi::api::apps::v1::Deployment = typed(doc)?;
+    let d: k8s_openapi::api::apps::v1::Deployment = typed_checked(doc, warnings)?;
     let name = require_name(doc)?;
     let Some(spec) = d.spec else {
         return Err(doc.error(ErrorKind::Schema, "spec", "required field is missing"));
@@ -675,7 +676,7 @@ fn daemon_set(
     priorities: &PriorityResolver,
     warnings: &mut Vec<String>,
 ) -> Result<Workload, ScenarioError> {
-    let d: k8s_openapi::api::apps::v1::DaemonSet = typed(doc)?;
+    let d: k8s_openapi::api::apps::v1::DaemonSet = typed_checked(doc, warnings)?;
     let name = require_name(doc)?;
     let Some(spec) = d.spec else {
         return Err(doc.error(ErrorKind::Schema, "spec", "required field is missing"));
@@ -691,7 +692,7 @@ fn job(
     priorities: &PriorityResolver,
     warnings: &mut Vec<String>,
 ) -> Result<Workload, ScenarioError> {
-    let j: k8s_openapi::api::batch::v1::Job = typed(doc)?;
+    let j: k8s_openapi::api::batch::v1::Job = typed_checked(doc, warnings)?;
     let name = require_name(doc)?;
     let Some(spec) = j.spec else {
         return Err(doc.error(ErrorKind::Schema, "spec", "required field is missing"));
@@ -721,8 +722,12 @@ fn workload(
 }
 
 /// Parses an HPA and checks its target exists; its semantics are validated by the HPA module.
-fn hpa(doc: &RawDocument, workloads: &[Workload]) -> Result<HorizontalPodAutoscaler, ScenarioError> {
-    let mut h: HorizontalPodAutoscaler = typed(doc)?;
+fn hpa(
+    doc: &RawDocument,
+    workloads: &[Workload],
+    warnings: &mut Vec<String>,
+) -> Result<HorizontalPodAutoscaler, ScenarioError> {
+    let mut h: HorizontalPodAutoscaler = typed_checked(doc, warnings)?;
     require_name(doc)?;
     // Downstream code sees the effective namespace, not an absent one.
     h.metadata.namespace = Some(doc.namespace.clone());

@@ -23,6 +23,55 @@ pub fn typed<T: DeserializeOwned>(doc: &RawDocument) -> Result<T, ScenarioError>
     typed_at(doc, &doc.value, "")
 }
 
+/// [`typed`], warning about every field of the document the Kubernetes API type does not have (a
+/// typo such as `kontainers`, or a field of a newer Kubernetes): the typed parse would drop it
+/// silently, so each is named with its field path.
+pub fn typed_checked<T: DeserializeOwned + serde::Serialize>(
+    doc: &RawDocument,
+    warnings: &mut Vec<String>,
+) -> Result<T, ScenarioError> {
+    let t: T = typed(doc)?;
+    if let Ok(known) = serde_json::to_value(&t) {
+        let mut unknown = Vec::new();
+        unknown_fields(&doc.value, &known, "", &mut unknown);
+        for path in unknown {
+            warnings.push(format!(
+                "{}: {path}: not a field of {} {} (Kubernetes 1.34 API): ignored",
+                location(doc),
+                doc.api_version,
+                doc.kind
+            ));
+        }
+    }
+    Ok(t)
+}
+
+/// Field paths present in `raw` (with a non-null value) and absent from `known` (the typed object
+/// serialized back): what the typed parse dropped.
+fn unknown_fields(raw: &serde_json::Value, known: &serde_json::Value, path: &str, out: &mut Vec<String>) {
+    use serde_json::Value;
+    match (raw, known) {
+        (Value::Object(r), Value::Object(k)) => {
+            for (key, v) in r {
+                if v.is_null() {
+                    continue;
+                }
+                let p = join(path, key);
+                match k.get(key) {
+                    Some(kv) => unknown_fields(v, kv, &p, out),
+                    None => out.push(p),
+                }
+            }
+        }
+        (Value::Array(r), Value::Array(k)) => {
+            for (i, (rv, kv)) in r.iter().zip(k).enumerate() {
+                unknown_fields(rv, kv, &format!("{path}[{i}]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Deserializes `value` (found at `prefix` inside `doc`); errors carry `prefix` + the inner path.
 pub fn typed_at<T: DeserializeOwned>(
     doc: &RawDocument,
@@ -698,7 +747,7 @@ pub fn disruption_budget(
     doc: &RawDocument,
     warnings: &mut Vec<String>,
 ) -> Result<Option<DisruptionBudget>, ScenarioError> {
-    let pdb: k8s_openapi::api::policy::v1::PodDisruptionBudget = typed(doc)?;
+    let pdb: k8s_openapi::api::policy::v1::PodDisruptionBudget = typed_checked(doc, warnings)?;
     let name = require_name(doc)?;
     let spec = pdb.spec.unwrap_or_default();
     if spec.min_available.is_some() && spec.max_unavailable.is_some() {
