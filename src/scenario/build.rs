@@ -666,6 +666,13 @@ fn deployment(
             format!("must be >= 0, got {replicas}"),
         )
     })?;
+    if replicas > defaults::MAX_REPLICAS {
+        return Err(doc.error(
+            ErrorKind::TooLarge,
+            "spec.replicas",
+            format!("{replicas} is more than the limit of {}", defaults::MAX_REPLICAS),
+        ));
+    }
     let template = manifests::pod_template(doc, &spec.template, priorities, warnings)?;
     manifests::check_selector(doc, &spec.selector, &template.labels)?;
     Ok(workload(doc, name, WorkloadKind::Deployment, replicas, template))

@@ -159,6 +159,17 @@ pub const MAX_YAML_DOCUMENTS: usize = 10_000;
 /// (fleet-xl peaks near 5,000 nodes); a miscounted `count: 1000000000` is an error, not a hang.
 pub const MAX_STATIC_NODES: u64 = 50_000;
 
+/// Initial `spec.replicas` of one Deployment. capsim choice: twice fleet-xl's largest service; a
+/// stray `replicas: 1000000000` is an error, not an out-of-memory kill.
+pub const MAX_REPLICAS: u32 = 100_000;
+
+/// Pods one run may create, and nodes it may launch, before it stops with an error naming what
+/// grew (a runaway HPA, a node group with no real bound). capsim choice: far above fleet-xl's
+/// ~10⁶ pods over a day and ~5,000 nodes, far below what exhausts a 24 GiB machine (a pod's
+/// records take ~1 KB).
+pub const MAX_PODS_PER_RUN: usize = 5_000_000;
+pub const MAX_NODES_PER_RUN: usize = 200_000;
+
 /// Longest simulated span. capsim choice: a year and a day covers a year of replayed traffic;
 /// longer spans only grow memory (records are kept for the whole run).
 pub const MAX_DURATION: crate::engine::SimDuration = crate::engine::SimDuration::from_mins(366 * 24 * 60);

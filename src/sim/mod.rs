@@ -172,6 +172,9 @@ pub struct World<'a> {
     started: bool,
     /// Pre-hashed names of each workload's random streams (drawn once per pod).
     pub(crate) stream_keys: Vec<StreamKeys>,
+    /// Set when the run outgrew a limit ([`crate::scenario::defaults::MAX_PODS_PER_RUN`], ...):
+    /// the run stops and [`World::run_checked`] returns the error.
+    aborted: Option<String>,
 }
 
 impl<'a> World<'a> {
@@ -201,6 +204,7 @@ impl<'a> World<'a> {
             end: SimTime::ZERO + sc.duration,
             started: false,
             stream_keys: sc.workloads.iter().map(|w| StreamKeys::new(&w.name)).collect(),
+            aborted: None,
         };
         for h in &w.autoscaling.hpas {
             w.metrics.scraped[h.target] = true;
@@ -291,9 +295,12 @@ impl<'a> World<'a> {
         }
     }
 
-    /// Delivers one event. Returns false once the run has ended.
+    /// Delivers one event. Returns false once the run has ended (or outgrew a limit).
     pub fn step(&mut self) -> bool {
         self.start();
+        if self.aborted.is_some() {
+            return false;
+        }
         let Some((now, ev)) = self.queue.pop() else {
             return false;
         };
@@ -312,9 +319,36 @@ impl<'a> World<'a> {
         !ended
     }
 
+    /// Runs the scenario to its end, or to the limit it outgrew.
+    pub fn run_checked(mut self) -> Result<SimResult, SimError> {
+        while self.step() {}
+        if let Some(m) = self.aborted.take() {
+            let file = self
+                .sc
+                .documents
+                .iter()
+                .find(|d| d.kind == "Scenario")
+                .map_or_else(|| self.sc.name.clone(), |d| d.file.clone());
+            return Err(SimError::Limit(format!("{file}: {m}")));
+        }
+        Ok(self.finish())
+    }
+
+    /// Stops the run: it outgrew a limit.
+    fn abort(&mut self, message: String) {
+        if self.aborted.is_none() {
+            self.aborted = Some(message);
+        }
+    }
+
     /// Runs the scenario to its end.
     pub fn run(mut self) -> SimResult {
         while self.step() {}
+        self.finish()
+    }
+
+    /// The run's records, once it has ended.
+    fn finish(self) -> SimResult {
         let events = self.queue.delivered();
         let end = self.end;
         record::finish(self, end, events)
@@ -445,6 +479,17 @@ impl<'a> World<'a> {
         let desired = self.workloads[i].desired as usize;
         let active = self.workloads[i].active.len();
         if active < desired {
+            let limit = crate::scenario::defaults::MAX_PODS_PER_RUN;
+            if self.cluster.pods.len() + (desired - active) > limit {
+                let wl = &self.sc.workloads[i];
+                self.abort(format!(
+                    "at {:.0} s Deployment {}/{} wanted {desired} replicas: the run would create more than {limit} pods; check its spec.replicas, its HPA's maxReplicas and its traffic",
+                    now.as_secs_f64(),
+                    wl.namespace,
+                    wl.name
+                ));
+                return;
+            }
             for _ in active..desired {
                 self.create_pod(i, now);
             }
@@ -590,6 +635,14 @@ impl<'a> World<'a> {
 
     /// Adds a node in state Launching. The caller schedules its lifecycle.
     pub fn add_node(&mut self, spec: NodeSpec, created_by: String) -> NodeId {
+        let limit = crate::scenario::defaults::MAX_NODES_PER_RUN;
+        if self.cluster.nodes.len() == limit {
+            self.abort(format!(
+                "at {:.0} s the run launched {limit} nodes (the last in {}): check the node groups' or NodePools' limits and what keeps pods pending",
+                self.now().as_secs_f64(),
+                spec.pool
+            ));
+        }
         let id = self.cluster.add_node(spec, self.now(), created_by);
         self.scheduling.nominated.push(Resources::ZERO);
         self.scheduling.cache.nodes_changed();
@@ -838,6 +891,9 @@ fn integrate(ws: &mut WorkloadState, now: SimTime) {
 pub enum SimError {
     #[error("{context}: instance type {name:?} is not in the catalog")]
     UnknownInstanceType { name: String, context: String },
+    /// The run outgrew a limit on pods or nodes (see `scenario::defaults`).
+    #[error("the run stopped: {0}")]
+    Limit(String),
     /// A stage's configuration (HPA, provisioner) is invalid.
     #[error(transparent)]
     Config(#[from] crate::scenario::ScenarioError),
@@ -850,5 +906,5 @@ pub fn sample(rngs: &Rngs, stream: &str, key: u64, d: &Distribution) -> SimDurat
 
 /// Runs a scenario.
 pub fn run(sc: &Scenario) -> Result<SimResult, SimError> {
-    Ok(World::new(sc)?.run())
+    World::new(sc)?.run_checked()
 }

@@ -168,6 +168,15 @@ impl NodeGroupSpec {
             return Err(err("spec.max", format!("must be >= min ({}), got {}", s.min, s.max)));
         }
         let initial = s.initial.unwrap_or(s.min);
+        if initial > crate::scenario::defaults::MAX_STATIC_NODES as u32 {
+            return Err(err(
+                "spec.initial",
+                format!(
+                    "{initial} nodes at the start is more than the limit of {}",
+                    crate::scenario::defaults::MAX_STATIC_NODES
+                ),
+            ));
+        }
         if initial < s.min || initial > s.max {
             return Err(err(
                 "spec.initial",
