@@ -26,7 +26,7 @@ use crate::cloud::{Catalog, Distribution, latency::DistributionSpec};
 use crate::cluster::NodeSpec;
 use crate::cluster::placement;
 use crate::model::{CapacityType, Labels, Resources, Taint, TaintEffect};
-use crate::scenario::{NodeLatency, Scenario};
+use crate::scenario::Scenario;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -228,11 +228,6 @@ impl NodeGroupSpec {
             priority: s.priority,
             latency,
         })
-    }
-
-    /// The stage latencies of this group's nodes: its overrides over the scenario's defaults.
-    pub fn node_latency(&self, default: &NodeLatency) -> NodeLatency {
-        self.latency.over(default)
     }
 }
 

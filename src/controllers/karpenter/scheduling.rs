@@ -89,18 +89,13 @@ impl PoolCtx {
         for t in daemonsets {
             // A DaemonSet counts when it tolerates the pool's taints and some offering of the
             // pool matches its node selector / affinity.
-            if tolerates(t, &self.pool.taints) && self.offering_labels.iter().any(|l| pod_matches_labels(t, l)) {
+            if tolerates(t, &self.pool.taints) && self.offering_labels.iter().any(|l| matches_labels(t, l)) {
                 overhead += t.requests();
             }
         }
         self.daemon_overhead = overhead;
         self.usable = self.allocatable.iter().map(|a| a.saturating_sub(&overhead)).collect();
     }
-}
-
-/// Node selector and required node affinity against a label set ([`matches_labels`]).
-pub fn pod_matches_labels(t: &PodTemplate, labels: &Labels) -> bool {
-    matches_labels(t, labels)
 }
 
 /// A pod to place.
@@ -236,7 +231,7 @@ fn compat_entry<'m>(
     ctx: &PoolCtx,
 ) -> &'m mut CompatEntry {
     let compute = || {
-        let ok: Vec<bool> = ctx.offering_labels.iter().map(|l| pod_matches_labels(t, l)).collect();
+        let ok: Vec<bool> = ctx.offering_labels.iter().map(|l| matches_labels(t, l)).collect();
         CompatEntry {
             node_selector: t.node_selector.clone(),
             affinity: t.affinity.clone(),
