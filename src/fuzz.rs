@@ -254,6 +254,29 @@ pub fn input(rng: &mut Xoshiro256PlusPlus, target: Target) -> String {
     }
 }
 
+/// The fixed replay settings trace inputs are read with, parsed once per process rather than per
+/// input.
+fn trace_spec(target: Target) -> (&'static str, &'static crate::traffic::ReplaySpec) {
+    use std::sync::OnceLock;
+    static CSV: OnceLock<crate::traffic::ReplaySpec> = OnceLock::new();
+    static PROM: OnceLock<crate::traffic::ReplaySpec> = OnceLock::new();
+    let parse = |yaml: &str| {
+        serde_json::from_value(serde_saphyr::from_str::<serde_json::Value>(yaml).expect("fixed spec parses"))
+            .expect("fixed spec is valid")
+    };
+    if target == Target::TraceCsv {
+        (
+            "fuzz.csv",
+            CSV.get_or_init(|| parse("{file: fuzz.csv, timeFormat: seconds, fillGaps: hold}")),
+        )
+    } else {
+        (
+            "fuzz.json",
+            PROM.get_or_init(|| parse("{file: fuzz.json, selector: {}, fillGaps: zero}")),
+        )
+    }
+}
+
 /// Feeds one input to `target`; `Ok(accepted)` or `Err(panic message)`.
 pub fn feed(target: Target, text: &str) -> Result<bool, String> {
     let r = catch_unwind(AssertUnwindSafe(|| match target {
@@ -261,15 +284,8 @@ pub fn feed(target: Target, text: &str) -> Result<bool, String> {
         Target::Duration => crate::model::units::parse_duration(text).is_ok(),
         Target::Quantity => crate::model::units::Quantity::parse(text).is_ok(),
         Target::TraceCsv | Target::TracePrometheus => {
-            let (file, spec) = if target == Target::TraceCsv {
-                ("fuzz.csv", "{file: fuzz.csv, timeFormat: seconds, fillGaps: hold}")
-            } else {
-                ("fuzz.json", "{file: fuzz.json, selector: {}, fillGaps: zero}")
-            };
-            let spec: crate::traffic::ReplaySpec =
-                serde_json::from_value(serde_saphyr::from_str::<serde_json::Value>(spec).expect("fixed spec parses"))
-                    .expect("fixed spec is valid");
-            crate::traffic::replay::from_text(file, text, &spec).is_ok()
+            let (file, spec) = trace_spec(target);
+            crate::traffic::replay::from_text(file, text, spec).is_ok()
         }
         Target::Set => crate::scenario::parse_override(text).is_ok(),
         Target::Grid => crate::scenario::grid::Grid::parse("fuzz.grid.yaml", text).is_ok(),
