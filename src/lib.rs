@@ -30,6 +30,7 @@ pub mod engine;
 #[doc(hidden)]
 pub mod fuzz;
 pub mod model;
+pub mod physics;
 pub mod report;
 pub mod scenario;
 pub mod sim;

@@ -51,6 +51,9 @@ pub fn scenario() -> Scenario {
         base_dir: None,
         metric_resolution: None,
         spot_interruptions: true,
+        // Decision tests build their own starting state.
+        warm_start: false,
+        warmup: SimDuration::ZERO,
     }
 }
 
@@ -96,6 +99,7 @@ pub fn pod_template(cpu_m: i64, mem: i64) -> PodTemplate {
             requests: Resources::new(cpu_m, mem, 0),
             limit_cpu_m: None,
             limit_mem: None,
+            probes: Default::default(),
         }],
         sidecars: Vec::new(),
         node_selector: Labels::new(),
@@ -114,7 +118,8 @@ pub fn instant_startup() -> StartupLatency {
         image_pull: constant(0),
         image_pull_cached: constant(0),
         container_start: constant(0),
-        readiness: constant(0),
+        readiness: Some(constant(0)),
+        warmup: constant(0),
     }
 }
 
@@ -143,7 +148,8 @@ pub fn deployment(name: &str, replicas: u32, cpu_m: i64, mem_mi: i64) -> Workloa
             image_pull: constant(1),
             image_pull_cached: constant(0),
             container_start: constant(1),
-            readiness: constant(1),
+            readiness: Some(constant(1)),
+            warmup: constant(0),
         },
         batch: None,
     }

@@ -68,6 +68,8 @@ pub enum DeleteReason {
     Drained,
     NodeGone,
     Completed,
+    /// The kubelet evicted it under node memory pressure.
+    Evicted,
 }
 
 impl DeleteReason {
@@ -78,6 +80,7 @@ impl DeleteReason {
             DeleteReason::Drained => "Drained",
             DeleteReason::NodeGone => "NodeGone",
             DeleteReason::Completed => "Completed",
+            DeleteReason::Evicted => "Evicted",
         }
     }
 }
@@ -100,7 +103,10 @@ pub struct Pod {
     pub unschedulable_since: Option<SimTime>,
     pub scheduled: Option<SimTime>,
     pub started: Option<SimTime>,
+    /// The last time it became Ready (its Ready condition's `lastTransitionTime`).
     pub ready: Option<SimTime>,
+    /// The first time it became Ready.
+    pub first_ready: Option<SimTime>,
     pub deleted: Option<SimTime>,
     pub delete_reason: Option<DeleteReason>,
     /// True when its image was already on the node at binding.
@@ -115,6 +121,15 @@ pub struct Pod {
     pub completed: Option<SimTime>,
     /// Created to replace a pod that was evicted (drain, spot reclaim, preemption, node loss).
     pub replacement: bool,
+    /// Container restarts (OOM kills, failed startup probes), and the crashes since the
+    /// CrashLoopBackOff last reset.
+    pub restarts: u32,
+    pub crashes: u32,
+    pub last_crash: Option<SimTime>,
+    /// When the kubelet's pending start and readiness events are due: an event that no longer
+    /// matches (the container crashed in between) is stale and ignored.
+    pub start_due: Option<SimTime>,
+    pub ready_due: Option<SimTime>,
 }
 
 impl Pod {
@@ -134,10 +149,16 @@ impl Pod {
             scheduled: None,
             started: None,
             ready: None,
+            first_ready: None,
             deleted: None,
             delete_reason: None,
             image_cached: false,
             usage_mark: 0.0,
+            restarts: 0,
+            crashes: 0,
+            last_crash: None,
+            start_due: None,
+            ready_due: None,
             run_for: None,
             arrived: created,
             completed: None,

@@ -230,6 +230,12 @@ pub trait Provisioner {
     fn reconcile(&mut self, view: &ClusterView<'_>, rngs: &Rngs) -> (Vec<Action>, Vec<DecisionRecord>);
     /// Learn what happened to nodes since the last call.
     fn notice(&mut self, _notice: &NodeNotice, _now: SimTime) {}
+    /// The nodes the pending pods need, for a warm start at t = 0: what `reconcile` would
+    /// launch for them, without waiting for batching windows. The world makes them Ready at once
+    /// and records no decision. The default is one `reconcile`'s launches.
+    fn warm_start(&mut self, view: &ClusterView<'_>, rngs: &Rngs) -> Vec<Action> {
+        self.reconcile(view, rngs).0
+    }
 }
 
 /// A provisioner and the nodes it starts with (present and Ready at time zero).

@@ -16,6 +16,8 @@ pub struct Container {
     /// CPU and memory limits; `None` where the container sets none.
     pub limit_cpu_m: Option<i64>,
     pub limit_mem: Option<i64>,
+    /// `readinessProbe` and `startupProbe` timing.
+    pub probes: crate::physics::probes::ContainerProbes,
 }
 
 /// Everything the scheduler, kubelet and autoscalers need to know about a pod.
@@ -79,8 +81,12 @@ pub struct ServiceModel {
     /// Usage of a pod with no load.
     pub idle_cpu_m: f64,
     pub idle_mem: f64,
-    /// An explicit ceiling on requests/s one pod serves; `None` derives it from the CPU limit.
+    /// An explicit ceiling on requests/s one pod serves; `None` derives it from the CPU it gets.
     pub max_rps_per_pod: Option<f64>,
+    /// Latency every request has besides queueing for CPU (downstream calls, I/O), seconds.
+    pub base_latency_s: f64,
+    /// The client's timeout: slower requests count as errors, seconds.
+    pub timeout_s: f64,
 }
 
 impl Default for ServiceModel {
@@ -91,6 +97,8 @@ impl Default for ServiceModel {
             idle_cpu_m: 0.0,
             idle_mem: 0.0,
             max_rps_per_pod: None,
+            base_latency_s: 0.0,
+            timeout_s: crate::scenario::defaults::REQUEST_TIMEOUT.as_secs_f64(),
         }
     }
 }
@@ -104,8 +112,11 @@ pub struct StartupLatency {
     pub image_pull_cached: Distribution,
     /// Container creation and start.
     pub container_start: Distribution,
-    /// From container start until the readiness probe passes.
-    pub readiness: Distribution,
+    /// From container start until the pod is Ready, when the Scenario sets it (`startup.ready`);
+    /// `None` derives it from the manifest's probes and `warmup` ([`crate::physics::probes`]).
+    pub readiness: Option<Distribution>,
+    /// From container start until the application answers its probes.
+    pub warmup: Distribution,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -160,7 +160,7 @@ pub fn push_f(out: &mut Vec<u8>, x: f64) {
 }
 
 fn timeline_csv(r: &SimResult) -> Vec<u8> {
-    let mut out = b"time_s,workload,demand_rps,served_rps,capacity_rps,replicas_desired,pods_pending,pods_starting,pods_ready,cpu_per_pod_m,cpu_utilization_pct,hpa_metric,nodes_ready,nodes_upcoming,cost_rate_usd_hr\n".to_vec();
+    let mut out = b"time_s,workload,demand_rps,served_rps,capacity_rps,replicas_desired,pods_pending,pods_starting,pods_ready,cpu_per_pod_m,cpu_utilization_pct,hpa_metric,nodes_ready,nodes_upcoming,cost_rate_usd_hr,latency_p50_ms,latency_p95_ms,latency_p99_ms,errors_rps,cpu_throttled_m,cpu_starved_m\n".to_vec();
     out.reserve(r.timeline.len() * 96);
     for row in &r.timeline {
         let name = &r.workload_names[row.workload as usize];
@@ -189,6 +189,16 @@ fn timeline_csv(r: &SimResult) -> Vec<u8> {
         }
         out.push(b',');
         push_f(&mut out, row.cost_rate_hr);
+        for k in 0..3 {
+            out.push(b',');
+            if let Some(l) = row.latency_ms {
+                push_f(&mut out, l[k]);
+            }
+        }
+        for x in [row.errors_rps, row.cpu_throttled_m, row.cpu_starved_m] {
+            out.push(b',');
+            push_f(&mut out, x);
+        }
         out.push(b'\n');
     }
     out

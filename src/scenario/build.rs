@@ -94,6 +94,14 @@ pub fn build(
     // The Scenario document.
     let (spec, name) = scenario_spec(display, scenario_doc)?;
     let (duration, resolution) = spans(scenario_doc, &spec)?;
+    let warmup = spec.warmup.map_or(crate::engine::SimDuration::ZERO, |w| w.0);
+    if warmup >= duration {
+        return Err(scenario_doc.error(
+            ErrorKind::Invalid,
+            "spec.warmup",
+            format!("must be shorter than spec.duration ({duration}), got {warmup}"),
+        ));
+    }
     let catalog_spec = spec.catalog.as_deref().unwrap_or(defaults::CATALOG);
     let catalog = load_catalog(catalog_spec, base_dir.as_deref())
         .map_err(|m| scenario_doc.error(ErrorKind::Invalid, "spec.catalog", m))?;
@@ -133,6 +141,10 @@ pub fn build(
         controller_manager: spec.controller_manager,
         metric_resolution: spec.metrics_server.and_then(|m| m.metric_resolution).map(|d| d.0),
         spot_interruptions: spec.spot_interruptions.unwrap_or(defaults::SPOT_INTERRUPTIONS),
+        warm_start: spec
+            .start
+            .map_or(defaults::START_WARM, |s| s == super::schema::StartSpec::Warm),
+        warmup,
         priority_classes,
         base_dir,
         documents: docs,
@@ -382,7 +394,27 @@ fn workload_entries(
                 s.container_start.as_ref(),
                 &mut st.container_start,
             )?;
-            set_dist(scenario_doc, &format!("{p}.ready"), s.ready.as_ref(), &mut st.readiness)?;
+            if let Some(r) = &s.ready {
+                let mut d = Distribution::Constant(crate::engine::SimDuration::ZERO);
+                set_dist(scenario_doc, &format!("{p}.ready"), Some(r), &mut d)?;
+                st.readiness = Some(d);
+            }
+            set_dist(scenario_doc, &format!("{p}.warmup"), s.warmup.as_ref(), &mut st.warmup)?;
+        }
+        if let Some(l) = &ws.latency {
+            if let Some(b) = l.base {
+                w.service.base_latency_s = b.0.as_secs_f64();
+            }
+            if let Some(t) = l.timeout {
+                if t.0.is_zero() {
+                    return Err(scenario_doc.error(
+                        ErrorKind::Invalid,
+                        format!("{path}.latency.timeout"),
+                        "must be > 0",
+                    ));
+                }
+                w.service.timeout_s = t.0.as_secs_f64();
+            }
         }
     }
     Ok(())
@@ -634,6 +666,7 @@ fn service_model(
         idle_cpu_m: nonneg("idle.cpu", idle.and_then(|r| r.cpu.as_ref()), 1000.0)?,
         idle_mem: nonneg("idle.memory", idle.and_then(|r| r.memory.as_ref()), 1.0)?,
         max_rps_per_pod: max_rps,
+        ..ServiceModel::default()
     };
     if let Some(m) = max_rps
         && !(m.is_finite() && m > 0.0)

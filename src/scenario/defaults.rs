@@ -86,9 +86,21 @@ pub fn startup_latency() -> StartupLatency {
         image_pull: p.image_pull,
         image_pull_cached: p.image_pull_cached,
         container_start: p.container_start,
-        readiness: p.readiness,
+        readiness: None,
+        warmup: p.warmup,
     }
 }
+
+/// `spec.workloads.<name>.latency.timeout`: the client's request timeout. capsim choice: Envoy's
+/// default route timeout, 15 s (envoy api/envoy/config/route/v3/route_components.proto
+/// `RouteAction.timeout`: "defaults to 15 seconds"), what Istio and most Envoy-based ingresses
+/// apply when nothing is set.
+pub const REQUEST_TIMEOUT: SimDuration = SimDuration::from_secs(15);
+
+/// `spec.start`: the state a run begins in. capsim choice: `warm` — the steady state the t = 0
+/// demand implies, so a scenario measures its traffic, not an artificial cold start (see
+/// `sim::warm`).
+pub const START_WARM: bool = true;
 
 // ---------------------------------------------------------------------------------------------------
 // Node latencies (`spec.nodeLatency`): defaults depend on the provisioner

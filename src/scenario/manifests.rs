@@ -593,7 +593,49 @@ fn container(
         requests: crate::model::Resources::new(cpu_m, mem, 0),
         limit_cpu_m,
         limit_mem,
+        probes: crate::physics::probes::ContainerProbes {
+            readiness: probe(doc, &format!("{path}.readinessProbe"), c.readiness_probe.as_ref())?,
+            startup: probe(doc, &format!("{path}.startupProbe"), c.startup_probe.as_ref())?,
+        },
     })
+}
+
+/// A probe's timing, defaulted and validated as the API server does
+/// (pkg/apis/core/validation `validateProbe`: every field >= 0, period and thresholds >= 1;
+/// a startup probe's `successThreshold` must be 1).
+fn probe(
+    doc: &RawDocument,
+    path: &str,
+    p: Option<&core::Probe>,
+) -> Result<Option<crate::physics::probes::Probe>, ScenarioError> {
+    use crate::physics::probes as pr;
+    let Some(p) = p else { return Ok(None) };
+    let field = |name: &str, v: Option<i32>, min: i32, default: i64| -> Result<i64, ScenarioError> {
+        match v {
+            None => Ok(default),
+            Some(v) if v < min => Err(doc.error(
+                ErrorKind::Invalid,
+                format!("{path}.{name}"),
+                format!("must be >= {min}, got {v}"),
+            )),
+            Some(v) => Ok(i64::from(v)),
+        }
+    };
+    let success = field("successThreshold", p.success_threshold, 1, i64::from(pr::DEFAULT_SUCCESS_THRESHOLD))?;
+    if path.ends_with("startupProbe") && success != 1 {
+        return Err(doc.error(
+            ErrorKind::Invalid,
+            format!("{path}.successThreshold"),
+            format!("must be 1 for a startup probe, got {success}"),
+        ));
+    }
+    let secs = |s: i64| crate::engine::SimDuration::from_secs(s as u64);
+    Ok(Some(pr::Probe {
+        initial_delay: secs(field("initialDelaySeconds", p.initial_delay_seconds, 0, 0)?),
+        period: secs(field("periodSeconds", p.period_seconds, 1, pr::DEFAULT_PERIOD.as_millis() as i64 / 1000)?),
+        success_threshold: success as u32,
+        failure_threshold: field("failureThreshold", p.failure_threshold, 1, i64::from(pr::DEFAULT_FAILURE_THRESHOLD))? as u32,
+    }))
 }
 
 fn quantities(

@@ -144,6 +144,10 @@ pub struct Scenario {
     pub metric_resolution: Option<SimDuration>,
     /// Whether spot instances are interrupted (`spec.spotInterruptions`).
     pub spot_interruptions: bool,
+    /// `spec.start`: begin in the steady state of the t = 0 demand (`warm`) or empty (`cold`).
+    pub warm_start: bool,
+    /// `spec.warmup`: the span at the start left out of every summary metric.
+    pub warmup: SimDuration,
     /// Directory of the scenario file: relative paths in later stages (trace CSVs) resolve against it.
     pub base_dir: Option<PathBuf>,
 }

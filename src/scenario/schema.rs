@@ -21,12 +21,15 @@
 //!       perRequest: {cpu: 2m, memory: 64Ki}
 //!       idle: {cpu: 50m, memory: 180Mi}
 //!       maxRequestsPerPod: 300
-//!       startup: {imagePull: 8s, imagePullCached: 0s, containerStart: 1s, ready: 10s}
+//!       startup: {imagePull: 8s, imagePullCached: 0s, containerStart: 1s, warmup: 5s}  # or ready: 10s
+//!       latency: {base: 20ms, timeout: 15s}   # besides CPU queueing; slower requests are errors
 //!   nodeLatency: {launch: 40s, register: 40s, ready: 20s, terminate: 5s}
 //!   provisioner: {...}           # read by the provisioner stage
 //!   controllerManager: {...}     # read by the controller stage
 //!   metricsServer: {metricResolution: 15s}
 //!   spotInterruptions: true      # reclaim spot nodes at their Spot Advisor band's rate
+//!   start: warm                  # warm (default): the steady state of the t=0 demand; or cold
+//!   warmup: 0s                   # a span left out of every summary metric
 //! ```
 //!
 //! A `batch/v1 Job` workload takes its arrivals from `workloads.<job>.batch`:
@@ -66,6 +69,17 @@ pub struct ScenarioSpec {
     pub metrics_server: Option<MetricsServerSpec>,
     /// Spot instances are reclaimed at their Spot Advisor band's rate (default true).
     pub spot_interruptions: Option<bool>,
+    /// `warm` or `cold`.
+    pub start: Option<StartSpec>,
+    /// A span at the start left out of every summary metric.
+    pub warmup: Option<DurationField>,
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum StartSpec {
+    Warm,
+    Cold,
 }
 
 /// `spec.metricsServer`: metrics-server's flags.
@@ -134,6 +148,7 @@ pub struct WorkloadSpec {
     pub idle: Option<ResourceUse>,
     pub max_requests_per_pod: Option<f64>,
     pub startup: Option<StartupSpec>,
+    pub latency: Option<LatencySpec>,
     /// Arrivals of a `batch/v1 Job` workload.
     pub batch: Option<super::batch::BatchSpec>,
 }
@@ -152,7 +167,20 @@ pub struct StartupSpec {
     pub image_pull: Option<DistributionSpec>,
     pub image_pull_cached: Option<DistributionSpec>,
     pub container_start: Option<DistributionSpec>,
+    /// Container start → Ready, overriding the manifest's probes.
     pub ready: Option<DistributionSpec>,
+    /// Container start → the application answers its probes.
+    pub warmup: Option<DistributionSpec>,
+}
+
+/// `spec.workloads.<name>.latency`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct LatencySpec {
+    /// Latency of every request besides queueing for CPU.
+    pub base: Option<DurationField>,
+    /// The client's timeout.
+    pub timeout: Option<DurationField>,
 }
 
 #[derive(Debug, Deserialize)]

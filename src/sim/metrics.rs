@@ -8,10 +8,8 @@
 //! A sample's window is the resolution and its timestamp the scrape time (pkg/storage/pod.go
 //! stores the interval between two consecutive kubelet scrapes).
 //!
-//! All ready pods of a workload share demand evenly, so they use the same CPU at any instant; the
-//! world keeps one integral of per-ready-pod CPU per workload and a pod's mean over a window is a
-//! difference of that integral. Pods that are running but not ready receive no traffic and use
-//! their idle CPU.
+//! A pod's mean CPU over a window is a difference of its CPU integral, which the service model
+//! keeps ([`super::service::PodLoad`]); its memory is the working set at the scrape.
 
 use super::World;
 use crate::cluster::PodPhase;
@@ -56,49 +54,34 @@ impl MetricsServer {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ScrapeMark {
     pub at: SimTime,
-    pub cpu_integral: f64,
 }
 
 impl World<'_> {
     /// Scrapes every running pod of the workloads that an HPA reads.
     pub(super) fn scrape(&mut self, now: SimTime, window: SimDuration) {
+        self.advance_service(now);
         for wi in 0..self.workloads.len() {
             if !self.metrics.scraped[wi] {
                 continue;
             }
-            super::integrate(&mut self.workloads[wi], now);
-            let ws = &self.workloads[wi];
-            let svc = &self.sc.workloads[wi].service;
-            let mark = self.metrics.marks[wi];
-            let from = mark.at;
-            for &p in &ws.active {
+            let from = self.metrics.marks[wi].at;
+            for k in 0..self.workloads[wi].active.len() {
+                let p = self.workloads[wi].active[k];
                 let pod = &self.cluster.pods[p.0 as usize];
-                let sample = match (pod.phase, pod.started, pod.ready) {
-                    (PodPhase::Ready, _, Some(ready)) if ready <= from => {
-                        let span = (now - from).as_secs_f64();
-                        let cpu = if span > 0.0 {
-                            (ws.cpu_integral - mark.cpu_integral) / span
-                        } else {
-                            ws.cpu_per_pod
-                        };
-                        Some((cpu, ws.mem_per_pod))
-                    }
-                    (PodPhase::Ready, started, Some(ready)) => {
-                        // Idle from the later of (start, window start) to Ready, loaded since.
-                        let begin = started.unwrap_or(ready).max(from);
+                let integral = self.pod_cpu_integral(p, now);
+                let mem = self.service.pods.get(p.0 as usize).map_or(0.0, |l| l.mem);
+                let sample = match (pod.phase, pod.started) {
+                    (PodPhase::Ready | PodPhase::Running, Some(started)) if started < now => {
+                        // The window began at the last scrape, or at the container's start.
+                        let begin = started.max(from);
                         let span = (now - begin).as_secs_f64();
-                        let idle_part = (ready - begin).as_secs_f64() * svc.idle_cpu_m;
-                        let loaded = ws.cpu_integral - pod.usage_mark;
-                        let cpu = if span > 0.0 {
-                            (idle_part + loaded) / span
-                        } else {
-                            ws.cpu_per_pod
-                        };
-                        Some((cpu, ws.mem_per_pod))
+                        let mark = if started > from { 0.0 } else { pod.usage_mark };
+                        let cpu = (integral - mark) / span;
+                        Some((cpu, mem))
                     }
-                    (PodPhase::Running, Some(started), _) if started < now => Some((svc.idle_cpu_m, svc.idle_mem)),
                     _ => None,
                 };
+                self.cluster.pods[p.0 as usize].usage_mark = integral;
                 self.metrics.samples[p.0 as usize] = sample.map(|(cpu_m, mem)| ResourceSample {
                     timestamp: now,
                     window,
@@ -106,10 +89,7 @@ impl World<'_> {
                     mem,
                 });
             }
-            self.metrics.marks[wi] = ScrapeMark {
-                at: now,
-                cpu_integral: ws.cpu_integral,
-            };
+            self.metrics.marks[wi] = ScrapeMark { at: now };
         }
     }
 }

@@ -14,6 +14,8 @@ pub mod metrics;
 pub mod provisioning;
 pub mod record;
 pub mod scheduling;
+pub mod service;
+pub mod warm;
 
 use crate::cloud::Distribution;
 use crate::cluster::placement;
@@ -46,6 +48,10 @@ pub enum Event {
     PodStarted(PodId),
     /// Readiness probe passed: the pod receives traffic.
     PodReady(PodId),
+    /// A crashed container's CrashLoopBackOff delay is over: the kubelet starts it again.
+    ContainerRestart(PodId),
+    /// The pod's startup probe reached its failure threshold: the kubelet kills the container.
+    StartupProbeFailed(PodId),
     /// Grace period over: the pod leaves its node.
     PodTerminated(PodId),
     /// The cloud reports the instance running (billing starts).
@@ -106,16 +112,25 @@ pub struct WorkloadState {
     pub max_desired: u32,
     /// Demand at the last tick, requests/s.
     pub demand: f64,
-    /// Requests/s one ready pod can serve.
-    pub capacity_per_pod: f64,
-    /// CPU millicores and memory bytes used by each ready pod at the last tick.
-    pub cpu_per_pod: f64,
-    pub mem_per_pod: f64,
+    /// What the service model computed at its last recompute ([`service`]).
+    pub load: service::WorkloadLoad,
+    /// The client's timeout, seconds (`latency.timeout`).
+    pub timeout_s: f64,
+    /// Integrated up to here.
     pub last_tick: SimTime,
-    /// ∫ per-ready-pod CPU dt, millicore·seconds (metrics windows are differences of it).
-    pub cpu_integral: f64,
     pub demand_total: f64,
     pub served_total: f64,
+    /// Served requests slower than the timeout.
+    pub timeouts_total: f64,
+    /// CPU wanted above limits (throttled by CFS quota) and wanted within limits but not granted
+    /// (node contention), core·seconds.
+    pub throttled_total: f64,
+    pub starved_total: f64,
+    /// Seconds the current latency classes have held, and the run's latency mixture.
+    pub latency_dt: f64,
+    pub latency_mix: service::LatencyMix,
+    pub oom_kills: u32,
+    pub pressure_evictions: u32,
     pub overload: SimDuration,
     /// Pods evicted (drained, reclaimed, preempted, lost with a node) whose replacement is not
     /// created yet.
@@ -132,12 +147,13 @@ impl WorkloadState {
     pub fn new(wl: &crate::model::Workload) -> WorkloadState {
         WorkloadState {
             limits: (wl.template.limit_cpu_m(), wl.template.limit_mem()),
+            timeout_s: wl.service.timeout_s,
             ..Default::default()
         }
     }
 
     pub fn served_rps(&self) -> f64 {
-        self.demand.min(f64::from(self.ready) * self.capacity_per_pod)
+        self.demand.min(self.load.served)
     }
 }
 
@@ -175,6 +191,10 @@ pub struct World<'a> {
     /// Set when the run outgrew a limit ([`crate::scenario::defaults::MAX_PODS_PER_RUN`], ...):
     /// the run stops and [`World::run_checked`] returns the error.
     aborted: Option<String>,
+    /// The service model on each node: per-pod CPU, memory, served requests.
+    pub service: service::Service,
+    /// Summary metrics count from here (`spec.warmup`).
+    pub measure_from: SimTime,
 }
 
 impl<'a> World<'a> {
@@ -205,6 +225,8 @@ impl<'a> World<'a> {
             started: false,
             stream_keys: sc.workloads.iter().map(|w| StreamKeys::new(&w.name)).collect(),
             aborted: None,
+            service: Default::default(),
+            measure_from: SimTime::ZERO + sc.warmup,
         };
         for h in &w.autoscaling.hpas {
             w.metrics.scraped[h.target] = true;
@@ -261,7 +283,6 @@ impl<'a> World<'a> {
                 w.workloads[i].min_desired = wl.replicas;
                 w.workloads[i].max_desired = wl.replicas;
             }
-            w.workloads[i].capacity_per_pod = capacity_per_pod(wl, &wl.template);
         }
         Ok(w)
     }
@@ -272,6 +293,9 @@ impl<'a> World<'a> {
             return;
         }
         self.started = true;
+        if self.sc.warm_start {
+            self.warm_start();
+        }
         self.queue.push(SimTime::ZERO, Event::ServiceTick);
         self.queue.push(SimTime::ZERO, Event::Sample);
         self.queue.push(self.end, Event::End);
@@ -306,6 +330,9 @@ impl<'a> World<'a> {
         };
         if now > self.end {
             return false;
+        }
+        if self.service.stale_since().is_some_and(|t| now > t) {
+            self.advance_service(now);
         }
         let ended = self.handle(now, ev);
         while let Some((wi, req, run_for, arrived)) = self.requeue_batch.pop() {
@@ -372,12 +399,21 @@ impl<'a> World<'a> {
             }
             Event::PodStarted(p) => {
                 let pod = &mut self.cluster.pods[p.0 as usize];
-                if pod.phase == PodPhase::Starting {
+                if pod.phase == PodPhase::Starting && pod.start_due == Some(now) {
                     pod.phase = PodPhase::Running;
                     pod.started = Some(now);
+                    pod.start_due = None;
                     if let Some(d) = pod.run_for {
                         self.queue.push(now + d, Event::PodCompleted(p));
                     }
+                    self.service.touch(now);
+                }
+            }
+            Event::ContainerRestart(p) => self.container_restart(now, p),
+            Event::StartupProbeFailed(p) => {
+                let pod = &self.cluster.pods[p.0 as usize];
+                if pod.ready_due == Some(now) && matches!(pod.phase, PodPhase::Running | PodPhase::Starting) {
+                    self.container_crashed(now, p, false);
                 }
             }
             Event::MetricsScrape => {
@@ -424,16 +460,9 @@ impl<'a> World<'a> {
 
     // ----- service model -------------------------------------------------------------------
 
-    /// Integrates every workload's service model up to `now` with the values of the last tick.
-    fn advance_service(&mut self, now: SimTime) {
-        for ws in &mut self.workloads {
-            integrate(ws, now);
-        }
-    }
-
     fn service_tick(&mut self, now: SimTime) {
+        self.advance_service(now);
         for i in 0..self.workloads.len() {
-            integrate(&mut self.workloads[i], now);
             let wl = &self.sc.workloads[i];
             let memo = &mut self.workloads[i].noise;
             let demand = wl
@@ -441,31 +470,8 @@ impl<'a> World<'a> {
                 .as_ref()
                 .map_or(0.0, |t| t.rps_at_memo(now, &self.rngs, memo).max(0.0));
             self.workloads[i].demand = demand;
-            self.update_usage(i);
         }
-    }
-
-    /// Recomputes per-pod usage after demand or the ready count changed.
-    fn update_usage(&mut self, i: usize) {
-        let wl = &self.sc.workloads[i];
-        let ws = &mut self.workloads[i];
-        let share = if ws.ready == 0 {
-            0.0
-        } else {
-            (ws.demand / f64::from(ws.ready)).min(ws.capacity_per_pod)
-        };
-        let svc = &wl.service;
-        let (limit_cpu_m, limit_mem) = ws.limits;
-        let mut cpu = svc.idle_cpu_m + share * svc.cpu_per_rps_m;
-        if let Some(limit) = limit_cpu_m {
-            cpu = cpu.min(limit as f64);
-        }
-        let mut mem = svc.idle_mem + share * svc.mem_per_rps;
-        if let Some(limit) = limit_mem {
-            mem = mem.min(limit as f64);
-        }
-        ws.cpu_per_pod = cpu;
-        ws.mem_per_pod = mem;
+        self.recompute(now);
     }
 
     // ----- replicas ------------------------------------------------------------------------
@@ -525,14 +531,12 @@ impl<'a> World<'a> {
     /// Returns the revision.
     pub fn revise_template(&mut self, i: usize, template: crate::model::PodTemplate) -> u32 {
         let now = self.now();
-        integrate(&mut self.workloads[i], now);
         let rev = std::sync::Arc::make_mut(&mut self.templates).revise(i, template);
         let tmpl = self.templates.get(i, rev);
         let ws = &mut self.workloads[i];
         ws.limits = (tmpl.limit_cpu_m(), tmpl.limit_mem());
-        ws.capacity_per_pod = capacity_per_pod(&self.sc.workloads[i], tmpl);
         self.scheduling.min_priority = self.templates.min_priority();
-        self.update_usage(i);
+        self.service.touch(now);
         rev
     }
 
@@ -571,9 +575,10 @@ impl<'a> World<'a> {
             self.workloads[wi].evicted_unreplaced += 1;
         }
         if phase == PodPhase::Ready {
-            integrate(&mut self.workloads[wi], now);
             self.workloads[wi].ready -= 1;
-            self.update_usage(wi);
+        }
+        if phase != PodPhase::Pending {
+            self.service.touch(now);
         }
         self.workloads[wi].active.retain(|&x| x != p);
         self.clear_nomination(p);
@@ -609,26 +614,26 @@ impl<'a> World<'a> {
             node.pods.retain(|&x| x != p);
             self.capacity_freed(n);
         }
+        self.service.touch(self.now());
         self.request_cycle(self.now());
     }
 
     fn pod_ready(&mut self, now: SimTime, p: PodId) {
-        let pod = &self.cluster.pods[p.0 as usize];
-        if pod.phase != PodPhase::Running && pod.phase != PodPhase::Starting {
+        let pod = &mut self.cluster.pods[p.0 as usize];
+        if (pod.phase != PodPhase::Running && pod.phase != PodPhase::Starting) || pod.ready_due != Some(now) {
             return;
         }
         let wi = pod.workload as usize;
-        integrate(&mut self.workloads[wi], now);
-        let mark = self.workloads[wi].cpu_integral;
-        let pod = &mut self.cluster.pods[p.0 as usize];
         if pod.started.is_none() {
             pod.started = Some(now);
         }
         pod.phase = PodPhase::Ready;
+        pod.start_due = None;
+        pod.ready_due = None;
         pod.ready = Some(now);
-        pod.usage_mark = mark;
+        pod.first_ready.get_or_insert(now);
         self.workloads[wi].ready += 1;
-        self.update_usage(wi);
+        self.service.touch(now);
     }
 
     // ----- nodes ---------------------------------------------------------------------------
@@ -760,6 +765,7 @@ impl<'a> World<'a> {
         node.terminated = Some(now);
         node.allocated = Resources::ZERO;
         self.cluster.remove_live(n);
+        self.service.touch(now);
         self.scheduling.cache.nodes_changed();
         self.request_cycle(now);
         self.notify(NodeNotice::Terminated(n));
@@ -813,19 +819,32 @@ impl<'a> World<'a> {
                 }
             }
             let req_cpu = self.templates.current(i).1.requests().cpu_m;
+            let cpu_per_pod = if ws.ready > 0 {
+                ws.load.cpu_ready_m / f64::from(ws.ready)
+            } else {
+                0.0
+            };
+            let classes: Vec<crate::physics::queueing::Weighted> = ws.load.classes.iter().map(|c| c.1).collect();
+            let latency = (!classes.is_empty()).then(|| {
+                [0.50, 0.95, 0.99].map(|q| 1000.0 * crate::physics::queueing::quantile(&classes, q, ws.timeout_s))
+            });
             self.recorder.timeline.push(TimelineRow {
                 time: now,
                 workload: i as u32,
                 demand_rps: ws.demand,
                 served_rps: ws.served_rps(),
-                capacity_rps: f64::from(ws.ready) * ws.capacity_per_pod,
+                capacity_rps: ws.load.capacity,
+                latency_ms: latency,
+                errors_rps: (ws.demand - ws.served_rps()).max(0.0) + ws.load.timeouts,
+                cpu_throttled_m: ws.load.throttled_m,
+                cpu_starved_m: ws.load.starved_m,
                 desired: ws.desired,
                 pending,
                 starting,
                 ready: ws.ready,
-                cpu_per_pod_m: if ws.ready > 0 { ws.cpu_per_pod } else { 0.0 },
+                cpu_per_pod_m: cpu_per_pod,
                 cpu_utilization: if ws.ready > 0 && req_cpu > 0 {
-                    100.0 * ws.cpu_per_pod / req_cpu as f64
+                    100.0 * cpu_per_pod / req_cpu as f64
                 } else {
                     0.0
                 },
@@ -855,35 +874,6 @@ impl StreamKeys {
             batch_runtime: Rngs::key_of(&format!("batch-runtime/{workload}")),
         }
     }
-}
-
-/// Requests/s one pod of template `tmpl` can serve: the explicit ceiling, else what its CPU
-/// limit allows.
-fn capacity_per_pod(wl: &crate::model::Workload, tmpl: &crate::model::PodTemplate) -> f64 {
-    let svc = &wl.service;
-    if let Some(max) = svc.max_rps_per_pod {
-        return max;
-    }
-    match tmpl.limit_cpu_m() {
-        Some(limit) if svc.cpu_per_rps_m > 0.0 => ((limit as f64 - svc.idle_cpu_m) / svc.cpu_per_rps_m).max(0.0),
-        _ => f64::INFINITY,
-    }
-}
-
-/// Integrates the service model of one workload from its last tick to `now`.
-fn integrate(ws: &mut WorkloadState, now: SimTime) {
-    if now <= ws.last_tick {
-        return;
-    }
-    let dt = (now - ws.last_tick).as_secs_f64();
-    let served = ws.served_rps();
-    ws.cpu_integral += ws.cpu_per_pod * dt;
-    ws.demand_total += ws.demand * dt;
-    ws.served_total += served * dt;
-    if ws.demand > served + 1e-9 {
-        ws.overload = ws.overload + (now - ws.last_tick);
-    }
-    ws.last_tick = now;
 }
 
 /// Errors a run can hit after the scenario validated (inconsistent references).

@@ -17,6 +17,15 @@ pub struct TimelineRow {
     pub demand_rps: f64,
     pub served_rps: f64,
     pub capacity_rps: f64,
+    /// Request latency p50, p95, p99 of the requests served at this instant, milliseconds
+    /// (`None` when none are served).
+    pub latency_ms: Option<[f64; 3]>,
+    /// Requests/s unserved or slower than the timeout.
+    pub errors_rps: f64,
+    /// CPU the pods want above their limits (throttled) and within them but not granted (node
+    /// contention), millicores summed over the workload's pods.
+    pub cpu_throttled_m: f64,
+    pub cpu_starved_m: f64,
     pub desired: u32,
     pub pending: u32,
     pub starting: u32,
@@ -136,6 +145,14 @@ impl Percentiles {
     }
 }
 
+/// Request latency percentiles, milliseconds.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct LatencyPercentiles {
+    pub p50: f64,
+    pub p95: f64,
+    pub p99: f64,
+}
+
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct WorkloadSummary {
     pub name: String,
@@ -154,6 +171,23 @@ pub struct WorkloadSummary {
     pub unserved_share: f64,
     /// Seconds during which demand exceeded what ready pods could serve.
     pub overload_seconds: f64,
+    /// Latency of the served requests, milliseconds (requests slower than the timeout count at
+    /// the timeout).
+    pub latency_ms: LatencyPercentiles,
+    /// Served requests slower than the timeout.
+    pub requests_timed_out: f64,
+    /// Unserved or timed-out requests over all requests: what clients saw fail.
+    pub error_share: f64,
+    /// CPU wanted above the pods' limits (throttled by CFS quota), core·seconds.
+    pub cpu_throttled_core_seconds: f64,
+    /// CPU wanted within the limits but not granted because nodes were contended, core·seconds.
+    pub cpu_starved_core_seconds: f64,
+    /// Containers killed above their memory limit.
+    pub oom_kills: u32,
+    /// Pods the kubelet evicted under node memory pressure.
+    pub pressure_evictions: u32,
+    /// Container restarts (OOM kills and failed startup probes).
+    pub container_restarts: u32,
     pub replicas_min: u32,
     pub replicas_max: u32,
     /// Pods evicted by drains, spot reclaims, preemption or node loss.
@@ -222,8 +256,10 @@ fn secs(t: SimTime) -> f64 {
     t.as_secs_f64()
 }
 
-pub(super) fn finish(w: World<'_>, end: SimTime, events: u64) -> SimResult {
+pub(super) fn finish(mut w: World<'_>, end: SimTime, events: u64) -> SimResult {
     let sc = w.sc;
+    let from = w.measure_from;
+    let mut restarts = vec![0u32; sc.workloads.len()];
     let mut pods = Vec::with_capacity(w.cluster.pods.len());
     let mut pending_by_wl: Vec<Vec<f64>> = vec![Vec::new(); sc.workloads.len()];
     let mut ready_by_wl: Vec<Vec<f64>> = vec![Vec::new(); sc.workloads.len()];
@@ -236,8 +272,13 @@ pub(super) fn finish(w: World<'_>, end: SimTime, events: u64) -> SimResult {
         let wl = &sc.workloads[wi];
         let pending_until = p.scheduled.or(p.deleted).unwrap_or(end);
         let pending = (pending_until - p.created).as_secs_f64();
-        pending_sum[wi] += pending;
-        if p.scheduled.is_some() || p.phase == PodPhase::Pending {
+        restarts[wi] += p.restarts;
+        // Pods created in the warm-up span are not measured (their pods.csv rows remain).
+        let measured = p.created >= from;
+        if measured {
+            pending_sum[wi] += pending;
+        }
+        if measured && (p.scheduled.is_some() || p.phase == PodPhase::Pending) {
             pending_by_wl[wi].push(pending);
             if p.replacement {
                 replacement_by_wl[wi].push(pending);
@@ -246,7 +287,7 @@ pub(super) fn finish(w: World<'_>, end: SimTime, events: u64) -> SimResult {
         if p.phase == PodPhase::Pending {
             still_pending[wi] += 1;
         }
-        if let Some(r) = p.ready {
+        if let (Some(r), true) = (p.first_ready, measured) {
             ready_by_wl[wi].push((r - p.created).as_secs_f64());
         }
         if let (Some(done), Some(run)) = (p.completed, p.run_for) {
@@ -264,7 +305,7 @@ pub(super) fn finish(w: World<'_>, end: SimTime, events: u64) -> SimResult {
             unschedulable_s: p.unschedulable_since.map(secs),
             scheduled_s: p.scheduled.map(secs),
             started_s: p.started.map(secs),
-            ready_s: p.ready.map(secs),
+            ready_s: p.first_ready.map(secs),
             deleted_s: p.deleted.map(secs),
             pending_s: pending,
             image_cached: p.image_cached,
@@ -278,8 +319,19 @@ pub(super) fn finish(w: World<'_>, end: SimTime, events: u64) -> SimResult {
             continue;
         }
         let batch = wl.kind == WorkloadKind::Batch;
+        let mix = super::service::latency_mixture(&mut w.workloads[i]);
         let ws = &w.workloads[i];
         let unserved = (ws.demand_total - ws.served_total).max(0.0);
+        let pct = |q: f64| 1000.0 * crate::physics::queueing::quantile(&mix, q, ws.timeout_s);
+        let latency = if mix.is_empty() {
+            LatencyPercentiles::default()
+        } else {
+            LatencyPercentiles {
+                p50: pct(0.50),
+                p95: pct(0.95),
+                p99: pct(0.99),
+            }
+        };
         workloads.push(WorkloadSummary {
             name: wl.name.clone(),
             pods_created: ws.created,
@@ -295,6 +347,18 @@ pub(super) fn finish(w: World<'_>, end: SimTime, events: u64) -> SimResult {
                 0.0
             },
             overload_seconds: ws.overload.as_secs_f64(),
+            latency_ms: latency,
+            requests_timed_out: ws.timeouts_total,
+            error_share: if ws.demand_total > 0.0 {
+                ((unserved + ws.timeouts_total) / ws.demand_total).min(1.0)
+            } else {
+                0.0
+            },
+            cpu_throttled_core_seconds: ws.throttled_total,
+            cpu_starved_core_seconds: ws.starved_total,
+            oom_kills: ws.oom_kills,
+            pressure_evictions: ws.pressure_evictions,
+            container_restarts: restarts[i],
             replicas_min: ws.min_desired,
             replicas_max: ws.max_desired,
             pods_evicted: ws.evicted,

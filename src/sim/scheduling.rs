@@ -6,6 +6,7 @@ use super::{Event, World};
 use crate::cluster::{DeleteReason, NodeId, PodId, PodPhase};
 use crate::controllers::scheduler::{self, Placement};
 use crate::engine::SimTime;
+use crate::physics::probes::{self, Outcome};
 use crate::model::Resources;
 use std::cmp::Reverse;
 use std::collections::BTreeSet;
@@ -267,11 +268,52 @@ impl World<'_> {
                 at
             }
         };
-        let started = pulled_at + startup.container_start.sample(&mut rng);
-        let ready = started + startup.readiness.sample(&mut rng);
+        self.start_containers(p, pulled_at, &mut rng);
+    }
+
+    /// The kubelet starts pod `p`'s containers once its image is there (`at`), and its probes
+    /// decide when it is Ready ([`crate::physics::probes`]; `startup.ready` overrides them).
+    pub(super) fn start_containers(&mut self, p: PodId, at: SimTime, rng: &mut crate::engine::rng::StreamRng) {
+        let pod = &self.cluster.pods[p.0 as usize];
+        let startup = &self.sc.workloads[pod.workload as usize].startup;
+        let started = at + startup.container_start.sample(rng);
+        let outcome = match &startup.readiness {
+            Some(d) => Outcome::Ready(d.sample(rng)),
+            None => {
+                let tmpl = self.templates.of(pod);
+                let warmup = startup.warmup.sample(rng);
+                probes::outcome(tmpl.containers.iter().chain(&tmpl.sidecars).map(|c| &c.probes), warmup)
+            }
+        };
+        let batch = pod.run_for.is_some();
+        let pod = &mut self.cluster.pods[p.0 as usize];
+        pod.start_due = Some(started);
         self.queue.push(started, Event::PodStarted(p));
-        if pod.run_for.is_none() {
-            self.queue.push(ready, Event::PodReady(p));
+        if batch {
+            return;
         }
+        match outcome {
+            Outcome::Ready(d) => {
+                pod.ready_due = Some(started + d);
+                self.queue.push(started + d, Event::PodReady(p));
+            }
+            Outcome::Killed(d) => {
+                pod.ready_due = Some(started + d);
+                self.queue.push(started + d, Event::StartupProbeFailed(p));
+            }
+        }
+    }
+
+    /// A crashed container's backoff is over: the kubelet starts it again (the image is there).
+    pub(super) fn container_restart(&mut self, now: SimTime, p: PodId) {
+        let pod = &self.cluster.pods[p.0 as usize];
+        if pod.phase != PodPhase::Starting || pod.node.is_none() || pod.start_due.is_some() {
+            return;
+        }
+        let key = u64::from(pod.ordinal) | (u64::from(pod.restarts) << 32);
+        let mut rng = self
+            .rngs
+            .stream_named(self.stream_keys[pod.workload as usize].pod_start, key);
+        self.start_containers(p, now, &mut rng);
     }
 }

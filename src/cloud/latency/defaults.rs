@@ -33,8 +33,8 @@ pub struct PodStages {
     pub image_pull_cached: Distribution,
     /// Container creation and start.
     pub container_start: Distribution,
-    /// Container start → readiness probe passes.
-    pub readiness: Distribution,
+    /// Container start → the application answers its probes.
+    pub warmup: Distribution,
 }
 
 const fn secs(s: u64) -> SimDuration {
@@ -115,18 +115,15 @@ pub fn karpenter() -> NodeStages {
 /// * image pull (cached): latency.md:80: with the image already on the node containers start
 ///   immediately → 0 s.
 /// * container start: the non-pull 24 % of start-up (latency.md:76) → median 2 s, p95 5 s.
-/// * readiness: the first successful readiness probe; kubelet probes every `periodSeconds`
-///   (default 10 s, upstream: kubernetes/kubernetes staging/src/k8s.io/api/core/v1/types.go `Probe`)
-///   → uniform 0–10 s. Applications with a warm-up set their own.
+/// * warm-up (container start → the application answers its probes): 0 s; when the pod is Ready
+///   then follows from the manifest's probes (`crate::physics::probes`: the first probe tick the
+///   application answers, `periodSeconds` default 10 s). Applications with a warm-up set their own.
 pub fn pod_startup() -> PodStages {
     PodStages {
         image_pull: lognormal(10, 60),
         image_pull_cached: Distribution::Constant(SimDuration::ZERO),
         container_start: lognormal(2, 5),
-        readiness: Distribution::Uniform {
-            min: SimDuration::ZERO,
-            max: secs(10),
-        },
+        warmup: Distribution::Constant(SimDuration::ZERO),
     }
 }
 
@@ -156,6 +153,6 @@ mod tests {
         for d in [&n.launch, &n.register, &n.ready, &p.image_pull, &p.container_start] {
             assert!(d.quantile(0.95) >= d.quantile(0.5), "{d}");
         }
-        assert_eq!(p.readiness.mean(), SimDuration::from_secs(5));
+        assert_eq!(p.warmup.mean(), SimDuration::ZERO);
     }
 }

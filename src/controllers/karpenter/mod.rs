@@ -828,6 +828,16 @@ impl Provisioner for Karpenter {
     fn notice(&mut self, notice: &NodeNotice, _now: SimTime) {
         self.notices.push(notice.clone());
     }
+
+    /// Provisioning alone, without the batcher's window (the pods are all there at t = 0).
+    fn warm_start(&mut self, view: &ClusterView<'_>, _rngs: &Rngs) -> Vec<Action> {
+        let (mut actions, mut records) = (Vec::new(), Vec::new());
+        self.load_daemonsets(view);
+        self.refresh_node_meta(view);
+        self.handle_notices(view, &mut actions, &mut records);
+        self.provision(view, &mut actions, &mut records);
+        actions
+    }
 }
 
 /// Karpenter in the provisioner registry: `spec.provisioner: {karpenter: {...settings}}` with

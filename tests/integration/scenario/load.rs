@@ -168,7 +168,7 @@ fn pod_template_fields_and_upstream_defaults() {
     assert_eq!(api.service.idle_mem, 188_743_680.0);
     assert_eq!(api.service.max_rps_per_pod, Some(300.0));
     assert_eq!(api.startup.image_pull, secs(20));
-    assert_eq!(api.startup.readiness, secs(5));
+    assert_eq!(api.startup.readiness, Some(secs(5)));
     assert_eq!(
         api.startup.image_pull_cached,
         defaults::startup_latency().image_pull_cached
@@ -337,7 +337,7 @@ fn real_quantities_and_durations() {
     assert_eq!(w.startup.image_pull, secs(60));
     assert_eq!(
         w.startup.readiness,
-        Distribution::constant(SimDuration::from_millis(500))
+        Some(Distribution::constant(SimDuration::from_millis(500)))
     );
     assert_eq!(s.node_latency.launch, secs(150));
     let s = scenario::load(&data("units.yaml"), &["Scenario:spec.duration=10m".to_string()]).unwrap();
