@@ -149,7 +149,12 @@ mod tests {
     #[test]
     fn uncontended_pods_get_what_they_want_within_limits() {
         let (mut out, mut o) = (Vec::new(), Vec::new());
-        share(2000.0, &[claim(500, 300.0, Some(1000.0)), claim(500, 1500.0, Some(1000.0))], &mut out, &mut o);
+        share(
+            2000.0,
+            &[claim(500, 300.0, Some(1000.0)), claim(500, 1500.0, Some(1000.0))],
+            &mut out,
+            &mut o,
+        );
         assert_eq!(out[0].cpu_m, 300.0);
         assert_eq!(out[1].cpu_m, 1000.0);
         assert_eq!(out[1].throttled_m, 500.0);
@@ -159,7 +164,12 @@ mod tests {
     #[test]
     fn requests_only_pods_never_exceed_the_node() {
         let (mut out, mut o) = (Vec::new(), Vec::new());
-        share(1930.0, &[claim(250, 40_000.0, None), claim(250, 40_000.0, None)], &mut out, &mut o);
+        share(
+            1930.0,
+            &[claim(250, 40_000.0, None), claim(250, 40_000.0, None)],
+            &mut out,
+            &mut o,
+        );
         let sum: f64 = out.iter().map(|g| g.cpu_m).sum();
         assert!((sum - 1930.0).abs() < 1e-6);
         assert!((out[0].cpu_m - 965.0).abs() < 1e-6);
@@ -172,7 +182,11 @@ mod tests {
         // Weights 1:3 (requests 250m : 1000m ≈ 10 : 39); the small pod wants little.
         share(
             1000.0,
-            &[claim(1000, 2000.0, None), claim(250, 100.0, None), claim(1000, 2000.0, None)],
+            &[
+                claim(1000, 2000.0, None),
+                claim(250, 100.0, None),
+                claim(1000, 2000.0, None),
+            ],
             &mut out,
             &mut o,
         );

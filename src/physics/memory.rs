@@ -68,7 +68,11 @@ mod tests {
 
     #[test]
     fn eviction_ranks_over_request_then_priority_then_excess() {
-        let c = |usage: f64, request: f64, priority: i32| EvictionCandidate { usage, request, priority };
+        let c = |usage: f64, request: f64, priority: i32| EvictionCandidate {
+            usage,
+            request,
+            priority,
+        };
         // Within its request: evicted last even at low priority.
         assert_eq!(eviction_victim(&[c(100.0, 200.0, -10), c(300.0, 200.0, 100)]), Some(1));
         // Both above request: lower priority first.

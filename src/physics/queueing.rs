@@ -179,7 +179,12 @@ mod tests {
     #[test]
     fn erlang_c_of_a_known_case() {
         // c = 2, a = λ/μ = 1: P_W = 1/3.
-        let q = PodQueue { c: 2, mu: 1.0, lambda: 1.0, base: 0.0 };
+        let q = PodQueue {
+            c: 2,
+            mu: 1.0,
+            lambda: 1.0,
+            base: 0.0,
+        };
         assert!((q.p_wait() - 1.0 / 3.0).abs() < 1e-12);
     }
 

@@ -621,7 +621,12 @@ fn probe(
             Some(v) => Ok(i64::from(v)),
         }
     };
-    let success = field("successThreshold", p.success_threshold, 1, i64::from(pr::DEFAULT_SUCCESS_THRESHOLD))?;
+    let success = field(
+        "successThreshold",
+        p.success_threshold,
+        1,
+        i64::from(pr::DEFAULT_SUCCESS_THRESHOLD),
+    )?;
     if path.ends_with("startupProbe") && success != 1 {
         return Err(doc.error(
             ErrorKind::Invalid,
@@ -632,9 +637,19 @@ fn probe(
     let secs = |s: i64| crate::engine::SimDuration::from_secs(s as u64);
     Ok(Some(pr::Probe {
         initial_delay: secs(field("initialDelaySeconds", p.initial_delay_seconds, 0, 0)?),
-        period: secs(field("periodSeconds", p.period_seconds, 1, pr::DEFAULT_PERIOD.as_millis() as i64 / 1000)?),
+        period: secs(field(
+            "periodSeconds",
+            p.period_seconds,
+            1,
+            pr::DEFAULT_PERIOD.as_millis() as i64 / 1000,
+        )?),
         success_threshold: success as u32,
-        failure_threshold: field("failureThreshold", p.failure_threshold, 1, i64::from(pr::DEFAULT_FAILURE_THRESHOLD))? as u32,
+        failure_threshold: field(
+            "failureThreshold",
+            p.failure_threshold,
+            1,
+            i64::from(pr::DEFAULT_FAILURE_THRESHOLD),
+        )? as u32,
     }))
 }
 

@@ -49,6 +49,36 @@ pub fn lints(sc: &Scenario, hpas: &[HpaRuntime]) -> Vec<String> {
             }
         }
     }
+    for w in sc
+        .workloads
+        .iter()
+        .filter(|w| w.kind == WorkloadKind::Deployment && w.traffic.is_some())
+    {
+        let svc = &w.service;
+        if svc.cpu_per_rps_m <= 0.0 && svc.max_rps_per_pod.is_none() {
+            out.push(format!(
+                "{}: its traffic costs no CPU (spec.workloads.{}.perRequest.cpu unset) and nothing caps a pod's requests/s \
+                 (maxRequestsPerPod): any one Ready pod serves all of it",
+                w.name, w.name
+            ));
+        } else if w.template.limit_cpu_m().is_none() && svc.max_rps_per_pod.is_none() {
+            let missing: Vec<&str> = w
+                .template
+                .containers
+                .iter()
+                .chain(&w.template.sidecars)
+                .filter(|c| c.limit_cpu_m.is_none())
+                .map(|c| c.name.as_str())
+                .collect();
+            out.push(format!(
+                "{}: container(s) {} set no resources.limits.cpu: a pod's capacity is bounded only by the CPU its node has \
+                 left (shared by CFS weight with its neighbours), so how many requests/s it serves depends on what else \
+                 runs there",
+                w.name,
+                missing.join(", ")
+            ));
+        }
+    }
     for h in hpas {
         lint_hpa(sc, h, &h.spec, &mut out);
     }

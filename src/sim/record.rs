@@ -389,8 +389,15 @@ pub(super) fn finish(mut w: World<'_>, end: SimTime, events: u64) -> SimResult {
     // Peak of simultaneously billed nodes: sweep over launch/termination instants.
     let mut edges: Vec<(SimTime, i32)> = Vec::new();
     let mut ledger = CostLedger::new();
+    // Cost counts from the end of the warm-up span (`spec.warmup`): billing is clipped to it.
+    let clip = |l: SimTime, t: Option<SimTime>| -> Option<(SimTime, Option<SimTime>)> {
+        match t {
+            Some(t) if t <= from && from > SimTime::ZERO => None,
+            _ => Some((l.max(from), t)),
+        }
+    };
     for n in &w.cluster.nodes {
-        if let Some(l) = n.launched {
+        if let Some((l, terminated)) = n.launched.and_then(|l| clip(l, n.terminated)) {
             let billed = BilledNode {
                 node: n.name.clone(),
                 group: n.pool.clone(),
@@ -401,7 +408,7 @@ pub(super) fn finish(mut w: World<'_>, end: SimTime, events: u64) -> SimResult {
             };
             // Names are unique and prices come from the catalog: the ledger cannot refuse them.
             if ledger.start(billed, l).is_ok()
-                && let Some(t) = n.terminated
+                && let Some(t) = terminated
             {
                 let _ = ledger.stop(&n.name, t);
             }
@@ -420,6 +427,10 @@ pub(super) fn finish(mut w: World<'_>, end: SimTime, events: u64) -> SimResult {
             continue;
         };
         let to = p.completed.or(p.deleted).unwrap_or(end).min(end);
+        let from = from.max(w.measure_from);
+        if to <= from {
+            continue;
+        }
         let secs = (to - from).as_secs_f64();
         let e = held
             .entry(w.cluster.nodes[n.0 as usize].name.clone())
@@ -438,7 +449,9 @@ pub(super) fn finish(mut w: World<'_>, end: SimTime, events: u64) -> SimResult {
         let cost = node_cost.get(n.name.as_str()).copied().unwrap_or(0.0);
         if let Some(l) = n.launched {
             cluster.nodes_launched += 1;
-            cluster.node_hours += (n.terminated.unwrap_or(end) - l).as_secs_f64() / 3600.0;
+            if let Some((l, t)) = clip(l, n.terminated) {
+                cluster.node_hours += (t.unwrap_or(end) - l).as_secs_f64() / 3600.0;
+            }
             edges.push((l, 1));
             if let Some(t) = n.terminated {
                 edges.push((t, -1));

@@ -6,8 +6,8 @@ use super::{Event, World};
 use crate::cluster::{DeleteReason, NodeId, PodId, PodPhase};
 use crate::controllers::scheduler::{self, Placement};
 use crate::engine::SimTime;
-use crate::physics::probes::{self, Outcome};
 use crate::model::Resources;
+use crate::physics::probes::{self, Outcome};
 use std::cmp::Reverse;
 use std::collections::BTreeSet;
 

@@ -15,7 +15,7 @@
 //! for all changes of one instant, before time moves on or a reader looks
 //! ([`World::advance_service`]).
 
-use super::{World, WorkloadState};
+use super::{WorkloadState, World};
 use crate::cluster::{DeleteReason, NodeId, PodId, PodPhase};
 use crate::engine::SimTime;
 use crate::physics::cpu::{self, Claim, Grant};
@@ -158,7 +158,13 @@ impl World<'_> {
         let offered: Vec<f64> = self
             .workloads
             .iter()
-            .map(|ws| if ws.ready > 0 { ws.demand / f64::from(ws.ready) } else { 0.0 })
+            .map(|ws| {
+                if ws.ready > 0 {
+                    ws.demand / f64::from(ws.ready)
+                } else {
+                    0.0
+                }
+            })
             .collect();
         for ws in &mut self.workloads {
             flush_latency(ws);
@@ -179,7 +185,10 @@ impl World<'_> {
                 let (want_cpu, want_mem) = match pod.phase {
                     PodPhase::Ready => {
                         let rps = offered[wi];
-                        (model.idle_cpu_m + rps * model.cpu_per_rps_m, model.idle_mem + rps * model.mem_per_rps)
+                        (
+                            model.idle_cpu_m + rps * model.cpu_per_rps_m,
+                            model.idle_mem + rps * model.mem_per_rps,
+                        )
                     }
                     PodPhase::Running | PodPhase::Terminating => (model.idle_cpu_m, model.idle_mem),
                     _ => (0.0, 0.0),
@@ -200,7 +209,12 @@ impl World<'_> {
                     kills.push((p, Kill::Oom));
                 }
             }
-            cpu::share(node.allocatable.cpu_m as f64, &svc.claims, &mut svc.grants, &mut svc.order);
+            cpu::share(
+                node.allocatable.cpu_m as f64,
+                &svc.claims,
+                &mut svc.grants,
+                &mut svc.order,
+            );
             for (k, &p) in svc.on_node.iter().enumerate() {
                 let pod = &self.cluster.pods[p.0 as usize];
                 let wi = pod.workload as usize;
@@ -247,8 +261,7 @@ impl World<'_> {
             }
             // Node-pressure eviction: the pods' working set above what the node holds for them.
             let pressure = mem_used > node.allocatable.mem as f64;
-            let due = svc.last_eviction[n.0 as usize]
-                .is_none_or(|t| now >= t + memory::EVICTION_MONITORING_INTERVAL);
+            let due = svc.last_eviction[n.0 as usize].is_none_or(|t| now >= t + memory::EVICTION_MONITORING_INTERVAL);
             if pressure && due {
                 let candidates: Vec<(PodId, EvictionCandidate)> = svc
                     .on_node

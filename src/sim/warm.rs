@@ -10,8 +10,8 @@
 
 use super::World;
 use crate::cluster::PodPhase;
-use crate::controllers::hpa::spec::{MetricSpec, MetricTarget};
 use crate::controllers::hpa::observation::MetricResource;
+use crate::controllers::hpa::spec::{MetricSpec, MetricTarget};
 use crate::controllers::provisioner::Action;
 use crate::engine::SimTime;
 use crate::model::{Workload, WorkloadKind};
@@ -24,7 +24,13 @@ const MAX_ROUNDS: usize = 16;
 /// wins, clamped to min/max, as upstream's `computeReplicasForMetrics`) until it stops moving.
 /// Usage is the uncontended service model (each pod `idle + demand/replicas × perRequest`, capped
 /// by its limit). Metrics the service model does not produce keep the current replicas.
-pub fn steady_replicas(wl: &Workload, spec: &crate::controllers::hpa::spec::HpaSpec, tolerance: f64, demand: f64, start: i32) -> i32 {
+pub fn steady_replicas(
+    wl: &Workload,
+    spec: &crate::controllers::hpa::spec::HpaSpec,
+    tolerance: f64,
+    demand: f64,
+    start: i32,
+) -> i32 {
     let (min, max) = (spec.min_replicas.max(1), spec.max_replicas.max(1));
     let req = wl.template.requests();
     let svc = &wl.service;

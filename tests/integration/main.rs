@@ -17,6 +17,7 @@
 //! | `ca` | Cluster Autoscaler flags and scaling decisions |
 //! | `karpenter` | Karpenter decisions |
 //! | `scenario` | loading scenarios and their error messages |
+//! | `physics` | node CPU (CFS), request latency vs a request-level simulation, memory, probes, warm start |
 //! | `sim` | simulation behaviour on static clusters |
 //! | `scenarios` | the shipped and bench scenarios, end to end |
 //! | `charts`, `compare`, `sweep` | outputs, comparisons and sweeps |
@@ -35,6 +36,7 @@ mod durability;
 mod fuzz;
 mod hpa;
 mod karpenter;
+mod physics;
 mod scenario;
 mod scenarios;
 mod sim;
