@@ -22,6 +22,7 @@
 //! * [`sim`] is the world: it gathers snapshots, calls controllers, applies decisions and
 //!   schedules the events they cause.
 
+pub mod alerts;
 pub mod cli;
 pub mod cloud;
 pub mod cluster;

@@ -53,6 +53,7 @@ pub fn scenario() -> Scenario {
         spot_interruptions: true,
         // Decision tests build their own starting state.
         warm_start: false,
+        rule_groups: Vec::new(),
         warmup: SimDuration::ZERO,
     }
 }

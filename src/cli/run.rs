@@ -31,6 +31,10 @@ pub struct RunArgs {
     /// an error: exit 2 before running. For CI.
     #[arg(long)]
     pub strict: bool,
+    /// Also write promtool/rules.yaml and promtool/test.yaml: the scenario's alerting rules, the
+    /// series the run exposed and the alerts capsim found firing, for `promtool test rules`.
+    #[arg(long)]
+    pub promtool_test: bool,
 }
 
 /// `--seed`: a whole number from 0 to 2⁶⁴ − 1 (`-5` is read as a value, and refused, not taken
@@ -148,5 +152,28 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
         .clone()
         .unwrap_or_else(|| PathBuf::from("out").join(&sc.name));
     check_output_dir(&out)?;
-    run_loaded_with(&sc, &out, args.quiet, !args.no_charts).map(|_| ())
+    let result = run_loaded_with(&sc, &out, args.quiet, !args.no_charts)?;
+    if args.promtool_test {
+        let dir = out.join("promtool");
+        std::fs::create_dir_all(&dir).map_err(|e| failed(anyhow::anyhow!("{}: {e}", dir.display())))?;
+        let rules = crate::alerts::promtool::rules_file(&sc.rule_groups);
+        let test = crate::alerts::promtool::test_file(
+            &result.series,
+            &result.alerts,
+            sc.resolution.as_millis(),
+            &sc.rule_groups,
+            400,
+        );
+        for (name, text) in [("rules.yaml", rules), ("test.yaml", test)] {
+            crate::report::files::atomic_write(&dir.join(name), text.as_bytes()).map_err(failed)?;
+        }
+        if !args.quiet {
+            outln!(
+                "wrote {} (run: promtool test rules {})",
+                dir.display(),
+                dir.join("test.yaml").display()
+            );
+        }
+    }
+    Ok(())
 }

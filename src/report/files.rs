@@ -408,6 +408,14 @@ pub fn write_run_outputs(dir: &Path, r: &SimResult) -> Result<Vec<PathBuf>, Outp
         csv_bytes(&path, &r.decisions)?
     };
     files.push((path, decisions));
+    // Alert state changes; a header alone when no rule fired (or the scenario has none).
+    let path = dir.join("alerts.csv");
+    let alerts = if r.alerts.events.is_empty() {
+        b"time_s,alert,state,labels\n".to_vec()
+    } else {
+        csv_bytes(&path, &r.alerts.events)?
+    };
+    files.push((path, alerts));
     let hpa = if r.hpa.is_empty() {
         None
     } else {

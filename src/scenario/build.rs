@@ -32,6 +32,8 @@ enum Role {
     Pdb,
     Hpa,
     NodePool,
+    /// `monitoring.coreos.com/v1 PrometheusRule`: alerting and recording rules.
+    Rules,
     /// Kept raw in `Scenario::documents` for a later stage, no warning.
     KeptRaw,
     /// Skipped with a warning.
@@ -51,6 +53,7 @@ const KNOWN: &[(&str, &str, Role)] = &[
     (CAPSIM_API_VERSION, "NodeGroup", Role::KeptRaw),
     ("karpenter.k8s.aws/v1", "EC2NodeClass", Role::KeptRaw),
     ("v1", "ConfigMap", Role::KeptRaw),
+    ("monitoring.coreos.com/v1", "PrometheusRule", Role::Rules),
 ];
 
 fn role(doc: &RawDocument) -> Result<Role, ScenarioError> {
@@ -121,6 +124,11 @@ pub fn build(
     let pdbs = disruption_budgets(by_role(Role::Pdb), &mut warnings)?;
     let hpas = autoscalers(by_role(Role::Hpa), &workloads, &mut warnings)?;
     let nodepools = by_role(Role::NodePool).map(|d| d.value.clone()).collect();
+    let mut rule_groups = Vec::new();
+    for d in by_role(Role::Rules) {
+        rule_groups.extend(crate::alerts::rule_groups(d, &mut warnings)?);
+    }
+    warnings.extend(crate::alerts::unknown_series_warnings(&rule_groups));
 
     Ok(Scenario {
         name,
@@ -141,6 +149,7 @@ pub fn build(
         controller_manager: spec.controller_manager,
         metric_resolution: spec.metrics_server.and_then(|m| m.metric_resolution).map(|d| d.0),
         spot_interruptions: spec.spot_interruptions.unwrap_or(defaults::SPOT_INTERRUPTIONS),
+        rule_groups,
         warm_start: spec
             .start
             .map_or(defaults::START_WARM, |s| s == super::schema::StartSpec::Warm),

@@ -144,6 +144,8 @@ pub struct Scenario {
     pub metric_resolution: Option<SimDuration>,
     /// Whether spot instances are interrupted (`spec.spotInterruptions`).
     pub spot_interruptions: bool,
+    /// The PrometheusRule documents' rule groups.
+    pub rule_groups: Vec<crate::alerts::RuleGroup>,
     /// `spec.start`: begin in the steady state of the t = 0 demand (`warm`) or empty (`cold`).
     pub warm_start: bool,
     /// `spec.warmup`: the span at the start left out of every summary metric.

@@ -55,13 +55,7 @@ pub fn lints(sc: &Scenario, hpas: &[HpaRuntime]) -> Vec<String> {
         .filter(|w| w.kind == WorkloadKind::Deployment && w.traffic.is_some())
     {
         let svc = &w.service;
-        if svc.cpu_per_rps_m <= 0.0 && svc.max_rps_per_pod.is_none() {
-            out.push(format!(
-                "{}: its traffic costs no CPU (spec.workloads.{}.perRequest.cpu unset) and nothing caps a pod's requests/s \
-                 (maxRequestsPerPod): any one Ready pod serves all of it",
-                w.name, w.name
-            ));
-        } else if w.template.limit_cpu_m().is_none() && svc.max_rps_per_pod.is_none() {
+        if svc.cpu_per_rps_m > 0.0 && w.template.limit_cpu_m().is_none() && svc.max_rps_per_pod.is_none() {
             let missing: Vec<&str> = w
                 .template
                 .containers

@@ -9,6 +9,7 @@
 
 pub mod autoscaling;
 pub mod batch;
+pub mod exposition;
 pub mod lint;
 pub mod metrics;
 pub mod provisioning;
@@ -131,6 +132,12 @@ pub struct WorkloadState {
     pub latency_mix: service::LatencyMix,
     pub oom_kills: u32,
     pub pressure_evictions: u32,
+    /// From t = 0 (the warm-up included), for the exposed counters: requests served (timeouts
+    /// included), unserved, and timed out; integrated up to `last_tick_raw`.
+    pub raw_served: f64,
+    pub raw_unserved: f64,
+    pub raw_timeouts: f64,
+    pub last_tick_raw: SimTime,
     pub overload: SimDuration,
     /// Pods evicted (drained, reclaimed, preempted, lost with a node) whose replacement is not
     /// created yet.
@@ -391,6 +398,7 @@ impl<'a> World<'a> {
             Event::Sample => {
                 self.advance_service(now);
                 self.sample(now);
+                self.expose(now);
                 self.queue.push(now + self.sc.resolution, Event::Sample);
             }
             Event::ScheduleCycle => {

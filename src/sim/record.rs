@@ -66,11 +66,17 @@ pub struct ClusterRow {
 pub struct Recorder {
     pub timeline: Vec<TimelineRow>,
     pub cluster: Vec<ClusterRow>,
+    /// The exposed Prometheus series the scenario's rules read.
+    pub series: crate::alerts::series::SeriesSet,
+    /// Per workload: its request-duration histogram so far.
+    pub histograms: Vec<super::exposition::Histogram>,
 }
 
 impl Recorder {
-    pub fn new(_sc: &Scenario) -> Self {
-        Recorder::default()
+    pub fn new(sc: &Scenario) -> Self {
+        let mut r = Recorder::default();
+        r.series.wanted = crate::alerts::wanted_families(&sc.rule_groups);
+        r
     }
 }
 
@@ -232,6 +238,10 @@ pub struct Summary {
     pub events: u64,
     pub workloads: Vec<WorkloadSummary>,
     pub cluster: ClusterSummary,
+    /// Per alerting rule of the scenario's PrometheusRules.
+    pub alerts: Vec<crate::alerts::AlertSummary>,
+    /// Times an alert that pages started firing.
+    pub pages: u32,
 }
 
 /// Everything a run produced.
@@ -250,6 +260,9 @@ pub struct SimResult {
     pub hpa: Vec<super::autoscaling::HpaRecord>,
     /// Non-fatal findings of the run's stages (unknown CA flags, ignored NodePool fields).
     pub warnings: Vec<String>,
+    /// The alerts the scenario's PrometheusRules fired, and the series they read.
+    pub alerts: crate::alerts::AlertRun,
+    pub series: crate::alerts::series::SeriesSet,
 }
 
 fn secs(t: SimTime) -> f64 {
@@ -487,8 +500,14 @@ pub(super) fn finish(mut w: World<'_>, end: SimTime, events: u64) -> SimResult {
         live += d;
         cluster.nodes_max = cluster.nodes_max.max(live as u32);
     }
+    let mut series = std::mem::take(&mut w.recorder.series);
+    let alerts = crate::alerts::evaluate(&sc.rule_groups, &mut series, end.as_millis());
+    let mut warnings = w.warnings;
+    warnings.extend(alerts.errors.iter().map(|e| format!("PrometheusRule: {e}")));
     SimResult {
         summary: Summary {
+            alerts: alerts.summaries.clone(),
+            pages: alerts.pages(),
             scenario: sc.name.clone(),
             seed: sc.seed,
             duration_s: sc.duration.as_secs_f64(),
@@ -503,6 +522,8 @@ pub(super) fn finish(mut w: World<'_>, end: SimTime, events: u64) -> SimResult {
         nodes,
         decisions: w.provisioning.decisions,
         hpa: w.autoscaling.records,
-        warnings: w.warnings,
+        warnings,
+        alerts,
+        series,
     }
 }

@@ -35,6 +35,12 @@ pub struct PodLoad {
     /// ∫ cpu_m dt up to `since`, millicore·seconds (metrics windows are differences of it).
     pub integral: f64,
     pub since: SimTime,
+    /// Whether its containers run, and whether it wants more than its CPU limit (CFS throttles
+    /// it in every period), since `since`; seconds of each up to `since`.
+    pub running: bool,
+    pub throttled: bool,
+    pub running_s: f64,
+    pub throttled_s: f64,
 }
 
 impl PodLoad {
@@ -43,10 +49,22 @@ impl PodLoad {
         self.integral + self.cpu_m * (now - self.since).as_secs_f64()
     }
 
-    fn set_cpu(&mut self, now: SimTime, cpu_m: f64) {
+    /// Seconds running and throttled up to `now`.
+    pub fn cfs_at(&self, now: SimTime) -> (f64, f64) {
+        let dt = (now - self.since).as_secs_f64();
+        (
+            self.running_s + if self.running { dt } else { 0.0 },
+            self.throttled_s + if self.throttled { dt } else { 0.0 },
+        )
+    }
+
+    fn set(&mut self, now: SimTime, cpu_m: f64, running: bool, throttled: bool) {
         self.integral = self.integral_at(now);
+        (self.running_s, self.throttled_s) = self.cfs_at(now);
         self.since = now;
         self.cpu_m = cpu_m;
+        self.running = running;
+        self.throttled = throttled;
     }
 }
 
@@ -220,7 +238,8 @@ impl World<'_> {
                 let wi = pod.workload as usize;
                 let g = svc.grants[k];
                 let load = &mut svc.pods[p.0 as usize];
-                load.set_cpu(now, g.cpu_m);
+                let running = matches!(pod.phase, PodPhase::Ready | PodPhase::Running | PodPhase::Terminating);
+                load.set(now, g.cpu_m, running, g.throttled_m > 0.0);
                 load.served = 0.0;
                 let ws = &mut self.workloads[wi];
                 ws.load.throttled_m += g.throttled_m;
@@ -350,11 +369,17 @@ pub(super) fn integrate(ws: &mut WorkloadState, now: SimTime, from: SimTime) {
     }
     let start = ws.last_tick.max(from);
     ws.last_tick = now;
+    let served = ws.load.served.min(ws.demand);
+    // Counters for the exposed series count from t = 0 whatever the warm-up.
+    let raw_dt = (now - ws.last_tick_raw).as_secs_f64();
+    ws.last_tick_raw = now;
+    ws.raw_served += served * raw_dt;
+    ws.raw_unserved += (ws.demand - served).max(0.0) * raw_dt;
+    ws.raw_timeouts += ws.load.timeouts * raw_dt;
     if now <= start {
         return;
     }
     let dt = (now - start).as_secs_f64();
-    let served = ws.load.served.min(ws.demand);
     ws.demand_total += ws.demand * dt;
     ws.served_total += served * dt;
     ws.timeouts_total += ws.load.timeouts * dt;

@@ -8,6 +8,7 @@
 //!
 //! | module | what it checks |
 //! |---|---|
+//! | `alerts` | PrometheusRule evaluation, rejected constructs, the promtool cross-check |
 //! | `architecture` | the layers (no controller imports the world) and the provisioner registry |
 //! | `bad_input` | every bad-input class: exit 2, a message naming file, document and field, nothing written |
 //! | `units` | Kubernetes durations and quantities |
@@ -25,6 +26,7 @@
 //! | `cli` | the binary's exit codes and messages |
 //! | `durability` | killed runs: no truncated file, incomplete sets recognisable, temporaries cleaned |
 
+mod alerts;
 mod architecture;
 mod bad_input;
 mod ca;

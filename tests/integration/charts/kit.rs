@@ -187,6 +187,8 @@ pub fn synthetic(name: &str, wls: &[Wl<'_>], pools: &[&str], duration_s: u64, co
                 decisions: BTreeMap::new(),
                 spot_interruptions: 0,
             },
+            alerts: Vec::new(),
+            pages: 0,
         },
         timeline,
         cluster_timeline,
@@ -196,6 +198,8 @@ pub fn synthetic(name: &str, wls: &[Wl<'_>], pools: &[&str], duration_s: u64, co
         decisions: Vec::new(),
         hpa: Vec::new(),
         warnings: Vec::new(),
+        alerts: Default::default(),
+        series: Default::default(),
     }
 }
 

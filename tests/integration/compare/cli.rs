@@ -5,7 +5,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn capsim(args: &[&str]) -> (i32, String, String) {
+pub fn capsim(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_capsim"))
         .args(args)
         .output()
@@ -17,14 +17,14 @@ fn capsim(args: &[&str]) -> (i32, String, String) {
     )
 }
 
-fn temp_dir(tag: &str) -> PathBuf {
+pub fn temp_dir(tag: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("capsim-cli-{tag}-{}", std::process::id()));
     let _ = fs::remove_dir_all(&d);
     fs::create_dir_all(&d).unwrap();
     d
 }
 
-fn p(path: &Path) -> &str {
+pub fn p(path: &Path) -> &str {
     path.to_str().unwrap()
 }
 
