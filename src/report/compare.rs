@@ -68,6 +68,11 @@ pub struct CompareRow {
     /// Cluster cost over all requests of all workloads, per million requests (`None` when the
     /// run served no traffic at all).
     pub cost_per_million_requests: Option<f64>,
+    /// The workload's request latency p95, milliseconds, and its failed-request share.
+    pub latency_p95_ms: f64,
+    pub error_share: f64,
+    /// Times an alert that pages started firing (the run's PrometheusRules).
+    pub pages: u32,
 }
 
 /// The rows of a comparison: for each variant in order, one row per Deployment in order.
@@ -97,6 +102,9 @@ pub fn compare_rows(results: &[(String, SimResult)]) -> Vec<CompareRow> {
                 node_hours: s.cluster.node_hours,
                 cost_usd: s.cluster.cost_total_usd,
                 cost_per_million_requests: per_million,
+                latency_p95_ms: w.latency_ms.p95,
+                error_share: w.error_share,
+                pages: s.pages,
             });
         }
     }
@@ -167,8 +175,19 @@ pub fn compare_table(rows: &[CompareRow]) -> String {
         line("  unserved".into(), Some(w), &|r| {
             format!("{:.2}%", 100.0 * r.unserved_share)
         });
+        line("  errors".into(), Some(w), &|r| {
+            format!("{:.2}%", 100.0 * r.error_share)
+        });
+        line("  latency p95".into(), Some(w), &|r| {
+            if r.latency_p95_ms >= 1000.0 {
+                format!("{:.1}s", r.latency_p95_ms / 1000.0)
+            } else {
+                format!("{:.0}ms", r.latency_p95_ms)
+            }
+        });
     }
     line("cluster".into(), None, &|_| String::new());
+    line("  pages fired".into(), None, &|r| r.pages.to_string());
     line("  peak nodes".into(), None, &|r| r.peak_nodes.to_string());
     line("  cost".into(), None, &|r| format!("${:.2}", r.cost_usd));
     line("  cost / M requests".into(), None, &|r| {
@@ -190,11 +209,11 @@ fn csv_field(s: &str) -> String {
 /// `compare.csv`: one row per variant × workload, seconds and dollars as plain numbers.
 pub fn compare_csv(rows: &[CompareRow]) -> Vec<u8> {
     let mut out = String::from(
-        "variant,scenario,seed,workload,pods_created,pending_p50_s,pending_p95_s,pending_max_s,pods_pending_at_end,unserved_share,overload_s,replicas_max,workload_requests,workload_cost_usd,peak_nodes,node_hours,cost_usd,cost_per_million_requests_usd\n",
+        "variant,scenario,seed,workload,pods_created,pending_p50_s,pending_p95_s,pending_max_s,pods_pending_at_end,unserved_share,overload_s,replicas_max,workload_requests,workload_cost_usd,peak_nodes,node_hours,cost_usd,cost_per_million_requests_usd,latency_p95_ms,error_share,pages\n",
     );
     for r in rows {
         out.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{:.6},{},{},{},{},{},{},{},{}\n",
+            "{},{},{},{},{},{},{},{},{},{:.6},{},{},{},{},{},{},{},{},{},{:.6},{}\n",
             csv_field(&r.variant),
             csv_field(&r.scenario),
             r.seed,
@@ -214,6 +233,9 @@ pub fn compare_csv(rows: &[CompareRow]) -> Vec<u8> {
             f(r.node_hours),
             f(r.cost_usd),
             r.cost_per_million_requests.map(f).unwrap_or_default(),
+            f(r.latency_p95_ms),
+            r.error_share,
+            r.pages,
         ));
     }
     out.into_bytes()

@@ -17,6 +17,8 @@
 //! | `node_hours` | billed node-hours |
 //! | `cost_usd` | cluster cost over the run |
 //! | `cost_per_million_requests_usd` | `cost_usd` ÷ (offered requests ÷ 10⁶); empty when no requests |
+//! | `latency_p95_ms` | request latency p95 (ms), worst workload |
+//! | `pages` | times an alert that pages started firing (the scenario's PrometheusRules) |
 //!
 //! # Statistics over seeds
 //!
@@ -74,11 +76,13 @@ pub enum MetricKind {
     NodeHours,
     CostUsd,
     CostPerMillionRequests,
+    LatencyP95,
+    Pages,
 }
 
 impl MetricKind {
     /// Every metric, in the default column order.
-    pub const ALL: [MetricKind; 10] = [
+    pub const ALL: [MetricKind; 12] = [
         MetricKind::PendingP50,
         MetricKind::PendingP95,
         MetricKind::PendingP99,
@@ -89,6 +93,8 @@ impl MetricKind {
         MetricKind::NodeHours,
         MetricKind::CostUsd,
         MetricKind::CostPerMillionRequests,
+        MetricKind::LatencyP95,
+        MetricKind::Pages,
     ];
 
     pub fn name(self) -> &'static str {
@@ -103,6 +109,8 @@ impl MetricKind {
             MetricKind::NodeHours => "node_hours",
             MetricKind::CostUsd => "cost_usd",
             MetricKind::CostPerMillionRequests => "cost_per_million_requests_usd",
+            MetricKind::LatencyP95 => "latency_p95_ms",
+            MetricKind::Pages => "pages",
         }
     }
 
@@ -116,6 +124,7 @@ impl MetricKind {
                 | MetricKind::PendingMax
                 | MetricKind::UnservedShare
                 | MetricKind::OverloadSeconds
+                | MetricKind::LatencyP95
         )
     }
 }
@@ -226,6 +235,8 @@ impl Metric {
             }
             MetricKind::OverloadSeconds => worst(|w| w.overload_seconds),
             MetricKind::PeakNodes => f64::from(s.cluster.nodes_max),
+            MetricKind::LatencyP95 => worst(|w| w.latency_ms.p95),
+            MetricKind::Pages => f64::from(s.pages),
             MetricKind::NodeHours => s.cluster.node_hours,
             MetricKind::CostUsd => s.cluster.cost_total_usd,
             MetricKind::CostPerMillionRequests => {
