@@ -677,6 +677,7 @@ pub fn run_panels(r: &SimResult) -> Vec<Panel> {
             ],
             integer: false,
         },
+        latency_panel(r, &wl),
         Panel {
             title: format!("Replicas (pods) — {scope}"),
             series: vec![
@@ -703,6 +704,40 @@ pub fn run_panels(r: &SimResult) -> Vec<Panel> {
             integer: false,
         },
     ]
+}
+
+/// Request latency p50/p95/p99 over time of the plotted workload with the most requests (a
+/// percentile is not a sum over workloads); gaps where it served nothing.
+fn latency_panel(r: &SimResult, plotted: &[usize]) -> Panel {
+    let busiest = plotted.iter().copied().max_by(|&a, &b| {
+        let req = |i: usize| {
+            r.summary
+                .workloads
+                .iter()
+                .find(|w| w.name == r.workload_names[i])
+                .map_or(0.0, |w| w.requests_total)
+        };
+        req(a).total_cmp(&req(b)).then(b.cmp(&a))
+    });
+    let name = busiest.map_or("", |i| r.workload_names[i].as_str());
+    let series = ["p50", "p95", "p99"]
+        .iter()
+        .enumerate()
+        .map(|(k, label)| {
+            let points = r
+                .timeline
+                .iter()
+                .filter(|row| Some(row.workload as usize) == busiest)
+                .filter_map(|row| row.latency_ms.map(|l| (row.time.as_secs_f64(), l[k])))
+                .collect();
+            Series::new(*label, palette_color(k), LineKind::Solid, points)
+        })
+        .collect();
+    Panel {
+        title: format!("Request latency (ms) — {name}"),
+        series,
+        integer: false,
+    }
 }
 
 /// The CDF lines of a run: the [`CDF_MAX_WORKLOADS`] Deployments with the most requests (then

@@ -179,7 +179,9 @@ pub fn compare_table(rows: &[CompareRow]) -> String {
             format!("{:.2}%", 100.0 * r.error_share)
         });
         line("  latency p95".into(), Some(w), &|r| {
-            if r.latency_p95_ms >= 1000.0 {
+            if r.workload_requests <= 0.0 {
+                "–".to_string()
+            } else if r.latency_p95_ms >= 1000.0 {
                 format!("{:.1}s", r.latency_p95_ms / 1000.0)
             } else {
                 format!("{:.0}ms", r.latency_p95_ms)
