@@ -107,6 +107,17 @@ impl PodQueue {
         ((1.0 - pw) * es + pw * waited).clamp(0.0, 1.0)
     }
 
+    /// True when `P(T > t)` is below e⁻⁶⁰ ≈ 10⁻²⁶ for certain: both exponential rates of the
+    /// survival function (μ and cμ − λ) times the time beyond the base latency exceed 60, with
+    /// margin for the polynomial factor. A cheap test that spares the exponentials.
+    pub fn negligible_beyond(&self, t: f64) -> bool {
+        if self.saturated() {
+            return false;
+        }
+        let rate = self.mu.min(self.capacity() - self.lambda);
+        rate * (t - self.base) > 80.0
+    }
+
     /// Mean response time, seconds (`base + 1/μ + P_W/δ`).
     pub fn mean(&self) -> f64 {
         if !self.mu.is_finite() {

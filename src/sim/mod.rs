@@ -414,7 +414,8 @@ impl<'a> World<'a> {
                     if let Some(d) = pod.run_for {
                         self.queue.push(now + d, Event::PodCompleted(p));
                     }
-                    self.service.touch(now);
+                    let wi = pod.workload as usize;
+                    self.touch_for(now, wi);
                 }
             }
             Event::ContainerRestart(p) => self.container_restart(now, p),
@@ -467,6 +468,19 @@ impl<'a> World<'a> {
     }
 
     // ----- service model -------------------------------------------------------------------
+
+    /// A pod of workload `wi` started, stopped or left: the service model is stale, unless the
+    /// workload's pods want no CPU and no memory in any phase (batch pods and placeholders without
+    /// a service model), whose comings and goings change nobody's share.
+    fn touch_for(&mut self, now: SimTime, wi: usize) {
+        let m = &self.sc.workloads[wi].service;
+        let inert = m.idle_cpu_m == 0.0
+            && m.idle_mem == 0.0
+            && (self.sc.workloads[wi].traffic.is_none() || (m.cpu_per_rps_m == 0.0 && m.mem_per_rps == 0.0));
+        if !inert {
+            self.service.touch(now);
+        }
+    }
 
     fn service_tick(&mut self, now: SimTime) {
         self.advance_service(now);
@@ -586,7 +600,7 @@ impl<'a> World<'a> {
             self.workloads[wi].ready -= 1;
         }
         if phase != PodPhase::Pending {
-            self.service.touch(now);
+            self.touch_for(now, wi);
         }
         self.workloads[wi].active.retain(|&x| x != p);
         self.clear_nomination(p);
@@ -615,6 +629,7 @@ impl<'a> World<'a> {
             return;
         }
         pod.phase = PodPhase::Deleted;
+        let wi = pod.workload as usize;
         if let Some(n) = pod.node {
             let req = pod.requests;
             let node = &mut self.cluster.nodes[n.0 as usize];
@@ -622,7 +637,7 @@ impl<'a> World<'a> {
             node.pods.retain(|&x| x != p);
             self.capacity_freed(n);
         }
-        self.service.touch(self.now());
+        self.touch_for(self.now(), wi);
         self.request_cycle(self.now());
     }
 

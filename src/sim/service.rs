@@ -110,16 +110,10 @@ enum Kill {
 /// A class of identical pods, for the latency mixtures: `(servers, μ, λ, base)` quantized.
 pub type ClassKey = (u32, i64, i64, i64);
 
-/// Quantizes a positive rate to 0.5 % steps (so pods whose available CPU differs by a rounding
-/// share a class). Deterministic: the same inputs give the same key.
+/// Quantizes a non-negative rate to its exponent and top 7 mantissa bits (steps under 0.8 %), so
+/// pods whose available CPU differs by a rounding share a class; no logarithm per pod.
 fn q(x: f64) -> i64 {
-    if x.is_finite() && x > 0.0 {
-        (x.ln() * 200.0).round() as i64
-    } else if x > 0.0 {
-        i64::MAX
-    } else {
-        i64::MIN
-    }
+    (x.max(0.0).to_bits() >> 45) as i64
 }
 
 fn key_of(queue: &PodQueue) -> ClassKey {
@@ -308,8 +302,15 @@ impl World<'_> {
         }
         for ws in &mut self.workloads {
             let timeout = ws.timeout_s;
-            let classes: Vec<Weighted> = ws.load.classes.iter().map(|c| c.1).collect();
-            ws.load.timeouts = ws.load.served * crate::physics::queueing::timed_out(&classes, timeout);
+            // Σ served × P(T > timeout) over the classes; a class whose slowest decay rate makes
+            // that probability vanish (e^-60) is skipped without evaluating it.
+            ws.load.timeouts = ws
+                .load
+                .classes
+                .iter()
+                .filter(|(_, w)| !w.queue.negligible_beyond(timeout))
+                .map(|(_, w)| w.weight * w.queue.survival(timeout))
+                .sum();
         }
         for (p, kill) in kills {
             match kill {
