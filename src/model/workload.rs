@@ -89,6 +89,14 @@ pub struct ServiceModel {
     pub timeout_s: f64,
 }
 
+impl ServiceModel {
+    /// Its pods want no CPU and no memory in any phase and serve nothing (no idle use, no
+    /// traffic): batch pods and placeholders without a service model.
+    pub fn is_inert(&self, has_traffic: bool) -> bool {
+        !has_traffic && self.idle_cpu_m == 0.0 && self.idle_mem == 0.0
+    }
+}
+
 impl Default for ServiceModel {
     fn default() -> Self {
         ServiceModel {

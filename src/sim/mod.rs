@@ -473,11 +473,8 @@ impl<'a> World<'a> {
     /// workload's pods want no CPU and no memory in any phase (batch pods and placeholders without
     /// a service model), whose comings and goings change nobody's share.
     fn touch_for(&mut self, now: SimTime, wi: usize) {
-        let m = &self.sc.workloads[wi].service;
-        let inert = m.idle_cpu_m == 0.0
-            && m.idle_mem == 0.0
-            && (self.sc.workloads[wi].traffic.is_none() || (m.cpu_per_rps_m == 0.0 && m.mem_per_rps == 0.0));
-        if !inert {
+        let w = &self.sc.workloads[wi];
+        if !w.service.is_inert(w.traffic.is_some()) {
             self.service.touch(now);
         }
     }

@@ -182,6 +182,13 @@ impl World<'_> {
             flush_latency(ws);
             ws.load = WorkloadLoad::default();
         }
+        // Pods that want nothing in any phase claim no CPU and no memory: left out of the split.
+        let inert: Vec<bool> = self
+            .sc
+            .workloads
+            .iter()
+            .map(|w| w.service.is_inert(w.traffic.is_some()))
+            .collect();
         let mut kills: Vec<(PodId, Kill)> = Vec::new();
         let svc = &mut self.service;
         for li in 0..self.cluster.live_nodes.len() {
@@ -193,6 +200,9 @@ impl World<'_> {
             for &p in &node.pods {
                 let pod = &self.cluster.pods[p.0 as usize];
                 let wi = pod.workload as usize;
+                if inert[wi] {
+                    continue;
+                }
                 let model = &self.sc.workloads[wi].service;
                 let (want_cpu, want_mem) = match pod.phase {
                     PodPhase::Ready => {
