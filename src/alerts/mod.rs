@@ -170,15 +170,20 @@ pub fn rule_groups(doc: &RawDocument, warnings: &mut Vec<String>) -> Result<Vec<
     Ok(out)
 }
 
-/// Warns about rules that read series nothing produces (capsim's families or earlier
-/// recording rules): they can never return anything here.
-pub fn unknown_series_warnings(groups: &[RuleGroup]) -> Vec<String> {
-    let recorded: Vec<&str> = groups
+/// The series names the groups' recording rules write.
+pub fn recorded_names(groups: &[RuleGroup]) -> Vec<&str> {
+    groups
         .iter()
         .flat_map(|g| &g.rules)
         .filter(|r| !r.alert)
         .map(|r| r.name.as_str())
-        .collect();
+        .collect()
+}
+
+/// Warns about rules that read series nothing produces (capsim's families or earlier
+/// recording rules): they can never return anything here.
+pub fn unknown_series_warnings(groups: &[RuleGroup]) -> Vec<String> {
+    let recorded = recorded_names(groups);
     let mut out = Vec::new();
     for r in groups.iter().flat_map(|g| &g.rules) {
         let mut names = Vec::new();

@@ -73,12 +73,7 @@ pub fn test_file(set: &SeriesSet, run: &AlertRun, scrape_ms: u64, groups: &[Rule
     let _ = writeln!(out, "tests:");
     let _ = writeln!(out, "  - interval: {scrape_ms}ms");
     let _ = writeln!(out, "    input_series:");
-    let recorded: Vec<&str> = groups
-        .iter()
-        .flat_map(|g| &g.rules)
-        .filter(|r| !r.alert)
-        .map(|r| r.name.as_str())
-        .collect();
+    let recorded = super::recorded_names(groups);
     for s in &set.series {
         let name = s.labels.get("__name__").map_or("", String::as_str);
         if recorded.contains(&name) {

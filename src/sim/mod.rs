@@ -143,8 +143,6 @@ pub struct WorkloadState {
     /// created yet.
     pub evicted_unreplaced: u32,
     pub evicted: u32,
-    /// The pod's summed CPU and memory limits (`None` where a container sets none).
-    pub limits: (Option<i64>, Option<i64>),
     /// The traffic noise of the last bin the service tick drew.
     pub noise: crate::traffic::NoiseMemo,
 }
@@ -153,7 +151,6 @@ impl WorkloadState {
     /// The state of a workload before the run starts.
     pub fn new(wl: &crate::model::Workload) -> WorkloadState {
         WorkloadState {
-            limits: (wl.template.limit_cpu_m(), wl.template.limit_mem()),
             timeout_s: wl.service.timeout_s,
             ..Default::default()
         }
@@ -551,9 +548,6 @@ impl<'a> World<'a> {
     pub fn revise_template(&mut self, i: usize, template: crate::model::PodTemplate) -> u32 {
         let now = self.now();
         let rev = std::sync::Arc::make_mut(&mut self.templates).revise(i, template);
-        let tmpl = self.templates.get(i, rev);
-        let ws = &mut self.workloads[i];
-        ws.limits = (tmpl.limit_cpu_m(), tmpl.limit_mem());
         self.scheduling.min_priority = self.templates.min_priority();
         self.service.touch(now);
         rev
