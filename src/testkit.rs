@@ -106,6 +106,8 @@ pub fn pod_template(cpu_m: i64, mem: i64) -> PodTemplate {
         node_selector: Labels::new(),
         tolerations: Vec::new(),
         affinity: NodeAffinity::default(),
+        namespace: "default".into(),
+        constraints: Default::default(),
         priority_class: None,
         priority: 0,
         preempts: true,

@@ -24,7 +24,7 @@ pub const MAX_CATALOG_BYTES: u64 = 16 * 1024 * 1024;
 pub const LABEL_INSTANCE_TYPE: &str = "node.kubernetes.io/instance-type";
 pub const LABEL_ARCH: &str = "kubernetes.io/arch";
 pub const LABEL_OS: &str = "kubernetes.io/os";
-pub const LABEL_ZONE: &str = "topology.kubernetes.io/zone";
+pub use crate::model::labels::LABEL_ZONE;
 pub const LABEL_REGION: &str = "topology.kubernetes.io/region";
 /// upstream: kubernetes-sigs/karpenter pkg/apis/v1/labels.go `CapacityTypeLabelKey`.
 pub const LABEL_CAPACITY_TYPE: &str = "karpenter.sh/capacity-type";

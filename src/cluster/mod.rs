@@ -9,6 +9,7 @@ pub mod placement;
 pub mod state;
 pub mod store;
 pub mod templates;
+pub mod topology;
 pub mod view;
 
 pub use state::{DeleteReason, Node, NodeId, NodeSpec, NodeState, Pod, PodId, PodPhase};

@@ -33,7 +33,7 @@ impl Cluster {
         let name = format!("{}-{:04}", spec.pool, *ordinal);
         *ordinal += 1;
         let mut labels = spec.labels;
-        labels.insert("kubernetes.io/hostname".into(), name.clone());
+        labels.insert(crate::model::labels::LABEL_HOSTNAME.into(), name.clone());
         labels.insert("node.kubernetes.io/instance-type".into(), spec.instance_type.clone());
         if !spec.zone.is_empty() {
             labels.insert("topology.kubernetes.io/zone".into(), spec.zone.clone());

@@ -74,6 +74,15 @@ impl Templates {
         (self.revisions[w].len() - 1) as u32
     }
 
+    /// Whether any revision of any workload has pod affinity or anti-affinity terms (which
+    /// could concern pods of any template).
+    pub fn any_pod_terms(&self) -> bool {
+        self.revisions
+            .iter()
+            .flatten()
+            .any(|(_, t)| !t.constraints.affinity.is_empty() || !t.constraints.anti_affinity.is_empty())
+    }
+
     /// The lowest priority any revision of any workload gives its pods.
     pub fn min_priority(&self) -> i32 {
         self.revisions

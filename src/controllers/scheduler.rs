@@ -3,15 +3,21 @@
 //! Filters (upstream: pkg/scheduler/framework/plugins): `NodeUnschedulable` (only Ready,
 //! uncordoned nodes), `NodeResourcesFit` (cpu, memory, pod count against allocatable, counting
 //! resources of pods nominated to the node by preemption), `TaintToleration` (NoSchedule /
-//! NoExecute), `NodeAffinity` (nodeSelector and required node affinity).
-//! Scores (default profile weights 1, upstream: pkg/scheduler/apis/config/v1/default_plugins.go):
-//! `NodeResourcesFit` with `LeastAllocated` (default) or `MostAllocated`, and
-//! `NodeResourcesBalancedAllocation`; `TaintToleration` penalises PreferNoSchedule taints.
+//! NoExecute), `NodeAffinity` (nodeSelector and required node affinity), and — through
+//! [`PodTopology`] — `PodTopologySpread` (DoNotSchedule) and `InterPodAffinity` (required terms,
+//! both ways).
+//! Scores, with the default profile's weights (upstream:
+//! pkg/scheduler/apis/config/v1/default_plugins.go): `TaintToleration` 3 (intolerable
+//! PreferNoSchedule taints, reverse-normalized), `NodeAffinity` 2 (preferred terms),
+//! `PodTopologySpread` 2 (ScheduleAnyway and the system defaults), `InterPodAffinity` 2
+//! (preferred terms both ways), `NodeResourcesFit` 1 with `LeastAllocated` (default) or
+//! `MostAllocated`, and `NodeResourcesBalancedAllocation` 1. (`ImageLocality` is not scored.)
 //! Like upstream, large clusters stop searching after `numFeasibleNodesToFind` feasible nodes
 //! (schedule_one.go), starting where the previous search stopped. Upstream breaks score ties at
 //! random; capsim takes the first node in search order, so a run stays a function of its seed.
 
 use crate::cluster::placement::{has_label_constraints, matches_labels, tolerates};
+use crate::cluster::topology::{self, PodTopology, Reject};
 use crate::cluster::{Node, NodeId};
 use crate::model::resources::round_i64;
 use crate::model::{PodTemplate, Resources, ScoringStrategy, TaintEffect};
@@ -77,6 +83,24 @@ pub enum FilterReason {
     TooManyPods,
     UntoleratedTaint,
     NodeAffinityMismatch,
+    /// The inter-pod filters ([`Reject`]).
+    TopologySpread,
+    TopologySpreadMissingLabel,
+    PodAffinity,
+    PodAntiAffinity,
+    ExistingPodsAntiAffinity,
+}
+
+impl From<Reject> for FilterReason {
+    fn from(r: Reject) -> FilterReason {
+        match r {
+            Reject::Spread => FilterReason::TopologySpread,
+            Reject::SpreadMissingLabel => FilterReason::TopologySpreadMissingLabel,
+            Reject::Affinity => FilterReason::PodAffinity,
+            Reject::AntiAffinity => FilterReason::PodAntiAffinity,
+            Reject::ExistingAntiAffinity => FilterReason::ExistingPodsAntiAffinity,
+        }
+    }
 }
 
 impl FilterReason {
@@ -88,6 +112,11 @@ impl FilterReason {
             FilterReason::TooManyPods => "Too many pods",
             FilterReason::UntoleratedTaint => "node(s) had untolerated taint",
             FilterReason::NodeAffinityMismatch => "node(s) didn't match Pod's node affinity/selector",
+            FilterReason::TopologySpread => Reject::Spread.as_str(),
+            FilterReason::TopologySpreadMissingLabel => Reject::SpreadMissingLabel.as_str(),
+            FilterReason::PodAffinity => Reject::Affinity.as_str(),
+            FilterReason::PodAntiAffinity => Reject::AntiAffinity.as_str(),
+            FilterReason::ExistingPodsAntiAffinity => Reject::ExistingAntiAffinity.as_str(),
         }
     }
 }
@@ -128,7 +157,9 @@ pub fn fits(node: &Node, req: &Resources, reserved: &Resources) -> Result<(), Fi
     Ok(())
 }
 
-/// Score of placing `req` on `node` (higher is better).
+/// `NodeResourcesFit` + `NodeResourcesBalancedAllocation` of placing `req` on `node` (weight 1
+/// each; higher is better). The plugins that normalize over the feasible nodes are added by
+/// [`pick`].
 pub fn score(node: &Node, req: &Resources, strategy: ScoringStrategy) -> i64 {
     let after = node.allocated + *req;
     let frac = |used: i64, cap: i64| {
@@ -147,13 +178,97 @@ pub fn score(node: &Node, req: &Resources, strategy: ScoringStrategy) -> i64 {
     };
     // upstream: noderesources/balanced_allocation.go: 1 - standard deviation of the fractions.
     let balanced = 1.0 - (cpu - mem).abs() / 2.0;
-    // upstream: tainttoleration: fewer intolerable PreferNoSchedule taints is better.
-    let soft_taints = node
-        .taints
+    round_i64((fit + balanced) * MAX_NODE_SCORE as f64)
+}
+
+/// Default-profile weights of the normalized score plugins (upstream:
+/// pkg/scheduler/apis/config/v1/default_plugins.go).
+pub const WEIGHT_TAINT_TOLERATION: i64 = 3;
+pub const WEIGHT_NODE_AFFINITY: i64 = 2;
+pub const WEIGHT_POD_TOPOLOGY_SPREAD: i64 = 2;
+pub const WEIGHT_INTER_POD_AFFINITY: i64 = 2;
+
+/// upstream: tainttoleration `Score`: PreferNoSchedule taints the pod does not tolerate.
+fn intolerable_soft_taints(node: &Node, tmpl: &PodTemplate) -> i64 {
+    node.taints
         .iter()
         .filter(|t| t.effect == TaintEffect::PreferNoSchedule)
-        .count() as i64;
-    round_i64((fit + balanced) * MAX_NODE_SCORE as f64) - soft_taints * MAX_NODE_SCORE
+        .filter(|t| !tmpl.tolerations.iter().any(|tol| tol.tolerates(t)))
+        .count() as i64
+}
+
+/// upstream: nodeaffinity `Score`: the weights of the preferred terms the node matches.
+fn preferred_node_weight(node: &Node, tmpl: &PodTemplate) -> i64 {
+    tmpl.constraints
+        .preferred_nodes
+        .iter()
+        .filter(|(_, reqs)| reqs.iter().all(|r| r.matches(&node.labels)))
+        .map(|(w, _)| w)
+        .sum()
+}
+
+/// A feasible node with its `NodeResourcesFit` + balanced score and its position in the search.
+#[derive(Clone, Copy, Debug)]
+pub struct Feasible {
+    pub id: NodeId,
+    pub at: usize,
+    pub base: i64,
+}
+
+/// The best of the feasible nodes: the normalized plugins' weighted scores added to each base
+/// score; the first in search order among equals. Skips the normalizing work when every node
+/// would score the same in it.
+pub fn pick(nodes: &[Node], tmpl: &PodTemplate, feasible: &[Feasible], topo: Option<&PodTopology>) -> Option<Feasible> {
+    let node = |f: &Feasible| &nodes[f.id.0 as usize];
+    let mut total: Vec<i64> = feasible.iter().map(|f| f.base).collect();
+    let mut add = |part: Vec<i64>, w: i64| {
+        for (t, p) in total.iter_mut().zip(part) {
+            *t += w * p;
+        }
+    };
+    if feasible
+        .iter()
+        .any(|f| node(f).taints.iter().any(|t| t.effect == TaintEffect::PreferNoSchedule))
+    {
+        let raw: Vec<i64> = feasible
+            .iter()
+            .map(|f| intolerable_soft_taints(node(f), tmpl))
+            .collect();
+        add(
+            topology::normalize_default(&raw, MAX_NODE_SCORE, true),
+            WEIGHT_TAINT_TOLERATION,
+        );
+    }
+    if !tmpl.constraints.preferred_nodes.is_empty() {
+        let raw: Vec<i64> = feasible.iter().map(|f| preferred_node_weight(node(f), tmpl)).collect();
+        add(
+            topology::normalize_default(&raw, MAX_NODE_SCORE, false),
+            WEIGHT_NODE_AFFINITY,
+        );
+    }
+    if let Some(t) = topo.filter(|t| t.scores()) {
+        let weights = t.spread_weights(feasible.iter().map(|f| &node(f).labels));
+        let raw: Vec<Option<i64>> = feasible
+            .iter()
+            .map(|f| t.spread_raw(&node(f).labels, &weights))
+            .collect();
+        add(
+            topology::normalize_spread(&raw, MAX_NODE_SCORE),
+            WEIGHT_POD_TOPOLOGY_SPREAD,
+        );
+        let raw: Vec<i64> = feasible.iter().map(|f| t.affinity_raw(&node(f).labels)).collect();
+        add(
+            topology::normalize_min_max(&raw, MAX_NODE_SCORE),
+            WEIGHT_INTER_POD_AFFINITY,
+        );
+    }
+    let mut best: Option<(i64, usize)> = None;
+    for (i, &t) in total.iter().enumerate() {
+        if best.is_none_or(|(b, _)| t > b) {
+            best = Some((t, i));
+        }
+    }
+    best.map(|(_, i)| feasible[i])
 }
 
 /// upstream: schedule_one.go `numFeasibleNodesToFind` with the adaptive default percentage.
@@ -180,6 +295,7 @@ pub enum Placement {
 /// Picks a node for a pod with template `tmpl` and request `req` among `candidates` (live nodes
 /// in search order), starting at `*start` and advancing it like upstream's `nextStartNodeIndex`.
 /// `reserved(node)` gives resources held for pods nominated to the node.
+#[allow(clippy::too_many_arguments)]
 pub fn select_node(
     nodes: &[Node],
     candidates: &[NodeId],
@@ -188,15 +304,15 @@ pub fn select_node(
     strategy: ScoringStrategy,
     start: &mut usize,
     reserved: impl Fn(NodeId) -> Resources,
+    mut topo: Option<&mut PodTopology>,
 ) -> Placement {
     let n = candidates.len();
     if n == 0 {
         return Placement::Unschedulable(FilterReason::NotReady);
     }
     let want = num_feasible_nodes_to_find(n, None);
-    let mut best: Option<(i64, NodeId)> = None;
-    let mut feasible = 0usize;
-    let mut reasons = [0usize; 6];
+    let mut found: Vec<Feasible> = Vec::new();
+    let mut reasons = [0usize; FILTER_REASONS.len()];
     let mut processed = 0usize;
     // The label filters are the same for every node when the pod has no selector or affinity.
     let any_labels = has_label_constraints(tmpl);
@@ -205,26 +321,33 @@ pub fn select_node(
     for &id in candidates[s..].iter().chain(&candidates[..s]) {
         processed += 1;
         let node = &nodes[id.0 as usize];
-        let check = static_filters_with(node, tmpl, any_labels).and_then(|_| fits(node, req, &reserved(id)));
+        let check = static_filters_with(node, tmpl, any_labels)
+            .and_then(|_| fits(node, req, &reserved(id)))
+            .and_then(|_| match topo.as_deref_mut() {
+                Some(t) => t.admits(&node.labels).map_err(FilterReason::from),
+                None => Ok(()),
+            });
         match check {
             Err(r) => reasons[r as usize] += 1,
             Ok(()) => {
-                feasible += 1;
-                let s = score(node, req, strategy);
-                if best.is_none_or(|(b, _)| s > b) {
-                    best = Some((s, id));
-                }
-                if feasible >= want {
+                found.push(Feasible {
+                    id,
+                    at: (s + processed - 1) % n,
+                    base: score(node, req, strategy),
+                });
+                if found.len() >= want {
                     break;
                 }
             }
         }
     }
     *start = (*start + processed) % n;
-    match best {
-        Some((_, id)) => Placement::Node(id),
+    match pick(nodes, tmpl, &found, topo.as_deref()) {
+        Some(f) => Placement::Node(f.id),
         None => {
-            let worst = (0..6).max_by_key(|&i| (reasons[i], std::cmp::Reverse(i))).unwrap_or(0);
+            let worst = (0..FILTER_REASONS.len())
+                .max_by_key(|&i| (reasons[i], std::cmp::Reverse(i)))
+                .unwrap_or(0);
             Placement::Unschedulable(FILTER_REASONS[worst])
         }
     }
@@ -318,6 +441,7 @@ pub fn select_node_indexed(
     strategy: ScoringStrategy,
     start: &mut usize,
     reserved: impl Fn(NodeId) -> Resources,
+    mut topo: Option<&mut PodTopology>,
 ) -> (Placement, usize) {
     let n = candidates.len();
     if n == 0 {
@@ -325,7 +449,7 @@ pub fn select_node_indexed(
     }
     let want = num_feasible_nodes_to_find(n, None);
     let any_labels = has_label_constraints(tmpl);
-    let mut best: Option<(i64, NodeId, usize)> = None;
+    let mut found: Vec<Feasible> = Vec::new();
     let mut feasible = 0usize;
     let mut processed = n;
     let s = *start % n;
@@ -354,11 +478,17 @@ pub fn select_node_indexed(
             if static_filters_with(node, tmpl, any_labels).is_err() {
                 continue;
             }
-            feasible += 1;
-            let sc = score(node, req, strategy);
-            if best.is_none_or(|(b, _, _)| sc > b) {
-                best = Some((sc, id, here));
+            if let Some(t) = topo.as_deref_mut()
+                && t.admits(&node.labels).is_err()
+            {
+                continue;
             }
+            feasible += 1;
+            found.push(Feasible {
+                id,
+                at: here,
+                base: score(node, req, strategy),
+            });
             if feasible >= want {
                 processed = seen;
                 break;
@@ -372,19 +502,24 @@ pub fn select_node_indexed(
         }
     }
     *start = (*start + processed) % n;
-    match best {
-        Some((_, id, at)) => (Placement::Node(id), at),
+    match pick(nodes, tmpl, &found, topo.as_deref()) {
+        Some(f) => (Placement::Node(f.id), f.at),
         None => (Placement::Unschedulable(FilterReason::NotReady), 0),
     }
 }
 
-const FILTER_REASONS: [FilterReason; 6] = [
+const FILTER_REASONS: [FilterReason; 11] = [
     FilterReason::NotReady,
     FilterReason::InsufficientCpu,
     FilterReason::InsufficientMemory,
     FilterReason::TooManyPods,
     FilterReason::UntoleratedTaint,
     FilterReason::NodeAffinityMismatch,
+    FilterReason::TopologySpread,
+    FilterReason::TopologySpreadMissingLabel,
+    FilterReason::PodAffinity,
+    FilterReason::PodAntiAffinity,
+    FilterReason::ExistingPodsAntiAffinity,
 ];
 
 /// A victim set that makes room for a preemptor on one node.
@@ -396,11 +531,14 @@ pub struct PreemptionPlan<P> {
 
 /// DefaultPreemption, reduced to what capsim models (upstream:
 /// pkg/scheduler/framework/plugins/defaultpreemption, `SelectVictimsOnNode` and
-/// `pickOneNodeForPreemption`): on each node that passes the static filters, remove lower-priority
-/// pods, lowest priority first (newest first among equals), until the preemptor fits; then pick
-/// the node whose highest victim priority is lowest, then the smallest sum of victim priorities,
-/// then the fewest victims, then search order. `victims_on(node)` lists the node's pods as
-/// `(id, priority, created order key, requests)`.
+/// `pickOneNodeForPreemption`): on each node that passes the static filters, remove every
+/// lower-priority pod; if the preemptor then fits and passes the inter-pod filters
+/// (`inter_pod_ok(node, victims)`: spread and affinity with those pods gone), reprieve the
+/// victims most important first (higher priority, then older) while the preemptor still fits
+/// and passes them. Then pick the node whose highest victim priority is lowest, then the
+/// smallest sum of victim priorities, then the fewest victims, then search order.
+/// `victims_on(node)` lists the node's pods as `(id, priority, created order key, requests)`.
+#[allow(clippy::too_many_arguments)]
 pub fn find_preemption<P: Copy + Ord>(
     nodes: &[Node],
     candidates: &[NodeId],
@@ -409,6 +547,7 @@ pub fn find_preemption<P: Copy + Ord>(
     priority: i32,
     reserved: impl Fn(NodeId) -> Resources,
     victims_on: impl Fn(NodeId) -> Vec<(P, i32, u64, Resources)>,
+    mut inter_pod_ok: impl FnMut(NodeId, &[P]) -> bool,
 ) -> Option<PreemptionPlan<P>> {
     let mut best: Option<((i32, i64, usize), PreemptionPlan<P>)> = None;
     for &id in candidates {
@@ -416,28 +555,35 @@ pub fn find_preemption<P: Copy + Ord>(
         if static_filters(node, tmpl).is_err() {
             continue;
         }
-        let mut lower: Vec<_> = victims_on(id).into_iter().filter(|v| v.1 < priority).collect();
-        // lowest priority first, newest (largest order key) first among equals
-        lower.sort_by(|a, b| a.1.cmp(&b.1).then(b.2.cmp(&a.2)).then(a.0.cmp(&b.0)));
-        let mut freed = Resources::ZERO;
-        let mut chosen = Vec::new();
         let reserved = reserved(id);
         let fits_after = |freed: &Resources| {
             let free = node.allocatable - node.allocated - reserved + *freed;
             req.fits_in(&free)
         };
-        if fits_after(&freed) {
+        if fits_after(&Resources::ZERO) && inter_pod_ok(id, &[]) {
             continue; // fits without preemption: not a preemption case for this node
         }
-        for v in &lower {
-            freed += v.3;
-            chosen.push(*v);
-            if fits_after(&freed) {
-                break;
-            }
-        }
-        if !fits_after(&freed) {
+        let mut lower: Vec<_> = victims_on(id).into_iter().filter(|v| v.1 < priority).collect();
+        if lower.is_empty() {
             continue;
+        }
+        // Most important first: higher priority, then older (smaller order key).
+        lower.sort_by(|a, b| b.1.cmp(&a.1).then(a.2.cmp(&b.2)).then(a.0.cmp(&b.0)));
+        let mut freed = lower.iter().fold(Resources::ZERO, |acc, v| acc + v.3);
+        let mut gone: Vec<P> = lower.iter().map(|v| v.0).collect();
+        if !fits_after(&freed) || !inter_pod_ok(id, &gone) {
+            continue;
+        }
+        let mut chosen = Vec::new();
+        for v in &lower {
+            let without: Vec<P> = gone.iter().copied().filter(|g| *g != v.0).collect();
+            let freed_without = freed.saturating_sub(&v.3);
+            if fits_after(&freed_without) && inter_pod_ok(id, &without) {
+                gone = without; // reprieved
+                freed = freed_without;
+            } else {
+                chosen.push(*v);
+            }
         }
         let key = (
             chosen.iter().map(|v| v.1).max().unwrap_or(i32::MIN),
@@ -541,9 +687,16 @@ mod tests {
                 } else {
                     ScoringStrategy::MostAllocated
                 };
-                let plain = select_node(&nodes, &candidates, &tmpl, &req, strategy, &mut start_plain, |n| {
-                    reserved[n.0 as usize]
-                });
+                let plain = select_node(
+                    &nodes,
+                    &candidates,
+                    &tmpl,
+                    &req,
+                    strategy,
+                    &mut start_plain,
+                    |n| reserved[n.0 as usize],
+                    None,
+                );
                 let (indexed, at) = select_node_indexed(
                     &nodes,
                     &candidates,
@@ -553,6 +706,7 @@ mod tests {
                     strategy,
                     &mut start_indexed,
                     |n| reserved[n.0 as usize],
+                    None,
                 );
                 assert_eq!(start_plain, start_indexed, "round {round}");
                 match (plain, indexed) {

@@ -3,6 +3,7 @@
 pub mod batch;
 pub mod labels;
 pub mod resources;
+pub mod topology;
 pub mod units;
 pub mod workload;
 

@@ -31,6 +31,10 @@ pub struct PodTemplate {
     pub node_selector: Labels,
     pub tolerations: Vec<Toleration>,
     pub affinity: NodeAffinity,
+    /// The pod's namespace (its workload's): affinity terms and spread selectors count pods by it.
+    pub namespace: String,
+    /// Spread, pod (anti-)affinity and preferred node affinity ([`super::topology`]).
+    pub constraints: super::topology::PodConstraints,
     pub priority_class: Option<String>,
     /// Resolved from the PriorityClass (0 when none, as upstream's default).
     pub priority: i32,

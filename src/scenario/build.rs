@@ -715,8 +715,11 @@ fn deployment(
             format!("{replicas} is more than the limit of {}", defaults::MAX_REPLICAS),
         ));
     }
-    let template = manifests::pod_template(doc, &spec.template, priorities, warnings)?;
-    manifests::check_selector(doc, &spec.selector, &template.labels)?;
+    let mut template = manifests::pod_template(doc, &spec.template, priorities, warnings)?;
+    let owner = manifests::check_selector(doc, &spec.selector, &template.labels)?;
+    if template.constraints.spread.is_empty() {
+        template.constraints.spread = crate::model::topology::system_default_spread(&owner);
+    }
     Ok(workload(doc, name, WorkloadKind::Deployment, replicas, template))
 }
 

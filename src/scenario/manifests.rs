@@ -222,7 +222,11 @@ pub fn require_name(doc: &RawDocument) -> Result<String, ScenarioError> {
 /// Validates a workload's `spec.selector` against its template labels.
 /// upstream: kubernetes/kubernetes pkg/apis/apps/validation/validation.go `ValidateDeploymentSpec` /
 /// `ValidateDaemonSetSpec`: "empty selector is invalid", "`selector` does not match template `labels`".
-pub fn check_selector(doc: &RawDocument, selector: &LabelSelector, labels: &Labels) -> Result<(), ScenarioError> {
+pub fn check_selector(
+    doc: &RawDocument,
+    selector: &LabelSelector,
+    labels: &Labels,
+) -> Result<crate::model::topology::LabelSelector, ScenarioError> {
     let path = "spec.selector";
     let reqs = label_selector_requirements(doc, path, selector)?;
     if reqs.is_empty() {
@@ -235,12 +239,12 @@ pub fn check_selector(doc: &RawDocument, selector: &LabelSelector, labels: &Labe
             "selector does not match template labels (spec.template.metadata.labels)",
         ));
     }
-    Ok(())
+    Ok(crate::model::topology::LabelSelector { requirements: reqs })
 }
 
 /// A metav1 LabelSelector as ANDed requirements.
 /// upstream: k8s.io/apimachinery pkg/apis/meta/v1/helpers.go `LabelSelectorAsSelector`.
-fn label_selector_requirements(
+pub(super) fn label_selector_requirements(
     doc: &RawDocument,
     path: &str,
     sel: &LabelSelector,
@@ -284,7 +288,7 @@ fn label_selector_requirements(
 /// upstream: k8s.io/apimachinery pkg/apis/meta/v1/validation `ValidateLabelSelectorRequirement` and
 /// kubernetes/kubernetes pkg/apis/core/validation `ValidateNodeSelectorRequirement`: In/NotIn need
 /// values, Exists/DoesNotExist take none, Gt/Lt take exactly one integer.
-fn check_operator_values(
+pub(super) fn check_operator_values(
     doc: &RawDocument,
     path: &str,
     op: SelectorOperator,
@@ -413,6 +417,7 @@ pub fn pod_template(
     }
     add_default_tolerations(&mut tolerations);
     let affinity = node_affinity(doc, &format!("{base}.affinity.nodeAffinity"), spec, warnings)?;
+    let constraints = super::constraints::pod_constraints(doc, base, spec, &doc.namespace, &labels, warnings)?;
 
     let (priority_class, priority, class_preempts) = priorities
         .resolve(spec.priority_class_name.as_deref())
@@ -463,6 +468,8 @@ pub fn pod_template(
         node_selector,
         tolerations,
         affinity,
+        namespace: doc.namespace.clone(),
+        constraints,
         priority_class,
         priority,
         preempts,
@@ -726,8 +733,8 @@ fn toleration(doc: &RawDocument, path: &str, t: &core::Toleration) -> Result<Tol
     })
 }
 
-/// Required node affinity (`requiredDuringSchedulingIgnoredDuringExecution`); preferred terms only
-/// affect scoring and are not modelled.
+/// Required node affinity (`requiredDuringSchedulingIgnoredDuringExecution`); the preferred terms
+/// are read with the other scoring constraints ([`super::constraints`]).
 fn node_affinity(
     doc: &RawDocument,
     path: &str,

@@ -52,6 +52,7 @@
 
 pub mod batch;
 pub mod build;
+pub mod constraints;
 pub mod defaults;
 pub mod error;
 pub mod grid;

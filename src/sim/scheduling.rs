@@ -3,6 +3,7 @@
 //! whose caches ([`scheduler::SchedulerCache`]) it owns.
 
 use super::{Event, World};
+use crate::cluster::topology::{self, PodTopology};
 use crate::cluster::{DeleteReason, NodeId, PodId, PodPhase};
 use crate::controllers::scheduler::{self, Placement};
 use crate::engine::SimTime;
@@ -77,6 +78,9 @@ impl World<'_> {
         let mut index = self.scheduling.cache.free_index.take();
         // Templates are only read here (no revision is made during a cycle).
         let templates = std::sync::Arc::clone(&self.templates);
+        // Inter-pod views built this cycle, by template key; every bind updates them.
+        let mut topos: std::collections::BTreeMap<u32, PodTopology> = std::collections::BTreeMap::new();
+        let any_terms = templates.any_pod_terms();
         for p in queue {
             if self.scheduling.cache.capacity_epoch != epoch0 {
                 carried.clear(); // room appeared mid-cycle (a cleared nomination)
@@ -85,11 +89,14 @@ impl World<'_> {
                 let pod = &self.cluster.pods[p.0 as usize];
                 (templates.key_of(pod), pod.requests, pod.priority)
             };
-            if failed.contains(&(key, req)) {
+            let tmpl = templates.of(&self.cluster.pods[p.0 as usize]);
+            // Binding other pods may open a node to this template (spread, required affinity):
+            // its failures say nothing about the next pod.
+            let may_enable = tmpl.constraints.placement_may_enable();
+            if !may_enable && failed.contains(&(key, req)) {
                 self.mark_unschedulable(now, p);
                 continue;
             }
-            let tmpl = templates.of(&self.cluster.pods[p.0 as usize]);
             // A pod nominated by preemption may use what is held for it on its node.
             let own = self.scheduling.nominated_node[p.0 as usize];
             // Dominance: a pod of the same template (same filters) that requests at least as
@@ -97,12 +104,26 @@ impl World<'_> {
             // nomination and cannot preempt, so skipping it changes nothing (a failed search
             // leaves the search start where it was). Batch pods of many sizes hit this.
             if own.is_none()
+                && !may_enable
                 && !(tmpl.preempts && self.lower_priority_exists(prio))
                 && failed.iter().chain(&carried).any(|(k, f)| *k == key && f.fits_in(&req))
             {
                 self.mark_unschedulable(now, p);
                 continue;
             }
+            let mut topo = if tmpl.constraints.is_inter_pod() || any_terms {
+                Some(topos.entry(key).or_insert_with(|| {
+                    topology::of_cluster(
+                        tmpl,
+                        &self.cluster.nodes,
+                        &self.cluster.live_nodes,
+                        &self.cluster.pods,
+                        &templates,
+                    )
+                }))
+            } else {
+                None
+            };
             let nominated = &self.scheduling.nominated;
             let (placement, at) = if own.is_none() {
                 let key = (
@@ -138,6 +159,7 @@ impl World<'_> {
                     self.sc.scoring,
                     &mut self.scheduling.cache.sched_start,
                     |n| nominated[n.0 as usize],
+                    topo.as_deref_mut(),
                 );
                 (placement, Some(at))
             } else {
@@ -155,12 +177,16 @@ impl World<'_> {
                             nominated[n.0 as usize]
                         }
                     },
+                    topo.as_deref_mut(),
                 );
                 (placement, None)
             };
             match placement {
                 Placement::Node(n) => {
                     self.bind(now, p, n);
+                    for t in topos.values_mut() {
+                        t.place(key, tmpl, n.0 as usize, 1, false);
+                    }
                     if let (Some((_, _, ix)), Some(at)) = (&mut index, at) {
                         ix.refresh(
                             at,
@@ -172,7 +198,11 @@ impl World<'_> {
                 Placement::Unschedulable(_) => {
                     self.mark_unschedulable(now, p);
                     if own.is_some() || !tmpl.preempts || !self.try_preempt(now, p, prio) {
-                        failed.push((key, req));
+                        if !may_enable {
+                            failed.push((key, req));
+                        }
+                    } else {
+                        topos.clear(); // victims are terminating: rebuild the views
                     }
                 }
             }
@@ -212,6 +242,8 @@ impl World<'_> {
         let req = pod.requests;
         let pods = &self.cluster.pods;
         let nodes = &self.cluster.nodes;
+        let base = topology::needed(tmpl, &templates)
+            .then(|| topology::of_cluster(tmpl, nodes, &self.cluster.live_nodes, pods, &templates));
         let plan = scheduler::find_preemption(
             nodes,
             &self.cluster.live_nodes,
@@ -227,6 +259,15 @@ impl World<'_> {
                     .filter(|v| v.phase != PodPhase::Terminating)
                     .map(|v| (v.id, v.priority, v.created.0, v.requests))
                     .collect()
+            },
+            |n, victims: &[PodId]| {
+                let Some(base) = &base else { return true };
+                let mut t = base.clone();
+                for &v in victims {
+                    let vp = &pods[v.0 as usize];
+                    t.place(templates.key_of(vp), templates.of(vp), n.0 as usize, -1, false);
+                }
+                t.admits(&nodes[n.0 as usize].labels).is_ok()
             },
         );
         let Some(plan) = plan else { return false };

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 pub const LABEL_INSTANCE_TYPE: &str = "node.kubernetes.io/instance-type";
 pub const LABEL_ARCH: &str = "kubernetes.io/arch";
 pub const LABEL_OS: &str = "kubernetes.io/os";
-pub const LABEL_ZONE: &str = "topology.kubernetes.io/zone";
+pub use crate::model::labels::LABEL_ZONE;
 pub const LABEL_CAPACITY_TYPE: &str = "karpenter.sh/capacity-type";
 pub const LABEL_NODEPOOL: &str = "karpenter.sh/nodepool";
 pub const LABEL_CATEGORY: &str = "karpenter.k8s.aws/instance-category";
