@@ -83,6 +83,23 @@ impl Templates {
             .any(|(_, t)| !t.constraints.affinity.is_empty() || !t.constraints.anti_affinity.is_empty())
     }
 
+    /// Whether any revision of any workload has a hard inter-pod constraint (DoNotSchedule
+    /// spread, required affinity or anti-affinity): without one, no filter looks at other pods.
+    pub fn any_hard_inter_pod(&self) -> bool {
+        self.revisions
+            .iter()
+            .flatten()
+            .any(|(_, t)| t.constraints.has_hard_inter_pod())
+    }
+
+    /// Whether any revision has required pod anti-affinity (which filters other templates' pods).
+    pub fn any_required_anti_affinity(&self) -> bool {
+        self.revisions
+            .iter()
+            .flatten()
+            .any(|(_, t)| !t.constraints.anti_affinity.required.is_empty())
+    }
+
     /// The lowest priority any revision of any workload gives its pods.
     pub fn min_priority(&self) -> i32 {
         self.revisions

@@ -67,6 +67,8 @@ struct SpreadState {
     counts: BTreeMap<String, i64>,
     /// Nodes (by index) whose pods count: the inclusion policies admit them and they carry the key.
     eligible: Vec<bool>,
+    /// Eligible nodes per domain (a domain goes when its last node does).
+    domain_nodes: BTreeMap<String, i64>,
 }
 
 impl SpreadState {
@@ -192,6 +194,7 @@ impl PodTopology {
                 self_match: i64::from(c.selector.as_ref().is_some_and(|s| s.matches(&tmpl.labels))),
                 counts: BTreeMap::new(),
                 eligible: Vec::new(),
+                domain_nodes: BTreeMap::new(),
             })
             .collect();
         let term = |t: &AffinityTerm, weight: i64| TermState {
@@ -246,7 +249,9 @@ impl PodTopology {
                 && labels.contains_key(&s.c.topology_key);
             s.eligible[idx] = ok;
             if ok {
-                s.counts.entry(labels[&s.c.topology_key].clone()).or_insert(0);
+                let v = &labels[&s.c.topology_key];
+                s.counts.entry(v.clone()).or_insert(0);
+                bump(&mut s.domain_nodes, v, 1);
                 self.spread_min[i] = None;
             }
         }
@@ -254,6 +259,29 @@ impl PodTopology {
             self.nodes.resize(idx + 1, None);
         }
         self.nodes[idx] = Some(labels.clone());
+    }
+
+    /// Takes node `idx` out of the snapshot (its pods must have been removed first): a domain
+    /// with no node left stops counting toward the minimum.
+    pub fn remove_node(&mut self, idx: usize) {
+        let Some(labels) = self.nodes.get_mut(idx).and_then(Option::take) else {
+            return;
+        };
+        for (i, s) in self.spread.iter_mut().enumerate() {
+            if !s.eligible.get(idx).copied().unwrap_or(false) {
+                continue;
+            }
+            s.eligible[idx] = false;
+            let v = &labels[&s.c.topology_key];
+            bump(&mut s.domain_nodes, v, -1);
+            if s.domain_nodes.get(v).is_some_and(|&c| c <= 0) {
+                s.domain_nodes.remove(v);
+                if s.counts.get(v).is_some_and(|&c| c <= 0) {
+                    s.counts.remove(v);
+                }
+            }
+            self.spread_min[i] = None;
+        }
     }
 
     /// Registers a domain no node has yet (Karpenter: a zone its NodePools can launch into).
@@ -650,6 +678,117 @@ pub fn of_cluster(
         }
     }
     t
+}
+
+/// One change to a simulated snapshot, replayed into views built after it.
+#[derive(Clone, Debug)]
+enum Op {
+    AddNode(usize, Labels, Vec<Taint>),
+    RemoveNode(usize),
+    /// (template key, workload, revision, node, count)
+    Place(u32, u32, u32, usize, i64),
+}
+
+/// [`PodTopology`] views for every template a simulation places, over one snapshot, kept in
+/// step as it adds nodes, removes them and places pods — the cluster's nodes by id, then
+/// hypothetical ones at indices the caller picks above them (Cluster Autoscaler's upcoming and
+/// template nodes). A view built late replays the changes made before it.
+#[derive(Clone)]
+pub struct Views<'a> {
+    nodes: &'a [Node],
+    live: &'a [NodeId],
+    pods: &'a [Pod],
+    templates: &'a Templates,
+    views: BTreeMap<u32, (&'a PodTemplate, PodTopology)>,
+    log: Vec<Op>,
+    /// Some template's required anti-affinity could reject any pod.
+    any_anti: bool,
+    /// Some template has a hard inter-pod constraint: changes must be recorded.
+    active: bool,
+}
+
+impl<'a> Views<'a> {
+    pub fn new(nodes: &'a [Node], live: &'a [NodeId], pods: &'a [Pod], templates: &'a Templates) -> Views<'a> {
+        Views {
+            nodes,
+            live,
+            pods,
+            templates,
+            views: BTreeMap::new(),
+            log: Vec::new(),
+            any_anti: templates.any_required_anti_affinity(),
+            active: templates.any_hard_inter_pod(),
+        }
+    }
+
+    /// Whether any filter looks at other pods: when not, every call here is a no-op.
+    pub fn active(&self) -> bool {
+        self.active
+    }
+
+    /// Whether the filters for pods of `tmpl` look at other pods (scores do not matter to a
+    /// simulation that only asks where pods fit).
+    pub fn needed(&self, tmpl: &PodTemplate) -> bool {
+        self.any_anti || tmpl.constraints.has_hard_inter_pod()
+    }
+
+    fn apply(view: &mut PodTopology, op: &Op, templates: &Templates, tmpl: &PodTemplate) {
+        match op {
+            Op::AddNode(i, l, t) => view.add_node(*i, tmpl, l, t),
+            Op::RemoveNode(i) => view.remove_node(*i),
+            Op::Place(key, w, r, i, n) => view.place(*key, templates.get(*w as usize, *r), *i, *n, false),
+        }
+    }
+
+    fn push(&mut self, op: Op) {
+        if !self.active {
+            return;
+        }
+        for (tmpl, v) in self.views.values_mut() {
+            Self::apply(v, &op, self.templates, tmpl);
+        }
+        self.log.push(op);
+    }
+
+    /// Adds a node at `idx` (above the cluster's ids) with these labels and taints.
+    pub fn add_node(&mut self, idx: usize, labels: &Labels, taints: &[Taint]) {
+        self.push(Op::AddNode(idx, labels.clone(), taints.to_vec()));
+    }
+
+    /// Takes node `idx` out of the snapshot (remove its pods first).
+    pub fn remove_node(&mut self, idx: usize) {
+        self.push(Op::RemoveNode(idx));
+    }
+
+    /// `n` pods of `pod`'s template on node `idx` (negative: removes them).
+    pub fn place(&mut self, pod: &Pod, idx: usize, n: i64) {
+        let key = self.templates.key_of(pod);
+        self.push(Op::Place(key, pod.workload, pod.revision, idx, n));
+    }
+
+    /// The view for pods of `pod`'s template, built on first use.
+    pub fn view(&mut self, pod: &Pod) -> &mut PodTopology {
+        let key = self.templates.key_of(pod);
+        let tmpl = self.templates.of(pod);
+        let (nodes, live, pods, templates, log) = (self.nodes, self.live, self.pods, self.templates, &self.log);
+        &mut self
+            .views
+            .entry(key)
+            .or_insert_with(|| {
+                let mut v = of_cluster(tmpl, nodes, live, pods, templates);
+                for op in log {
+                    Self::apply(&mut v, op, templates, tmpl);
+                }
+                (tmpl, v)
+            })
+            .1
+    }
+
+    /// Does a pod of `pod`'s template pass the inter-pod filters on a node with `labels`?
+    pub fn admits(&mut self, pod: &Pod, labels: &Labels) -> bool {
+        let tmpl = self.templates.of(pod);
+        !self.needed(tmpl) || self.view(pod).admits(labels).is_ok()
+    }
 }
 
 /// upstream: podtopologyspread/scoring.go `NormalizeScore` (ignored nodes score 0; fewer

@@ -25,9 +25,42 @@ fn pod_score(req: &Resources, alloc: &Resources) -> f64 {
     part(req.cpu_m, alloc.cpu_m) + part(req.mem, alloc.mem)
 }
 
+/// What the estimator asks beyond resources: the scheduler's inter-pod filters on the estimated
+/// nodes (upstream runs the full predicate set on the snapshot with the new template nodes).
+/// `pod` indexes the estimator's `pods`, `node` the estimated new nodes in creation order.
+pub trait Constraints {
+    /// Does pod `pod` pass the filters on estimated node `node` (`fresh`: not added yet)?
+    fn admits(&mut self, pod: usize, node: usize, fresh: bool) -> bool;
+    /// Pod `pod` goes on estimated node `node` (added first when `fresh`).
+    fn place(&mut self, pod: usize, node: usize, fresh: bool);
+}
+
+/// No constraint beyond resources.
+pub struct Unconstrained;
+
+impl Constraints for Unconstrained {
+    fn admits(&mut self, _: usize, _: usize, _: bool) -> bool {
+        true
+    }
+    fn place(&mut self, _: usize, _: usize, _: bool) {}
+}
+
 /// First-fit decreasing of `pods` (each already known to fit an empty template node) onto at most
 /// `max_nodes` new nodes with `alloc` room each.
 pub fn estimate(pods: &[(PodId, Resources)], alloc: Resources, max_nodes: u32) -> Estimate {
+    estimate_with(pods, alloc, max_nodes, &mut Unconstrained)
+}
+
+/// [`estimate`] with the inter-pod filters: a pod goes on the first estimated node it fits and
+/// `constraints` admits; else on a new node if the limiter allows and a fresh node admits it;
+/// else it is left out (upstream: binpacking_estimator.go `tryToScheduleOnNewNodes` does not
+/// keep a new node the pod cannot use).
+pub fn estimate_with(
+    pods: &[(PodId, Resources)],
+    alloc: Resources,
+    max_nodes: u32,
+    constraints: &mut dyn Constraints,
+) -> Estimate {
     let mut order: Vec<usize> = (0..pods.len()).collect();
     // Stable sort: equal scores keep the scheduling-queue order.
     order.sort_by(|&a, &b| {
@@ -43,15 +76,20 @@ pub fn estimate(pods: &[(PodId, Resources)], alloc: Resources, max_nodes: u32) -
     };
     for i in order {
         let (id, req) = pods[i];
-        let slot = nodes.iter().position(|free| req.fits_in(free));
+        let slot = (0..nodes.len()).find(|&s| req.fits_in(&nodes[s]) && constraints.admits(i, s, false));
         let slot = match slot {
-            Some(s) => s,
+            Some(s) => {
+                constraints.place(i, s, false);
+                s
+            }
             None => {
-                if nodes.len() as u32 >= max_nodes || !req.fits_in(&alloc) {
+                let s = nodes.len();
+                if s as u32 >= max_nodes || !req.fits_in(&alloc) || !constraints.admits(i, s, true) {
                     continue;
                 }
+                constraints.place(i, s, true);
                 nodes.push(alloc);
-                nodes.len() - 1
+                s
             }
         };
         nodes[slot] -= req;

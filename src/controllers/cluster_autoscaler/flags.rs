@@ -531,15 +531,7 @@ fn apply(out: &mut ParsedFlags, name: &str, v: Option<&str>) -> Result<(), FlagE
         "skip-nodes-with-system-pods" => f.skip_nodes_with_system_pods = boolean(name, v)?,
         "skip-nodes-with-local-storage" => f.skip_nodes_with_local_storage = boolean(name, v)?,
         "ignore-daemonsets-utilization" => f.ignore_daemonsets_utilization = boolean(name, v)?,
-        "balance-similar-node-groups" => {
-            f.balance_similar_node_groups = boolean(name, v)?;
-            if f.balance_similar_node_groups {
-                out.warnings.push(
-                    "--balance-similar-node-groups=true is parsed but not modelled: capsim expands one group per scale-up"
-                        .to_string(),
-                );
-            }
-        }
+        "balance-similar-node-groups" => f.balance_similar_node_groups = boolean(name, v)?,
         "initial-node-group-backoff-duration" => {
             f.initial_node_group_backoff_duration = duration(name, need(name, v)?)?;
         }

@@ -250,7 +250,46 @@ pub struct NodeTemplate {
     pub price_hr: f64,
 }
 
+/// Labels that may differ between similar node groups. upstream: cluster-autoscaler
+/// processors/nodegroupset/compare_nodegroups.go `BasicIgnoredLabels` (hostname, zone, region,
+/// the beta zone/region labels) and aws_nodegroups.go `CreateAwsNodeInfoComparator`
+/// (`eks.amazonaws.com/nodegroup`, `alpha.eksctl.io/*`, `k8s.amazonaws.com/eniConfig`,
+/// `topology.ebs.csi.aws.com/zone`, the launch template labels).
+pub const BALANCING_IGNORED_LABELS: [&str; 12] = [
+    "kubernetes.io/hostname",
+    "topology.kubernetes.io/zone",
+    "topology.kubernetes.io/region",
+    "failure-domain.beta.kubernetes.io/zone",
+    "failure-domain.beta.kubernetes.io/region",
+    "eks.amazonaws.com/nodegroup",
+    "alpha.eksctl.io/nodegroup-name",
+    "alpha.eksctl.io/cluster-name",
+    "alpha.eksctl.io/instance-id",
+    "k8s.amazonaws.com/eniConfig",
+    "topology.ebs.csi.aws.com/zone",
+    "eks.amazonaws.com/sourceLaunchTemplateId",
+];
+
 impl NodeTemplate {
+    /// `--balance-similar-node-groups`: same capacity and allocatable, same labels but for
+    /// [`BALANCING_IGNORED_LABELS`]. upstream: compare_nodegroups.go `IsCloudProviderNodeInfoSimilar`
+    /// (capacity and allocatable within small tolerances; capsim's templates of one instance type
+    /// are identical, so equality is the test).
+    pub fn similar_to(&self, other: &NodeTemplate) -> bool {
+        let strip = |l: &Labels| -> Labels {
+            l.iter()
+                .filter(|(k, _)| {
+                    !BALANCING_IGNORED_LABELS.contains(&k.as_str())
+                        && k.as_str() != "eks.amazonaws.com/sourceLaunchTemplateVersion"
+                })
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        };
+        self.capacity == other.capacity
+            && self.allocatable == other.allocatable
+            && strip(&self.labels) == strip(&other.labels)
+    }
+
     /// Builds the template; `None` when the instance type is not in the catalog.
     pub fn new(group: &NodeGroupSpec, catalog: &Catalog) -> Option<NodeTemplate> {
         let it = catalog.get(&group.instance_type)?;

@@ -15,6 +15,7 @@
 use super::scale_up::SimNode;
 use super::{ClusterAutoscaler, DeletionKind, millis, still_within};
 use crate::cluster::placement::admits;
+use crate::cluster::topology::Views;
 use crate::cluster::{ClusterView, Node, NodeId, NodeState, Pod, PodId, PodPhase};
 use crate::controllers::provisioner::{Action, Activity, Decision, DecisionRecord};
 use crate::model::Resources;
@@ -240,6 +241,9 @@ impl ClusterAutoscaler {
         pdb_left.resize(view.scenario.pdbs.len(), 0);
         let mut non_empty_checked = 0i64;
         let mut out = Vec::new();
+        // The inter-pod filters over the snapshot as the simulation moves pods (no-ops when no
+        // template has a hard inter-pod constraint).
+        let mut views = Views::new(view.nodes, view.live_nodes, view.pods, view.templates);
         let is_moving = |p: &PodId| {
             matches!(
                 view.pods[p.0 as usize].phase,
@@ -290,19 +294,33 @@ impl ClusterAutoscaler {
                     }
                 }
             }
-            // Reschedule every pod onto the remaining nodes (first fit); undo on failure.
-            let mut placed: Vec<(usize, Resources)> = Vec::new();
+            // Reschedule every pod onto the remaining nodes (first fit); undo on failure. The
+            // node leaves the snapshot first (its pods with it), as upstream's simulator removes
+            // it before scheduling its pods elsewhere.
+            if views.active() {
+                for &p in &pods {
+                    views.place(&view.pods[p.0 as usize], id.0 as usize, -1);
+                }
+                views.remove_node(id.0 as usize);
+            }
+            let mut placed: Vec<(usize, Resources, PodId)> = Vec::new();
             let mut failed = None;
             for &p in &pods {
                 let pod = &view.pods[p.0 as usize];
                 let tmpl = view.templates.of(pod);
-                let slot = dest.iter().zip(&gone).position(|(d, &g)| {
-                    d.id != id && !g && pod.requests.fits_in(&d.free) && admits(tmpl, d.labels, d.taints)
+                let slot = (0..dest.len()).find(|&i| {
+                    let d = &dest[i];
+                    d.id != id
+                        && !gone[i]
+                        && pod.requests.fits_in(&d.free)
+                        && admits(tmpl, d.labels, d.taints)
+                        && views.admits(pod, d.labels)
                 });
                 match slot {
                     Some(s) => {
                         dest[s].free -= pod.requests;
-                        placed.push((s, pod.requests));
+                        views.place(pod, dest[s].id.0 as usize, 1);
+                        placed.push((s, pod.requests, p));
                     }
                     None => {
                         failed = Some(p);
@@ -311,8 +329,15 @@ impl ClusterAutoscaler {
                 }
             }
             if let Some(p) = failed {
-                for (s, r) in placed {
+                for (s, r, q) in placed {
                     dest[s].free += r;
+                    views.place(&view.pods[q.0 as usize], dest[s].id.0 as usize, -1);
+                }
+                if views.active() {
+                    views.add_node(id.0 as usize, &n.labels, &n.taints);
+                    for &q in &pods {
+                        views.place(&view.pods[q.0 as usize], id.0 as usize, 1);
+                    }
                 }
                 unremovable(id, Unremovable::NoPlaceToMovePods(p));
                 continue;

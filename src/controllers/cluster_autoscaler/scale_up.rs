@@ -6,10 +6,12 @@
 //! core/scaleup/orchestrator/orchestrator.go (per-group options, backoff and max-size skips,
 //! resource limits), estimator/binpacking_estimator.go and expander/*.
 
-use super::estimator::estimate;
+use super::estimator::{Constraints, estimate, estimate_with};
 use super::expander::{self, ExpanderContext, ScaleUpOption};
 use super::{ClusterAutoscaler, UNSCHEDULABLE_POD_TIME_BUFFER};
+use crate::cluster::Pod;
 use crate::cluster::placement::admits;
+use crate::cluster::topology::{self, Views};
 use crate::cluster::{ClusterView, NodeId, NodeState, PodId, PodPhase};
 use crate::controllers::provisioner::{Action, Activity, Decision, DecisionRecord};
 use crate::engine::Rngs;
@@ -45,6 +47,52 @@ pub struct PodFilterCounts {
     pub young: usize,
     pub fit_existing: usize,
     pub fit_upcoming: usize,
+}
+
+/// The estimator's view of a group's new template nodes: the group template's labels with a
+/// hostname of their own (upstream: `template-node-for-<group>-<n>`), checked against the
+/// snapshot's inter-pod views.
+struct TemplateNodes<'a, 'v> {
+    views: Views<'v>,
+    pods: &'v [Pod],
+    fitting: &'a [(PodId, Resources)],
+    labels: &'a Labels,
+    taints: &'a [Taint],
+    group: &'a str,
+    /// Index of the first template node in the views (above every real node id).
+    base: usize,
+    hostnames: Vec<Labels>,
+}
+
+impl TemplateNodes<'_, '_> {
+    fn labels_of(&mut self, node: usize) -> Labels {
+        while self.hostnames.len() <= node {
+            let mut l = self.labels.clone();
+            l.insert(
+                crate::model::labels::LABEL_HOSTNAME.into(),
+                format!("template-node-for-{}-{}", self.group, self.hostnames.len()),
+            );
+            self.hostnames.push(l);
+        }
+        self.hostnames[node].clone()
+    }
+}
+
+impl Constraints for TemplateNodes<'_, '_> {
+    fn admits(&mut self, pod: usize, node: usize, _fresh: bool) -> bool {
+        let labels = self.labels_of(node);
+        let p = &self.pods[self.fitting[pod].0.0 as usize];
+        self.views.admits(p, &labels)
+    }
+
+    fn place(&mut self, pod: usize, node: usize, fresh: bool) {
+        if fresh {
+            let labels = self.labels_of(node);
+            self.views.add_node(self.base + node, &labels, self.taints);
+        }
+        let p = &self.pods[self.fitting[pod].0.0 as usize];
+        self.views.place(p, self.base + node, 1);
+    }
 }
 
 impl ClusterAutoscaler {
@@ -88,10 +136,13 @@ impl ClusterAutoscaler {
         ready
     }
 
-    /// The pods that still need new nodes, after upstream's filters, in scheduling-queue order.
-    pub fn pods_needing_scale_up(&self, view: &ClusterView<'_>) -> (Vec<PodId>, PodFilterCounts) {
+    /// The pods that still need new nodes, after upstream's filters, in scheduling-queue order,
+    /// and the inter-pod views of the snapshot with the pods that fit placed (the estimator
+    /// starts from it, as upstream's runs on the snapshot filter_out_schedulable left).
+    pub fn pods_needing_scale_up<'a>(&self, view: &ClusterView<'a>) -> (Vec<PodId>, PodFilterCounts, Views<'a>) {
         let now = view.now;
         let mut counts = PodFilterCounts::default();
+        let mut views = Views::new(view.nodes, view.live_nodes, view.pods, view.templates);
         // Built on the first pod that reaches the fit check (most loops have none).
         let mut nodes: Option<Vec<SimNode<'_>>> = None;
         // Where the first-fit search resumes for a pod of this (workload, requests): node room
@@ -122,16 +173,36 @@ impl ClusterAutoscaler {
                 counts.young += 1;
                 continue;
             }
-            let nodes = nodes.get_or_insert_with(|| self.simulation_nodes(view));
-            let from = resume.entry((view.templates.key_of(pod), pod.requests)).or_insert(0);
-            let slot = nodes[*from..]
+            let nodes = nodes.get_or_insert_with(|| {
+                let nodes = self.simulation_nodes(view);
+                // Upcoming nodes not registered yet join the snapshot as template nodes.
+                for n in nodes.iter().filter(|n| n.upcoming) {
+                    if !topology::in_snapshot(&view.nodes[n.id.0 as usize]) {
+                        views.add_node(n.id.0 as usize, n.labels, n.taints);
+                    }
+                }
+                nodes
+            });
+            // The resume point holds while placing pods only removes nodes for this template.
+            let resumable = !tmpl.constraints.placement_may_enable();
+            let from = if resumable {
+                *resume.entry((view.templates.key_of(pod), pod.requests)).or_insert(0)
+            } else {
+                0
+            };
+            let slot = nodes[from..]
                 .iter()
-                .position(|n| pod.requests.fits_in(&n.free) && admits(tmpl, n.labels, n.taints))
-                .map(|i| i + *from);
-            *from = slot.unwrap_or(nodes.len());
+                .position(|n| {
+                    pod.requests.fits_in(&n.free) && admits(tmpl, n.labels, n.taints) && views.admits(pod, n.labels)
+                })
+                .map(|i| i + from);
+            if resumable {
+                resume.insert((view.templates.key_of(pod), pod.requests), slot.unwrap_or(nodes.len()));
+            }
             match slot {
                 Some(i) => {
                     nodes[i].free -= pod.requests;
+                    views.place(pod, nodes[i].id.0 as usize, 1);
                     if nodes[i].upcoming {
                         counts.fit_upcoming += 1;
                     } else {
@@ -141,7 +212,7 @@ impl ClusterAutoscaler {
                 None => out.push(p),
             }
         }
-        (out, counts)
+        (out, counts, views)
     }
 
     /// Capacity (cpu millicores, memory bytes) of the cluster's live nodes, for `--cores-total` and
@@ -180,7 +251,7 @@ impl ClusterAutoscaler {
             scaled_up: false,
             allows_scale_down: true,
         };
-        let (pods, counts) = self.pods_needing_scale_up(view);
+        let (pods, counts, views) = self.pods_needing_scale_up(view);
         if pods.is_empty() {
             if counts.fit_upcoming > 0 {
                 self.no_scale_up(
@@ -223,6 +294,8 @@ impl ClusterAutoscaler {
 
         let (cluster_cpu, cluster_mem, cluster_nodes) = self.cluster_capacity(view);
         let mut options = Vec::new();
+        // Per option: (group index, current size, how many more nodes it may take).
+        let mut room: Vec<(usize, u32, u32)> = Vec::new();
         let mut skipped: Vec<String> = Vec::new();
         for gi in 0..self.groups.len() {
             let g = &self.groups[gi];
@@ -272,11 +345,30 @@ impl ClusterAutoscaler {
                 skipped.push(format!("{}: no pending pod fits its template node", g.name));
                 continue;
             }
-            let est = estimate(&fitting, alloc, limit);
+            let est = if fitting
+                .iter()
+                .any(|(p, _)| views.needed(view.templates.of(&view.pods[p.0 as usize])))
+            {
+                let mut c = TemplateNodes {
+                    views: views.clone(),
+                    pods: view.pods,
+                    fitting: &fitting,
+                    labels: &t.labels,
+                    taints: &t.taints,
+                    group: &g.name,
+                    base: view.nodes.len(),
+                    // Hypothetical nodes of earlier groups' estimates are not in this clone.
+                    hostnames: Vec::new(),
+                };
+                estimate_with(&fitting, alloc, limit, &mut c)
+            } else {
+                estimate(&fitting, alloc, limit)
+            };
             if est.node_count == 0 {
                 skipped.push(format!("{}: no pending pod fits its template node", g.name));
                 continue;
             }
+            room.push((gi, size, limit));
             options.push(ScaleUpOption {
                 group: g.name.clone(),
                 node_count: est.node_count,
@@ -306,15 +398,26 @@ impl ClusterAutoscaler {
             return no_scale_up;
         };
         let opt = &options[choice.chosen];
-        let gi = self.group_index(&opt.group).unwrap_or(0);
+        let gi = room[choice.chosen].0;
         let chain: Vec<&str> = self.flags.expanders.iter().map(|e| e.as_str()).collect();
-        for _ in 0..opt.node_count {
-            actions.push(Action::Launch {
-                id: self.launch_ids.issue(),
-                spec: self.templates[gi].node_spec(),
-                latency: self.groups[gi].latency.clone(),
-                reason: format!("scale-up of {} for {} pending pod(s)", opt.group, opt.pods.len()),
-            });
+        let split = if self.flags.balance_similar_node_groups {
+            self.balance(&room, choice.chosen, opt.node_count)
+        } else {
+            vec![(gi, opt.node_count)]
+        };
+        for &(g, count) in &split {
+            for _ in 0..count {
+                actions.push(Action::Launch {
+                    id: self.launch_ids.issue(),
+                    spec: self.templates[g].node_spec(),
+                    latency: self.groups[g].latency.clone(),
+                    reason: format!(
+                        "scale-up of {} for {} pending pod(s)",
+                        self.groups[g].name,
+                        opt.pods.len()
+                    ),
+                });
+            }
         }
         let weighed: Vec<String> = options
             .iter()
@@ -330,6 +433,13 @@ impl ClusterAutoscaler {
             weighed.join("; "),
             choice.trace.join("; ")
         );
+        if split.len() > 1 {
+            let parts: Vec<String> = split
+                .iter()
+                .map(|&(g, c)| format!("{} +{c}", self.groups[g].name))
+                .collect();
+            reason.push_str(&format!("; balanced across similar groups [{}]", parts.join(", ")));
+        }
         if !skipped.is_empty() {
             reason.push_str(&format!("; skipped [{}]", skipped.join("; ")));
         }
@@ -340,6 +450,48 @@ impl ClusterAutoscaler {
             scaled_up: true,
             allows_scale_down: false,
         }
+    }
+
+    /// `--balance-similar-node-groups`: the chosen option's node count split across it and the
+    /// other options whose groups are similar, filling the smallest group first within each
+    /// group's room. upstream: processors/nodegroupset/balancing_processor.go
+    /// `BalanceScaleUpBetweenGroups` (groups sorted by current size; nodes added one level at a
+    /// time), with the similar groups limited to those that could take part in this scale-up
+    /// (orchestrator.go `ComputeSimilarNodeGroups`: not backed off, below max, able to host the
+    /// pods). Returns (group index, nodes) in group order; groups given none are left out.
+    fn balance(&self, room: &[(usize, u32, u32)], chosen: usize, total: u32) -> Vec<(usize, u32)> {
+        let best = room[chosen].0;
+        // (size, group, room)
+        let groups: Vec<(u32, usize, u32)> = room
+            .iter()
+            .filter(|(g, _, _)| *g == best || self.templates[*g].similar_to(&self.templates[best]))
+            .map(|&(g, size, left)| (size, g, left))
+            .collect();
+        let mut given = vec![0u32; groups.len()];
+        let mut left = total;
+        while left > 0 {
+            // The smallest group that still has room (ties: group order).
+            let Some(i) = (0..groups.len())
+                .filter(|&i| groups[i].2 > given[i])
+                .min_by_key(|&i| (groups[i].0 + given[i], groups[i].1))
+            else {
+                break;
+            };
+            given[i] += 1;
+            left -= 1;
+        }
+        let mut out: Vec<(usize, u32)> = Vec::new();
+        for (i, g) in room
+            .iter()
+            .filter(|(g, _, _)| *g == best || self.templates[*g].similar_to(&self.templates[best]))
+            .enumerate()
+        {
+            if given[i] > 0 {
+                out.push((g.0, given[i]));
+            }
+        }
+        out.sort_by_key(|x| x.0);
+        out
     }
 
     /// Records a NoScaleUp unless the same reason was the last one recorded.

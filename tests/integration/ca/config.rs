@@ -89,14 +89,11 @@ fn unknown_flags_warn_and_harmless_flags_are_ignored() {
     ])
     .expect("valid");
     assert_eq!(p.ignored.len(), 4, "{:?}", p.ignored);
-    assert_eq!(p.warnings.len(), 3, "{:?}", p.warnings);
+    // --balance-similar-node-groups is modelled now: no warning.
+    assert_eq!(p.warnings.len(), 2, "{:?}", p.warnings);
     assert!(p.warnings[0].contains("--frobnicate=yes"), "{}", p.warnings[0]);
     assert!(p.warnings[1].contains("--made-up 7"), "{}", p.warnings[1]);
-    assert!(
-        p.warnings[2].contains("balance-similar-node-groups"),
-        "{}",
-        p.warnings[2]
-    );
+    assert!(p.flags.balance_similar_node_groups);
     assert_eq!(
         p.flags,
         CaFlags {
