@@ -100,6 +100,20 @@ impl Templates {
             .any(|(_, t)| !t.constraints.anti_affinity.required.is_empty())
     }
 
+    /// Every topology key a spread constraint or affinity term of any revision names.
+    pub fn topology_keys(&self) -> std::collections::BTreeSet<String> {
+        let mut keys = std::collections::BTreeSet::new();
+        for (_, t) in self.revisions.iter().flatten() {
+            let k = &t.constraints;
+            keys.extend(k.spread.iter().map(|c| c.topology_key.clone()));
+            for terms in [&k.affinity, &k.anti_affinity] {
+                keys.extend(terms.required.iter().map(|x| x.topology_key.clone()));
+                keys.extend(terms.preferred.iter().map(|(_, x)| x.topology_key.clone()));
+            }
+        }
+        keys
+    }
+
     /// The lowest priority any revision of any workload gives its pods.
     pub fn min_priority(&self) -> i32 {
         self.revisions

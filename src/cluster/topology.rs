@@ -687,6 +687,9 @@ enum Op {
     RemoveNode(usize),
     /// (template key, workload, revision, node, count)
     Place(u32, u32, u32, usize, i64),
+    /// A pod on a node whose domains are open: the values it may take per key.
+    PlaceOpen(u32, u32, u32, std::rc::Rc<BTreeMap<String, Vec<String>>>),
+    AddDomain(String, String),
 }
 
 /// [`PodTopology`] views for every template a simulation places, over one snapshot, kept in
@@ -737,6 +740,13 @@ impl<'a> Views<'a> {
             Op::AddNode(i, l, t) => view.add_node(*i, tmpl, l, t),
             Op::RemoveNode(i) => view.remove_node(*i),
             Op::Place(key, w, r, i, n) => view.place(*key, templates.get(*w as usize, *r), *i, *n, false),
+            Op::PlaceOpen(key, w, r, d) => view.place_on(
+                *key,
+                templates.get(*w as usize, *r),
+                &|k: &str| d.get(k).cloned().unwrap_or_default(),
+                1,
+            ),
+            Op::AddDomain(k, v) => view.add_domain(k, v),
         }
     }
 
@@ -764,6 +774,45 @@ impl<'a> Views<'a> {
     pub fn place(&mut self, pod: &Pod, idx: usize, n: i64) {
         let key = self.templates.key_of(pod);
         self.push(Op::Place(key, pod.workload, pod.revision, idx, n));
+    }
+
+    /// The pod with id `id`.
+    pub fn pod(&self, id: super::PodId) -> &'a Pod {
+        &self.pods[id.0 as usize]
+    }
+
+    /// Registers a domain no node has yet (Karpenter: a zone its NodePools can launch into).
+    pub fn add_domain(&mut self, key: &str, value: &str) {
+        self.push(Op::AddDomain(key.to_string(), value.to_string()));
+    }
+
+    /// Records `pod` on a node whose domains are open (`domains`: the values it may take).
+    pub fn place_open(&mut self, pod: &Pod, domains: BTreeMap<String, Vec<String>>) {
+        let key = self.templates.key_of(pod);
+        self.push(Op::PlaceOpen(
+            key,
+            pod.workload,
+            pod.revision,
+            std::rc::Rc::new(domains),
+        ));
+    }
+
+    /// [`PodTopology::narrow`] for pods of `pod`'s template (no narrowing when the filters do
+    /// not look at other pods).
+    pub fn narrow(
+        &mut self,
+        pod: &Pod,
+        values: &dyn Fn(&str) -> Vec<String>,
+    ) -> Result<Vec<(String, Vec<String>)>, Reject> {
+        if !self.needed(self.templates.of(pod)) {
+            return Ok(Vec::new());
+        }
+        self.view(pod).narrow(values)
+    }
+
+    /// The topology keys any template's constraints name (what an open node must report).
+    pub fn keys(&self) -> BTreeSet<String> {
+        self.templates.topology_keys()
     }
 
     /// The view for pods of `pod`'s template, built on first use.

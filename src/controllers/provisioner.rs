@@ -183,6 +183,8 @@ record_enum! {
         NoCompatibleNodePool => "NoCompatibleNodePool",
         LimitsExceeded => "LimitsExceeded",
         NoInstanceTypeFits => "NoInstanceTypeFits",
+        /// Spread or pod (anti-)affinity left no domain for the pod.
+        UnsatisfiableTopology => "UnsatisfiableTopology",
         // Karpenter lifecycle and disruption
         CordonAndDrain => "CordonAndDrain",
         RegistrationTimeout => "RegistrationTimeout",

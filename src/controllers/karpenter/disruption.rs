@@ -441,8 +441,16 @@ fn compute_consolidation<'v>(
     let remaining = k.remaining_from(&prep.caps, &except);
     // More than one NodeClaim can only end in "no consolidation" (claims are never removed), so
     // the solve stops at the second.
-    let (res, complete) =
-        scheduling::solve_until(&pods, &existing, &k.pools, &remaining, &mut k.compat.borrow_mut(), 1);
+    let mut views = k.views(view, &existing, &except);
+    let (res, complete) = scheduling::solve_until(
+        &pods,
+        &existing,
+        &k.pools,
+        &remaining,
+        &mut k.compat.borrow_mut(),
+        1,
+        Some(&mut views),
+    );
     if !complete {
         return None;
     }

@@ -36,6 +36,7 @@ pub mod settings;
 
 use crate::cloud::Catalog;
 use crate::cluster::placement;
+use crate::cluster::topology::{self, Views};
 use crate::cluster::{ClusterView, Node, NodeId, NodeSpec, NodeState, PodId, PodPhase};
 use crate::controllers::provisioner::{
     Action, Activity, Decision, DecisionRecord, LaunchId, LaunchIds, NodeNotice, Provisioner, ProvisionerKind,
@@ -408,6 +409,47 @@ impl Karpenter {
             .collect()
     }
 
+    /// The inter-pod views of the solve's snapshot: the cluster's nodes and pods, the
+    /// in-flight nodes (not registered yet), the nodes in `except` gone with their pods
+    /// (consolidation's what-if), and every zone and capacity type the NodePools offer as a
+    /// domain (upstream: topology.go builds each group's domains from the NodePools'
+    /// requirements and instance-type offerings, so an empty zone counts toward the minimum).
+    pub(crate) fn views<'v>(&self, view: &ClusterView<'v>, existing: &[SimNode<'_>], except: &[NodeId]) -> Views<'v> {
+        let mut v = Views::new(view.nodes, view.live_nodes, view.pods, view.templates);
+        if !v.active() {
+            return v;
+        }
+        for n in existing {
+            if !topology::in_snapshot(&view.nodes[n.id.0 as usize]) {
+                v.add_node(n.id.0 as usize, n.labels, n.taints);
+            }
+        }
+        for &id in except {
+            let n = &view.nodes[id.0 as usize];
+            for &p in &n.pods {
+                let pod = &view.pods[p.0 as usize];
+                if pod.phase.is_bound() && pod.phase != crate::cluster::PodPhase::Terminating {
+                    v.place(pod, id.0 as usize, -1);
+                }
+            }
+            v.remove_node(id.0 as usize);
+        }
+        let mut domains = std::collections::BTreeSet::new();
+        for ctx in &self.pools {
+            for l in &ctx.offering_labels {
+                for key in [offerings::LABEL_ZONE, offerings::LABEL_CAPACITY_TYPE] {
+                    if let Some(val) = l.get(key) {
+                        domains.insert((key, val.clone()));
+                    }
+                }
+            }
+        }
+        for (k, val) in domains {
+            v.add_domain(k, &val);
+        }
+        v
+    }
+
     fn sim_pod<'v>(view: &ClusterView<'v>, id: PodId) -> Option<SimPod<'v>> {
         let p = view.pods.get(id.0 as usize)?;
         let w = view.scenario.workloads.get(p.workload as usize)?;
@@ -511,8 +553,15 @@ impl Karpenter {
         }
         let existing = self.sim_nodes(view, &[]);
         let remaining = self.remaining(view, &[]);
-        let result =
-            scheduling::solve_with_memo(&pods, &existing, &self.pools, &remaining, &mut self.compat.borrow_mut());
+        let mut views = self.views(view, &existing, &[]);
+        let result = scheduling::solve_with_memo(
+            &pods,
+            &existing,
+            &self.pools,
+            &remaining,
+            &mut self.compat.borrow_mut(),
+            Some(&mut views),
+        );
         for claim in &result.claims {
             let pick = scheduling::pick_offering(
                 &claim.options,
@@ -585,6 +634,7 @@ impl Karpenter {
                 PodError::NoCompatibleNodePool => ("NoCompatibleNodePool".to_string(), Decision::NoCompatibleNodePool),
                 PodError::LimitsExceeded(p) => (format!("LimitsExceeded {p}"), Decision::LimitsExceeded),
                 PodError::NoInstanceTypeFits => ("NoInstanceTypeFits".to_string(), Decision::NoInstanceTypeFits),
+                PodError::Topology(why) => (format!("Topology {why}"), Decision::UnsatisfiableTopology),
             };
             errors.entry(key).or_insert((0, *pod, e.describe(), decision)).0 += 1;
         }

@@ -10,6 +10,7 @@ use super::nodepool::NodePool;
 use super::offerings::{IceCache, LABEL_CAPACITY_TYPE, LABEL_NODEPOOL, LABEL_ZONE, Offering, TypeInfo};
 use super::settings::KarpenterSettings;
 use crate::cluster::placement::{matches_labels, tolerates};
+use crate::cluster::topology::Views;
 use crate::cluster::{NodeId, PodId};
 use crate::engine::SimTime;
 use crate::model::{CapacityType, Labels, NodeAffinity, PodTemplate, Resources, Taint};
@@ -128,6 +129,9 @@ pub struct NodeClaimPlan {
     pub requests: Resources,
     /// Offerings (indices into the pool's `offerings`) every pod still fits.
     pub options: Vec<usize>,
+    /// Its placeholder hostname, a topology domain of its own (upstream registers one per new
+    /// NodeClaim).
+    pub hostname: String,
 }
 
 /// Why a pod could not be placed (upstream: scheduler `PodErrors`).
@@ -139,6 +143,8 @@ pub enum PodError {
     LimitsExceeded(String),
     /// Compatible pools exist but no instance type is large enough.
     NoInstanceTypeFits,
+    /// Topology spread or pod (anti-)affinity leaves no domain for it.
+    Topology(&'static str),
 }
 
 impl PodError {
@@ -149,6 +155,7 @@ impl PodError {
             }
             PodError::LimitsExceeded(p) => format!("all available instance types exceed limits for nodepool {p}"),
             PodError::NoInstanceTypeFits => "no instance type has enough resources for the pod".into(),
+            PodError::Topology(why) => format!("unsatisfiable topology constraint: {why}"),
         }
     }
 }
@@ -273,7 +280,7 @@ impl CompatEntry {
 /// Simulates scheduling `pods` onto `existing` nodes, then onto new NodeClaims from `pools`
 /// (highest weight first, then name). `remaining[i]` is pool i's limit headroom.
 pub fn solve(pods: &[SimPod<'_>], existing: &[SimNode<'_>], pools: &[PoolCtx], remaining: &[Remaining]) -> SolveResult {
-    solve_with_memo(pods, existing, pools, remaining, &mut CompatMemo::default())
+    solve_with_memo(pods, existing, pools, remaining, &mut CompatMemo::default(), None)
 }
 
 /// [`solve`], reusing offering compatibility from earlier solves over the same `pools`.
@@ -283,8 +290,9 @@ pub fn solve_with_memo(
     pools: &[PoolCtx],
     remaining: &[Remaining],
     compat: &mut CompatMemo,
+    topo: Option<&mut Views<'_>>,
 ) -> SolveResult {
-    solve_until(pods, existing, pools, remaining, compat, usize::MAX).0
+    solve_until(pods, existing, pools, remaining, compat, usize::MAX, topo).0
 }
 
 /// [`solve_with_memo`] that stops as soon as the solve has created more than `max_claims`
@@ -298,7 +306,18 @@ pub fn solve_until(
     remaining: &[Remaining],
     compat: &mut CompatMemo,
     max_claims: usize,
+    mut topo: Option<&mut Views<'_>>,
 ) -> (SolveResult, bool) {
+    // The inter-pod filters: `topo` holds the snapshot's views (existing nodes and their pods;
+    // the caller adds nodes not registered yet and the domains its NodePools offer).
+    let active = topo.as_ref().is_some_and(|v| v.active());
+    let keys: Vec<String> = if active {
+        topo.as_ref()
+            .map(|v| v.keys().into_iter().collect())
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     let mut order: Vec<&SimPod<'_>> = pods.iter().collect();
     order.sort_by(|a, b| queue_order(a, b));
     let mut free: Vec<Resources> = existing.iter().map(|n| n.free).collect();
@@ -323,6 +342,7 @@ pub fn solve_until(
 
     'pods: for pod in order {
         let t = pod.template;
+        let constrained = active && topo.as_ref().is_some_and(|v| v.needed(t));
         // 1. existing and in-flight nodes, in id order.
         let known = node_compat
             .entry(pod.workload)
@@ -336,6 +356,13 @@ pub fn solve_until(
                 known[i] = if ok { 2 } else { 1 };
             }
             if known[i] == 2 {
+                if let Some(v) = topo.as_deref_mut().filter(|_| active) {
+                    let vp = v.pod(pod.id);
+                    if constrained && !v.admits(vp, n.labels) {
+                        continue;
+                    }
+                    v.place(vp, n.id.0 as usize, 1);
+                }
                 free[i] -= pod.requests;
                 res.existing.push((pod.id, n.id));
                 continue 'pods;
@@ -362,10 +389,24 @@ pub fn solve_until(
                     .copied()
                     .filter(|&o| ok[o] && need.fits_in(&ctx.usable[o])),
             );
+            if constrained
+                && !narrowed.is_empty()
+                && let Some(v) = topo.as_deref_mut()
+            {
+                let vp = v.pod(pod.id);
+                match v.narrow(vp, &|k| open_values(ctx, &narrowed, &claim.hostname, k)) {
+                    Ok(reqs) => narrowed.retain(|&o| satisfies(&ctx.offering_labels[o], &reqs)),
+                    Err(_) => narrowed.clear(),
+                }
+            }
             if !narrowed.is_empty() {
                 std::mem::swap(&mut claim.options, &mut narrowed);
                 claim.requests = need;
                 claim.pods.push(pod.id);
+                if let Some(v) = topo.as_deref_mut().filter(|_| active) {
+                    let domains = open_domains(ctx, &claim.options, &claim.hostname, &keys);
+                    v.place_open(v.pod(pod.id), domains);
+                }
                 continue 'pods;
             }
         }
@@ -393,7 +434,8 @@ pub fn solve_until(
                 mem: fitting.max_mem,
                 pods: 0,
             });
-            let (options, max_cpu_m, max_mem) = if all_admitted {
+            let hostname = format!("nodeclaim-placeholder-{}", res.claims.len());
+            let (options, max_cpu_m, max_mem) = if all_admitted && !constrained {
                 (fitting.offerings.clone(), fitting.max_cpu_m, fitting.max_mem)
             } else {
                 let options: Vec<usize> = fitting
@@ -402,13 +444,35 @@ pub fn solve_until(
                     .copied()
                     .filter(|&o| r.admits(&ctx.capacity[o]))
                     .collect();
+                let mut options = options;
+                if constrained && let Some(v) = topo.as_deref_mut() {
+                    // upstream registers the new NodeClaim's hostname as a domain first.
+                    v.add_domain(crate::model::labels::LABEL_HOSTNAME, &hostname);
+                    let vp = v.pod(pod.id);
+                    match v.narrow(vp, &|k| open_values(ctx, &options, &hostname, k)) {
+                        Ok(reqs) => options.retain(|&o| satisfies(&ctx.offering_labels[o], &reqs)),
+                        Err(why) => {
+                            err = PodError::Topology(why.as_str());
+                            continue;
+                        }
+                    }
+                }
                 let max = |f: fn(&Resources) -> i64| options.iter().map(|&o| f(&ctx.capacity[o])).max().unwrap_or(0);
                 let (c, m) = (max(|x| x.cpu_m), max(|x| x.mem));
                 (options, c, m)
             };
             if options.is_empty() {
-                err = PodError::LimitsExceeded(ctx.pool.name.clone());
+                if !matches!(err, PodError::Topology(_)) {
+                    err = PodError::LimitsExceeded(ctx.pool.name.clone());
+                }
                 continue;
+            }
+            if active && let Some(v) = topo.as_deref_mut() {
+                if !constrained {
+                    v.add_domain(crate::model::labels::LABEL_HOSTNAME, &hostname);
+                }
+                let domains = open_domains(ctx, &options, &hostname, &keys);
+                v.place_open(v.pod(pod.id), domains);
             }
             // upstream: scheduler.go `subtractMax`: reserve the largest option's capacity.
             r.cpu_m = r.cpu_m.map(|c| c - max_cpu_m);
@@ -419,6 +483,7 @@ pub fn solve_until(
                 pods: vec![pod.id],
                 requests: pod.requests,
                 options,
+                hostname,
             });
             if res.claims.len() > max_claims {
                 return (res, false);
@@ -428,6 +493,36 @@ pub fn solve_until(
         res.errors.push((pod.id, err));
     }
     (res, true)
+}
+
+/// The values an open NodeClaim with these offerings may take for `key`: its own hostname, or
+/// the distinct values its offerings' labels give.
+fn open_values(ctx: &PoolCtx, options: &[usize], hostname: &str, key: &str) -> Vec<String> {
+    if key == crate::model::labels::LABEL_HOSTNAME {
+        return vec![hostname.to_string()];
+    }
+    let mut v: Vec<String> = options
+        .iter()
+        .filter_map(|&o| ctx.offering_labels[o].get(key).cloned())
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+fn open_domains(ctx: &PoolCtx, options: &[usize], hostname: &str, keys: &[String]) -> BTreeMap<String, Vec<String>> {
+    keys.iter()
+        .map(|k| (k.clone(), open_values(ctx, options, hostname, k)))
+        .filter(|(_, v)| !v.is_empty())
+        .collect()
+}
+
+/// Do an offering's labels satisfy narrowed topology requirements (hostname excepted: every
+/// offering of a claim shares its placeholder)?
+fn satisfies(labels: &Labels, reqs: &[(String, Vec<String>)]) -> bool {
+    reqs.iter()
+        .filter(|(k, _)| k != crate::model::labels::LABEL_HOSTNAME)
+        .all(|(k, allowed)| labels.get(k).is_some_and(|v| allowed.contains(v)))
 }
 
 /// Offerings of a claim in launch preference: spot before on-demand where the claim allows
@@ -558,7 +653,7 @@ mod tests {
         let mut memo = CompatMemo::default();
         let cases = [(0, false), (needed - 1, false), (needed, true), (usize::MAX, true)];
         for (cap, complete) in cases {
-            let (res, done) = solve_until(&pods, &[], std::slice::from_ref(&ctx), &remaining, &mut memo, cap);
+            let (res, done) = solve_until(&pods, &[], std::slice::from_ref(&ctx), &remaining, &mut memo, cap, None);
             assert_eq!(done, complete, "cap {cap}");
             if complete {
                 assert_eq!(res, full, "cap {cap}");
@@ -587,7 +682,7 @@ mod tests {
                 nodes: None,
             }];
             let fresh = solve(&pods, &[], std::slice::from_ref(&ctx), &remaining);
-            let memoised = solve_with_memo(&pods, &[], std::slice::from_ref(&ctx), &remaining, &mut memo);
+            let memoised = solve_with_memo(&pods, &[], std::slice::from_ref(&ctx), &remaining, &mut memo, None);
             assert_eq!(memoised, fresh, "limit {limit:?}");
         }
         // The limit of 0 leaves every pod unplaced for limits.
@@ -596,7 +691,7 @@ mod tests {
             memory: None,
             nodes: None,
         }];
-        let res = solve_with_memo(&pods, &[], std::slice::from_ref(&ctx), &zero, &mut memo);
+        let res = solve_with_memo(&pods, &[], std::slice::from_ref(&ctx), &zero, &mut memo, None);
         assert!(res.claims.is_empty());
         assert!(
             res.errors
