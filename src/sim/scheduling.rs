@@ -177,7 +177,7 @@ impl World<'_> {
                             nominated[n.0 as usize]
                         }
                     },
-                    topo.as_deref_mut(),
+                    topo,
                 );
                 (placement, None)
             };

@@ -43,5 +43,6 @@ mod scenario;
 mod scenarios;
 mod sim;
 mod sweep;
+mod topology;
 mod traffic;
 mod units;
