@@ -55,6 +55,7 @@ pub fn scenario() -> Scenario {
         warm_start: false,
         rule_groups: Vec::new(),
         warmup: SimDuration::ZERO,
+        faults: Vec::new(),
     }
 }
 
@@ -85,6 +86,7 @@ pub fn toleration(key: &str, value: &str) -> Toleration {
         operator: TolerationOperator::Equal,
         value: value.into(),
         effect: None,
+        seconds: None,
     }
 }
 

@@ -142,6 +142,7 @@ mod tests {
             operator: TolerationOperator::Exists,
             value: String::new(),
             effect: None,
+            seconds: None,
         });
         t.node_selector.insert("arch".into(), "arm64".into());
         assert!(admits(&t, &labels, &[taint("gpu", TaintEffect::NoSchedule)]));

@@ -70,6 +70,8 @@ pub enum DeleteReason {
     Completed,
     /// The kubelet evicted it under node memory pressure.
     Evicted,
+    /// The taint manager deleted it from an unreachable node (a zone outage).
+    TaintEviction,
 }
 
 impl DeleteReason {
@@ -81,6 +83,7 @@ impl DeleteReason {
             DeleteReason::NodeGone => "NodeGone",
             DeleteReason::Completed => "Completed",
             DeleteReason::Evicted => "Evicted",
+            DeleteReason::TaintEviction => "TaintManagerEviction",
         }
     }
 }
@@ -177,6 +180,9 @@ pub enum NodeState {
     /// Registered, not Ready (CNI, DaemonSets).
     Registered,
     Ready,
+    /// Was Ready, stopped posting status (a zone outage): the node lifecycle controller marked it
+    /// NotReady/Unknown, its pods do not serve, nothing new lands on it.
+    NotReady,
     /// Cordoned: no new pods; its pods are being evicted.
     Draining,
     /// Terminate requested; billed until gone.
@@ -191,6 +197,7 @@ impl NodeState {
             NodeState::Booting => "Booting",
             NodeState::Registered => "Registered",
             NodeState::Ready => "Ready",
+            NodeState::NotReady => "NotReady",
             NodeState::Draining => "Draining",
             NodeState::Terminating => "Terminating",
             NodeState::Terminated => "Terminated",
@@ -244,6 +251,8 @@ pub struct Node {
     /// When a spot instance is reclaimed (drawn at launch from its interruption band), if within
     /// the run.
     pub reclaim_at: Option<SimTime>,
+    /// Its zone is out (a fault): it posts no status and its lifecycle stalls.
+    pub unreachable: bool,
 }
 
 impl Node {
@@ -277,6 +286,7 @@ impl Node {
             removed_by: String::new(),
             terminate_after: SimDuration::ZERO,
             reclaim_at: None,
+            unreachable: false,
         }
     }
 

@@ -51,6 +51,9 @@ pub struct Toleration {
     pub value: String,
     /// `None` tolerates every effect.
     pub effect: Option<TaintEffect>,
+    /// `tolerationSeconds` (NoExecute only): how long a pod stays bound after the taint
+    /// appears; `None` forever.
+    pub seconds: Option<i64>,
 }
 
 impl Toleration {
@@ -67,6 +70,27 @@ impl Toleration {
             TolerationOperator::Equal => self.value == taint.value,
         }
     }
+}
+
+/// How long the taint manager lets a pod stay on a node with these NoExecute taints: `Some(0)`
+/// when one is not tolerated, the least `tolerationSeconds` among the matching tolerations that
+/// set one, `None` (forever) when none does. upstream: pkg/controller/tainteviction
+/// `getMinTolerationTime` over `GetMatchingTolerations`.
+pub fn no_execute_grace(tolerations: &[Toleration], taints: &[Taint]) -> Option<i64> {
+    let mut min: Option<i64> = None;
+    for t in taints.iter().filter(|t| t.effect == TaintEffect::NoExecute) {
+        let matching: Vec<&Toleration> = tolerations.iter().filter(|tol| tol.tolerates(t)).collect();
+        if matching.is_empty() {
+            return Some(0);
+        }
+        for s in matching.iter().filter_map(|m| m.seconds) {
+            if s <= 0 {
+                return Some(0);
+            }
+            min = Some(min.map_or(s, |m| m.min(s)));
+        }
+    }
+    min
 }
 
 /// True when every NoSchedule/NoExecute taint is tolerated (PreferNoSchedule only affects scoring).
@@ -171,6 +195,7 @@ mod tests {
             operator: TolerationOperator::Equal,
             value: "gpu".into(),
             effect: Some(TaintEffect::NoSchedule),
+            seconds: None,
         };
         assert!(eq.tolerates(&taint));
         let wrong = Toleration {
@@ -183,6 +208,7 @@ mod tests {
             operator: TolerationOperator::Exists,
             value: String::new(),
             effect: None,
+            seconds: None,
         };
         assert!(all.tolerates(&taint));
         assert!(!tolerates_all(&[], std::slice::from_ref(&taint)));

@@ -108,6 +108,7 @@ pub fn build(
     let catalog_spec = spec.catalog.as_deref().unwrap_or(defaults::CATALOG);
     let catalog = load_catalog(catalog_spec, base_dir.as_deref())
         .map_err(|m| scenario_doc.error(ErrorKind::Invalid, "spec.catalog", m))?;
+    let faults = super::faults::parse(scenario_doc, &spec.faults, duration, &catalog)?;
     let static_nodes = static_nodes(scenario_doc, &spec, &catalog, catalog_spec)?;
     let scoring = match spec.scheduler.as_ref().and_then(|s| s.scoring) {
         None => defaults::SCORING,
@@ -154,6 +155,7 @@ pub fn build(
             .start
             .map_or(defaults::START_WARM, |s| s == super::schema::StartSpec::Warm),
         warmup,
+        faults,
         priority_classes,
         base_dir,
         documents: docs,

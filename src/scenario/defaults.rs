@@ -52,6 +52,10 @@ pub const DEPLOYMENT_REPLICAS: i32 = 1;
 /// upstream: kubernetes/kubernetes pkg/apis/core/v1/defaults.go `SetDefaults_PodSpec`
 /// (`DefaultTerminationGracePeriodSeconds` = 30).
 pub const TERMINATION_GRACE_SECONDS: i64 = 30;
+/// The `tolerationSeconds` of the not-ready and unreachable NoExecute tolerations every pod gets.
+/// upstream: plugin/pkg/admission/defaulttolerationseconds (`--default-not-ready-toleration-seconds`,
+/// `--default-unreachable-toleration-seconds`, both 300).
+pub const DEFAULT_NOT_READY_TOLERATION_SECONDS: i64 = 300;
 
 /// Pod priority when it names no PriorityClass and no class is `globalDefault`.
 /// upstream: kubernetes/kubernetes pkg/apis/scheduling/types.go `DefaultPriorityWhenNoDefaultClassExists` = 0.

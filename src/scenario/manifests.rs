@@ -487,7 +487,10 @@ pub fn add_default_tolerations(tolerations: &mut Vec<Toleration>) {
             .iter()
             .any(|t| (t.key.is_empty() || t.key == key) && t.effect.is_none_or(|e| e == TaintEffect::NoExecute));
         if !covered {
-            tolerations.push(exists(key, TaintEffect::NoExecute));
+            tolerations.push(Toleration {
+                seconds: Some(defaults::DEFAULT_NOT_READY_TOLERATION_SECONDS),
+                ..exists(key, TaintEffect::NoExecute)
+            });
         }
     }
 }
@@ -523,6 +526,7 @@ fn exists(key: &str, effect: TaintEffect) -> Toleration {
         operator: TolerationOperator::Exists,
         value: String::new(),
         effect: Some(effect),
+        seconds: None,
     }
 }
 
@@ -730,6 +734,7 @@ fn toleration(doc: &RawDocument, path: &str, t: &core::Toleration) -> Result<Tol
         operator,
         value,
         effect,
+        seconds: t.toleration_seconds,
     })
 }
 
@@ -963,6 +968,7 @@ mod tests {
             operator: TolerationOperator::Exists,
             value: String::new(),
             effect,
+            seconds: None,
         };
         // Covers not-ready only (key match, any effect): unreachable is added.
         let mut t = vec![tol("node.kubernetes.io/not-ready", None)];

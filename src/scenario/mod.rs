@@ -55,6 +55,7 @@ pub mod build;
 pub mod constraints;
 pub mod defaults;
 pub mod error;
+pub mod faults;
 pub mod grid;
 pub mod manifests;
 pub mod overrides;
@@ -151,6 +152,8 @@ pub struct Scenario {
     pub warm_start: bool,
     /// `spec.warmup`: the span at the start left out of every summary metric.
     pub warmup: SimDuration,
+    /// `spec.faults`: zone outages, insufficient-capacity windows, spot storms.
+    pub faults: Vec<faults::Fault>,
     /// Directory of the scenario file: relative paths in later stages (trace CSVs) resolve against it.
     pub base_dir: Option<PathBuf>,
 }

@@ -30,6 +30,8 @@
 //!   spotInterruptions: true      # reclaim spot nodes at their Spot Advisor band's rate
 //!   start: warm                  # warm (default): the steady state of the t=0 demand; or cold
 //!   warmup: 0s                   # a span left out of every summary metric
+//!   faults:                      # zone outages, capacity shortages, spot storms (see faults.rs)
+//!   - zoneOutage: {zone: us-east-1a, at: 30m, for: 45m}
 //! ```
 //!
 //! A `batch/v1 Job` workload takes its arrivals from `workloads.<job>.batch`:
@@ -73,6 +75,9 @@ pub struct ScenarioSpec {
     pub start: Option<StartSpec>,
     /// A span at the start left out of every summary metric.
     pub warmup: Option<DurationField>,
+    /// What goes wrong during the run ([`super::faults`]).
+    #[serde(default)]
+    pub faults: Vec<super::faults::FaultSpec>,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]

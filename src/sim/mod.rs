@@ -10,6 +10,7 @@
 pub mod autoscaling;
 pub mod batch;
 pub mod exposition;
+mod faults;
 pub mod lint;
 pub mod metrics;
 pub mod provisioning;
@@ -81,6 +82,13 @@ pub enum Event {
     BatchArrival(u32, u32),
     /// A batch pod's containers finished: it succeeds and frees its node's resources.
     PodCompleted(PodId),
+    /// Fault `.0` of `spec.faults` begins / ends.
+    FaultStart(u32),
+    FaultEnd(u32),
+    /// The node lifecycle controller's grace period ran out for an unreachable node.
+    NodeUnreachable(NodeId),
+    /// The taint manager's toleration ran out for a pod on an unreachable node.
+    TaintEviction(PodId),
     /// The end of the simulated span.
     End,
 }
@@ -199,6 +207,10 @@ pub struct World<'a> {
     pub service: service::Service,
     /// Summary metrics count from here (`spec.warmup`).
     pub measure_from: SimTime,
+    /// Faults as they began (time, description), for the summary.
+    pub faults_log: Vec<(SimTime, String)>,
+    /// The random stream of spot storms.
+    pub(crate) fault_stream: u64,
 }
 
 impl<'a> World<'a> {
@@ -231,6 +243,8 @@ impl<'a> World<'a> {
             aborted: None,
             service: Default::default(),
             measure_from: SimTime::ZERO + sc.warmup,
+            faults_log: Vec::new(),
+            fault_stream: Rngs::key_of("faults/spot-storm"),
         };
         for h in &w.autoscaling.hpas {
             w.metrics.scraped[h.target] = true;
@@ -321,6 +335,7 @@ impl<'a> World<'a> {
         for i in 0..self.workloads.len() {
             self.schedule_batch_arrival(i as u32, 0, SimTime::ZERO);
         }
+        self.schedule_faults();
     }
 
     /// Delivers one event. Returns false once the run has ended (or outgrew a limit).
@@ -452,6 +467,10 @@ impl<'a> World<'a> {
             }
             Event::SpotWarning(n) => self.spot_warning(now, n),
             Event::SpotReclaim(n) => self.terminate_node(now, n, "SpotInterruption"),
+            Event::FaultStart(i) => self.fault_start(now, i as usize),
+            Event::FaultEnd(i) => self.fault_end(now, i as usize),
+            Event::NodeUnreachable(n) => self.node_unreachable(now, n),
+            Event::TaintEviction(p) => self.taint_eviction(now, p),
             Event::End => {
                 self.advance_service(now);
                 return true;
@@ -676,7 +695,19 @@ impl<'a> World<'a> {
         latency: &crate::scenario::NodeLatency,
     ) -> NodeId {
         let now = self.now();
+        let fails = crate::scenario::faults::launch_fails(
+            &self.sc.faults,
+            &spec.instance_type,
+            spec.capacity_type,
+            &spec.zone,
+            now,
+        );
         let id = self.add_node(spec, created_by);
+        if fails {
+            // The cloud has no capacity there (a fault): the instance never starts; the
+            // provisioner finds out as it would (registration timeouts).
+            return id;
+        }
         let mut rng = self.rngs.stream(
             &format!("node-latency/{}", self.cluster.nodes[id.0 as usize].pool),
             u64::from(id.0),
@@ -694,10 +725,11 @@ impl<'a> World<'a> {
     fn node_launched(&mut self, n: NodeId) {
         let now = self.now();
         let node = &mut self.cluster.nodes[n.0 as usize];
-        if node.state == NodeState::Launching {
+        if node.state == NodeState::Launching && !node.unreachable {
             node.state = NodeState::Booting;
             node.launched = Some(now);
             self.schedule_reclaim(n);
+            self.storms_at_launch(now, n);
         }
     }
 
@@ -735,7 +767,7 @@ impl<'a> World<'a> {
         // DaemonSet pods whose selector and tolerations admit the node start on it and take their
         // share of its allocatable.
         let node = &self.cluster.nodes[n.0 as usize];
-        if node.state != NodeState::Booting {
+        if node.state != NodeState::Booting || node.unreachable {
             return;
         }
         let ds = placement::daemonset_overhead(&self.sc.workloads, &node.labels, &node.taints);
@@ -750,7 +782,7 @@ impl<'a> World<'a> {
     fn node_ready(&mut self, n: NodeId) {
         let now = self.now();
         let node = &mut self.cluster.nodes[n.0 as usize];
-        if node.state != NodeState::Registered {
+        if node.state != NodeState::Registered || node.unreachable {
             return;
         }
         node.state = NodeState::Ready;

@@ -199,7 +199,7 @@ impl ClusterAutoscaler {
             }
             let unready = match n.state {
                 NodeState::Ready => false,
-                NodeState::Registered if self.flags.scale_down_unready_enabled => true,
+                NodeState::Registered | NodeState::NotReady if self.flags.scale_down_unready_enabled => true,
                 _ => continue,
             };
             if facts.scale_down_disabled {

@@ -221,12 +221,9 @@ impl Karpenter {
         settings: &serde_json::Value,
         nodeclasses: &[serde_json::Value],
     ) -> Result<Karpenter, KarpenterError> {
-        Karpenter::new(
-            KarpenterSettings::from_value(settings)?,
-            &sc.nodepools,
-            nodeclasses,
-            &sc.catalog,
-        )
+        let mut s = KarpenterSettings::from_value(settings)?;
+        s.faults = sc.faults.clone();
+        Karpenter::new(s, &sc.nodepools, nodeclasses, &sc.catalog)
     }
 
     /// Non-fatal findings from parsing (ignored `minValues`, values the catalog lacks, ...).

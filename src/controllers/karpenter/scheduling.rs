@@ -574,6 +574,7 @@ pub fn pick_offering(
             .unavailable_offerings
             .iter()
             .any(|u| u.covers(name, off.capacity_type, &off.zone, now))
+            || crate::scenario::faults::launch_fails(&settings.faults, name, off.capacity_type, &off.zone, now)
         {
             ice.mark(name, off.capacity_type, &off.zone, now + settings.ice_cache_ttl);
             ice_failures.push(o);

@@ -67,6 +67,8 @@ pub struct KarpenterSettings {
     pub zones: Vec<String>,
     pub epoch_unix_seconds: u64,
     pub unavailable_offerings: Vec<UnavailableOffering>,
+    /// The scenario's `spec.faults`: a zone outage or capacity window fails launches there.
+    pub faults: Vec<crate::scenario::faults::Fault>,
 }
 
 impl Default for KarpenterSettings {
@@ -82,6 +84,7 @@ impl Default for KarpenterSettings {
             zones: vec![DEFAULT_ZONE.to_string()],
             epoch_unix_seconds: DEFAULT_EPOCH_UNIX_SECONDS,
             unavailable_offerings: Vec::new(),
+            faults: Vec::new(),
         }
     }
 }
@@ -141,6 +144,7 @@ impl KarpenterSettings {
             zones: raw.zones.unwrap_or(d.zones),
             epoch_unix_seconds: raw.epoch_unix_seconds.unwrap_or(d.epoch_unix_seconds),
             unavailable_offerings: Vec::new(),
+            faults: Vec::new(),
         };
         if s.batch_idle_duration.is_zero() {
             return Err(err("batchIdleDuration".into(), "must be greater than 0s".into()));
