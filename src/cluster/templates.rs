@@ -92,6 +92,14 @@ impl Templates {
             .any(|(_, t)| t.constraints.has_hard_inter_pod())
     }
 
+    /// Whether any revision has spread constraints of its own (not the cluster defaults).
+    pub fn any_own_spread(&self) -> bool {
+        self.revisions
+            .iter()
+            .flatten()
+            .any(|(_, t)| t.constraints.spread.iter().any(|c| !c.system_default))
+    }
+
     /// Whether any revision has required pod anti-affinity (which filters other templates' pods).
     pub fn any_required_anti_affinity(&self) -> bool {
         self.revisions

@@ -133,6 +133,8 @@ pub struct PodTopology {
     memo: Vec<Option<Match>>,
     /// Node labels by index, as added (for `place`).
     nodes: Vec<Option<Labels>>,
+    /// The pod's own ScheduleAnyway constraints filter too (Karpenter's first attempt).
+    strict: bool,
 }
 
 /// Where a pod is recorded: a node's labels, or the values an open node may still take.
@@ -227,7 +229,22 @@ impl PodTopology {
             existing_score: BTreeMap::new(),
             memo: Vec::new(),
             nodes: Vec::new(),
+            strict: false,
         }
+    }
+
+    /// Whether spread constraint `i` filters: DoNotSchedule, or in strict mode any of the pod's
+    /// own (not the cluster defaults, which Karpenter does not see).
+    fn hard(&self, i: usize) -> bool {
+        let c = &self.spread[i].c;
+        c.when_unsatisfiable == WhenUnsatisfiable::DoNotSchedule || (self.strict && !c.system_default)
+    }
+
+    /// Treats the pod's ScheduleAnyway spread constraints as DoNotSchedule (or not).
+    /// Karpenter's scheduler does so first and relaxes them only for a pod that cannot be
+    /// placed (kubernetes-sigs/karpenter scheduling/preferences.go `Relax`).
+    pub fn set_strict(&mut self, strict: bool) {
+        self.strict = strict;
     }
 
     /// Adds node `idx` with these labels and taints (a hypothetical node too); `tmpl` is the
@@ -426,7 +443,7 @@ impl PodTopology {
     /// InterPodAffinity (required terms, both ways)?
     pub fn admits(&mut self, labels: &Labels) -> Result<(), Reject> {
         for i in 0..self.spread.len() {
-            if self.spread[i].c.when_unsatisfiable != WhenUnsatisfiable::DoNotSchedule {
+            if !self.hard(i) {
                 continue;
             }
             let Some(v) = labels.get(&self.spread[i].c.topology_key) else {
@@ -487,7 +504,7 @@ impl PodTopology {
                 .unwrap_or_else(|| values(key))
         };
         for i in 0..self.spread.len() {
-            if self.spread[i].c.when_unsatisfiable != WhenUnsatisfiable::DoNotSchedule {
+            if !self.hard(i) {
                 continue;
             }
             let key = self.spread[i].c.topology_key.clone();
@@ -708,6 +725,7 @@ pub struct Views<'a> {
     any_anti: bool,
     /// Some template has a hard inter-pod constraint: changes must be recorded.
     active: bool,
+    strict: bool,
 }
 
 impl<'a> Views<'a> {
@@ -720,7 +738,16 @@ impl<'a> Views<'a> {
             views: BTreeMap::new(),
             log: Vec::new(),
             any_anti: templates.any_required_anti_affinity(),
-            active: templates.any_hard_inter_pod(),
+            active: templates.any_hard_inter_pod() || templates.any_own_spread(),
+            strict: false,
+        }
+    }
+
+    /// [`PodTopology::set_strict`] for every view from now on.
+    pub fn set_strict(&mut self, strict: bool) {
+        self.strict = strict;
+        for (_, v) in self.views.values_mut() {
+            v.set_strict(strict);
         }
     }
 
@@ -732,7 +759,9 @@ impl<'a> Views<'a> {
     /// Whether the filters for pods of `tmpl` look at other pods (scores do not matter to a
     /// simulation that only asks where pods fit).
     pub fn needed(&self, tmpl: &PodTemplate) -> bool {
-        self.any_anti || tmpl.constraints.has_hard_inter_pod()
+        self.any_anti
+            || tmpl.constraints.has_hard_inter_pod()
+            || (self.strict && tmpl.constraints.spread.iter().any(|c| !c.system_default))
     }
 
     fn apply(view: &mut PodTopology, op: &Op, templates: &Templates, tmpl: &PodTemplate) {
@@ -819,12 +848,14 @@ impl<'a> Views<'a> {
     pub fn view(&mut self, pod: &Pod) -> &mut PodTopology {
         let key = self.templates.key_of(pod);
         let tmpl = self.templates.of(pod);
-        let (nodes, live, pods, templates, log) = (self.nodes, self.live, self.pods, self.templates, &self.log);
+        let (nodes, live, pods, templates, log, strict) =
+            (self.nodes, self.live, self.pods, self.templates, &self.log, self.strict);
         &mut self
             .views
             .entry(key)
             .or_insert_with(|| {
                 let mut v = of_cluster(tmpl, nodes, live, pods, templates);
+                v.set_strict(strict);
                 for op in log {
                     Self::apply(&mut v, op, templates, tmpl);
                 }

@@ -71,7 +71,29 @@ pub fn summary_table(s: &Summary) -> String {
             list(&c.cost_by_capacity_type)
         ));
     }
+    if c.cost_by_zone.len() > 1 {
+        out.push_str(&format!(" · by zone: {}", list(&c.cost_by_zone)));
+    }
     out.push('\n');
+    if let Some(f) = &s.faults {
+        out.push_str(&format!(
+            "faults: {}
+  cost of the faults (vs the same run without them): +{:.0} pod-seconds Pending, \
+             Pending p95 {:.0} s → {:.0} s, +{:.0} requests unserved (errors {:.2} % → {:.2} %), pages {} → {}, \
+             +{} nodes launched, cost ${:+.2}\n",
+            f.faults.join("; "),
+            f.extra.pod_pending_seconds,
+            f.baseline.pending_p95_s,
+            f.with_faults.pending_p95_s,
+            f.extra.requests_unserved,
+            f.baseline.error_share * 100.0,
+            f.with_faults.error_share * 100.0,
+            f.baseline.pages,
+            f.with_faults.pages,
+            f.extra.nodes_launched,
+            f.extra.cost_total_usd,
+        ));
+    }
     if c.cost_total_usd > 0.0 {
         out.push_str(&format!(
             "cost by workload (request share): {}{}idle ${:.2}\n",

@@ -942,5 +942,13 @@ pub fn sample(rngs: &Rngs, stream: &str, key: u64, d: &Distribution) -> SimDurat
 
 /// Runs a scenario.
 pub fn run(sc: &Scenario) -> Result<SimResult, SimError> {
-    World::new(sc)?.run_checked()
+    let mut r = World::new(sc)?.run_checked()?;
+    if !sc.faults.is_empty() {
+        // What the faults cost: the same scenario and seed without them.
+        let mut baseline = sc.clone();
+        baseline.faults.clear();
+        let b = World::new(&baseline)?.run_checked()?;
+        r.summary.faults = Some(record::FaultImpact::between(&sc.faults, &r.summary, &b.summary));
+    }
+    Ok(r)
 }

@@ -221,6 +221,10 @@ pub struct ClusterSummary {
     pub cost_by_pool: BTreeMap<String, f64>,
     pub cost_by_instance_type: BTreeMap<String, f64>,
     pub cost_by_capacity_type: BTreeMap<String, f64>,
+    /// Node cost by the nodes' `topology.kubernetes.io/zone`.
+    pub cost_by_zone: BTreeMap<String, f64>,
+    /// Nodes launched (billed at some point) by zone.
+    pub nodes_launched_by_zone: BTreeMap<String, u32>,
     /// Node cost split by the share of allocatable each workload's pods requested, over time.
     pub cost_by_workload: BTreeMap<String, f64>,
     /// Node cost no pod requested (empty capacity, boot time, billing minimums).
@@ -242,6 +246,74 @@ pub struct Summary {
     pub alerts: Vec<crate::alerts::AlertSummary>,
     /// Times an alert that pages started firing.
     pub pages: u32,
+    /// With `spec.faults`: what the faults cost, against the same run without them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub faults: Option<FaultImpact>,
+}
+
+/// The figures a fault moves, for one run.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct ImpactFigures {
+    /// Σ over workloads of seconds pods spent Pending.
+    pub pod_pending_seconds: f64,
+    /// The worst workload's Pending p95.
+    pub pending_p95_s: f64,
+    pub pods_pending_at_end: u32,
+    pub requests_unserved: f64,
+    /// Unserved and timed-out requests over demand, all workloads.
+    pub error_share: f64,
+    pub pages: u32,
+    pub nodes_launched: u32,
+    pub cost_total_usd: f64,
+}
+
+impl ImpactFigures {
+    pub fn of(s: &Summary) -> ImpactFigures {
+        let demand: f64 = s.workloads.iter().map(|w| w.requests_total).sum();
+        let errors: f64 = s.workloads.iter().map(|w| w.error_share * w.requests_total).sum();
+        ImpactFigures {
+            pod_pending_seconds: s.workloads.iter().map(|w| w.pod_pending_seconds).sum(),
+            pending_p95_s: s.workloads.iter().map(|w| w.pending.p95).fold(0.0, f64::max),
+            pods_pending_at_end: s.workloads.iter().map(|w| w.pods_pending_at_end).sum(),
+            requests_unserved: s.workloads.iter().map(|w| w.requests_unserved).sum(),
+            error_share: if demand > 0.0 { errors / demand } else { 0.0 },
+            pages: s.pages,
+            nodes_launched: s.cluster.nodes_launched,
+            cost_total_usd: s.cluster.cost_total_usd,
+        }
+    }
+}
+
+/// What `spec.faults` cost: the run with them, the same scenario and seed without them, and
+/// the difference (faults minus baseline).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct FaultImpact {
+    pub faults: Vec<String>,
+    pub with_faults: ImpactFigures,
+    pub baseline: ImpactFigures,
+    pub extra: ImpactFigures,
+}
+
+impl FaultImpact {
+    pub fn between(faults: &[crate::scenario::faults::Fault], with: &Summary, baseline: &Summary) -> FaultImpact {
+        let (a, b) = (ImpactFigures::of(with), ImpactFigures::of(baseline));
+        let extra = ImpactFigures {
+            pod_pending_seconds: a.pod_pending_seconds - b.pod_pending_seconds,
+            pending_p95_s: a.pending_p95_s - b.pending_p95_s,
+            pods_pending_at_end: a.pods_pending_at_end.saturating_sub(b.pods_pending_at_end),
+            requests_unserved: a.requests_unserved - b.requests_unserved,
+            error_share: a.error_share - b.error_share,
+            pages: a.pages.saturating_sub(b.pages),
+            nodes_launched: a.nodes_launched.saturating_sub(b.nodes_launched),
+            cost_total_usd: a.cost_total_usd - b.cost_total_usd,
+        };
+        FaultImpact {
+            faults: faults.iter().map(|f| f.describe()).collect(),
+            with_faults: a,
+            baseline: b,
+            extra,
+        }
+    }
 }
 
 /// Everything a run produced.
@@ -391,6 +463,8 @@ pub(super) fn finish(mut w: World<'_>, end: SimTime, events: u64) -> SimResult {
         cost_by_pool: BTreeMap::new(),
         cost_by_instance_type: BTreeMap::new(),
         cost_by_capacity_type: BTreeMap::new(),
+        cost_by_zone: BTreeMap::new(),
+        nodes_launched_by_zone: BTreeMap::new(),
         cost_by_workload: BTreeMap::new(),
         cost_idle_usd: 0.0,
         decisions: BTreeMap::new(),
@@ -433,6 +507,14 @@ pub(super) fn finish(mut w: World<'_>, end: SimTime, events: u64) -> SimResult {
     cluster.cost_by_pool = costs.by_group.clone();
     cluster.cost_by_instance_type = costs.by_instance_type.clone();
     cluster.cost_by_capacity_type = costs.by_capacity_type.clone();
+    for n in &w.cluster.nodes {
+        if let Some(c) = node_cost.get(n.name.as_str()) {
+            *cluster.cost_by_zone.entry(n.zone.clone()).or_default() += c;
+        }
+        if n.launched.is_some() {
+            *cluster.nodes_launched_by_zone.entry(n.zone.clone()).or_default() += 1;
+        }
+    }
     // Request-seconds each workload's pods held on each node.
     let mut held: BTreeMap<String, BTreeMap<String, RequestSeconds>> = BTreeMap::new();
     for p in &w.cluster.pods {
@@ -508,6 +590,7 @@ pub(super) fn finish(mut w: World<'_>, end: SimTime, events: u64) -> SimResult {
         summary: Summary {
             alerts: alerts.summaries.clone(),
             pages: alerts.pages(),
+            faults: None,
             scenario: sc.name.clone(),
             seed: sc.seed,
             duration_s: sc.duration.as_secs_f64(),

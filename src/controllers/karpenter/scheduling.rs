@@ -342,153 +342,167 @@ pub fn solve_until(
 
     'pods: for pod in order {
         let t = pod.template;
-        let constrained = active && topo.as_ref().is_some_and(|v| v.needed(t));
-        // 1. existing and in-flight nodes, in id order.
-        let known = node_compat
-            .entry(pod.workload)
-            .or_insert_with(|| vec![0; existing.len()]);
-        for (i, n) in existing.iter().enumerate() {
-            if !pod.requests.fits_in(&free[i]) {
-                continue;
-            }
-            if known[i] == 0 {
-                let ok = crate::cluster::placement::admits(t, n.labels, n.taints);
-                known[i] = if ok { 2 } else { 1 };
-            }
-            if known[i] == 2 {
-                if let Some(v) = topo.as_deref_mut().filter(|_| active) {
-                    let vp = v.pod(pod.id);
-                    if constrained && !v.admits(vp, n.labels) {
-                        continue;
-                    }
-                    v.place(vp, n.id.0 as usize, 1);
-                }
-                free[i] -= pod.requests;
-                res.existing.push((pod.id, n.id));
-                continue 'pods;
-            }
-        }
-        // 2. NodeClaims of this solve, fewest pods first (upstream: scheduler.go `add` sorts
-        //    newNodeClaims by len(Pods) before trying them); stable, so creation order breaks ties.
-        claim_order.clear();
-        claim_order.extend(0..res.claims.len());
-        claim_order.sort_by_key(|&c| res.claims[c].pods.len());
-        for &c in &claim_order {
-            let claim = &mut res.claims[c];
-            let ctx = &pools[claim.pool];
-            if !tolerates(t, &ctx.pool.taints) {
-                continue;
-            }
-            let ok = &compat_entry(compat, pod.workload, claim.pool, t, ctx).ok;
-            let need = claim.requests + pod.requests;
-            narrowed.clear();
-            narrowed.extend(
-                claim
-                    .options
-                    .iter()
-                    .copied()
-                    .filter(|&o| ok[o] && need.fits_in(&ctx.usable[o])),
-            );
-            if constrained
-                && !narrowed.is_empty()
-                && let Some(v) = topo.as_deref_mut()
-            {
-                let vp = v.pod(pod.id);
-                match v.narrow(vp, &|k| open_values(ctx, &narrowed, &claim.hostname, k)) {
-                    Ok(reqs) => narrowed.retain(|&o| satisfies(&ctx.offering_labels[o], &reqs)),
-                    Err(_) => narrowed.clear(),
-                }
-            }
-            if !narrowed.is_empty() {
-                std::mem::swap(&mut claim.options, &mut narrowed);
-                claim.requests = need;
-                claim.pods.push(pod.id);
-                if let Some(v) = topo.as_deref_mut().filter(|_| active) {
-                    let domains = open_domains(ctx, &claim.options, &claim.hostname, &keys);
-                    v.place_open(v.pod(pod.id), domains);
-                }
-                continue 'pods;
-            }
-        }
-        // 3. a new NodeClaim from the first pool that admits the pod.
-        let mut err = PodError::NoCompatibleNodePool;
-        for &p in &pool_order {
-            let ctx = &pools[p];
-            if !tolerates(t, &ctx.pool.taints) {
-                continue;
-            }
-            let entry = compat_entry(compat, pod.workload, p, t, ctx);
-            let any_ok = entry.any_ok;
-            let fitting = entry.fitting(&pod.requests, ctx);
-            if fitting.offerings.is_empty() {
-                if any_ok && err == PodError::NoCompatibleNodePool {
-                    err = PodError::NoInstanceTypeFits;
-                }
-                continue;
-            }
-            let r = &mut remaining[p];
-            // Every fitting offering is within the limits when the largest one is (the test is
-            // per dimension), so the filter and the maximum come from the cache.
-            let all_admitted = r.admits(&Resources {
-                cpu_m: fitting.max_cpu_m,
-                mem: fitting.max_mem,
-                pods: 0,
+        // The pod's own ScheduleAnyway spread is honoured first and relaxed only if the pod
+        // fits nowhere with it (upstream: scheduling/preferences.go `Relax`).
+        let own_soft = active
+            && t.constraints.spread.iter().any(|c| {
+                !c.system_default && c.when_unsatisfiable == crate::model::topology::WhenUnsatisfiable::ScheduleAnyway
             });
-            let hostname = format!("nodeclaim-placeholder-{}", res.claims.len());
-            let (options, max_cpu_m, max_mem) = if all_admitted && !constrained {
-                (fitting.offerings.clone(), fitting.max_cpu_m, fitting.max_mem)
-            } else {
-                let options: Vec<usize> = fitting
-                    .offerings
-                    .iter()
-                    .copied()
-                    .filter(|&o| r.admits(&ctx.capacity[o]))
-                    .collect();
-                let mut options = options;
-                if constrained && let Some(v) = topo.as_deref_mut() {
-                    // upstream registers the new NodeClaim's hostname as a domain first.
-                    v.add_domain(crate::model::labels::LABEL_HOSTNAME, &hostname);
-                    let vp = v.pod(pod.id);
-                    match v.narrow(vp, &|k| open_values(ctx, &options, &hostname, k)) {
-                        Ok(reqs) => options.retain(|&o| satisfies(&ctx.offering_labels[o], &reqs)),
-                        Err(why) => {
-                            err = PodError::Topology(why.as_str());
+        let attempts: &[bool] = if own_soft { &[true, false] } else { &[false] };
+        let mut err = PodError::NoCompatibleNodePool;
+        for &strict in attempts {
+            if let Some(v) = topo.as_deref_mut().filter(|_| active) {
+                v.set_strict(strict);
+            }
+            err = PodError::NoCompatibleNodePool;
+            let constrained = active && topo.as_ref().is_some_and(|v| v.needed(t));
+            // 1. existing and in-flight nodes, in id order.
+            let known = node_compat
+                .entry(pod.workload)
+                .or_insert_with(|| vec![0; existing.len()]);
+            for (i, n) in existing.iter().enumerate() {
+                if !pod.requests.fits_in(&free[i]) {
+                    continue;
+                }
+                if known[i] == 0 {
+                    let ok = crate::cluster::placement::admits(t, n.labels, n.taints);
+                    known[i] = if ok { 2 } else { 1 };
+                }
+                if known[i] == 2 {
+                    if let Some(v) = topo.as_deref_mut().filter(|_| active) {
+                        let vp = v.pod(pod.id);
+                        if constrained && !v.admits(vp, n.labels) {
                             continue;
                         }
+                        v.place(vp, n.id.0 as usize, 1);
+                    }
+                    free[i] -= pod.requests;
+                    res.existing.push((pod.id, n.id));
+                    continue 'pods;
+                }
+            }
+            // 2. NodeClaims of this solve, fewest pods first (upstream: scheduler.go `add` sorts
+            //    newNodeClaims by len(Pods) before trying them); stable, so creation order breaks ties.
+            claim_order.clear();
+            claim_order.extend(0..res.claims.len());
+            claim_order.sort_by_key(|&c| res.claims[c].pods.len());
+            for &c in &claim_order {
+                let claim = &mut res.claims[c];
+                let ctx = &pools[claim.pool];
+                if !tolerates(t, &ctx.pool.taints) {
+                    continue;
+                }
+                let ok = &compat_entry(compat, pod.workload, claim.pool, t, ctx).ok;
+                let need = claim.requests + pod.requests;
+                narrowed.clear();
+                narrowed.extend(
+                    claim
+                        .options
+                        .iter()
+                        .copied()
+                        .filter(|&o| ok[o] && need.fits_in(&ctx.usable[o])),
+                );
+                if constrained
+                    && !narrowed.is_empty()
+                    && let Some(v) = topo.as_deref_mut()
+                {
+                    let vp = v.pod(pod.id);
+                    match v.narrow(vp, &|k| open_values(ctx, &narrowed, &claim.hostname, k)) {
+                        Ok(reqs) => narrowed.retain(|&o| satisfies(&ctx.offering_labels[o], &reqs)),
+                        Err(_) => narrowed.clear(),
                     }
                 }
-                let max = |f: fn(&Resources) -> i64| options.iter().map(|&o| f(&ctx.capacity[o])).max().unwrap_or(0);
-                let (c, m) = (max(|x| x.cpu_m), max(|x| x.mem));
-                (options, c, m)
-            };
-            if options.is_empty() {
-                if !matches!(err, PodError::Topology(_)) {
-                    err = PodError::LimitsExceeded(ctx.pool.name.clone());
+                if !narrowed.is_empty() {
+                    std::mem::swap(&mut claim.options, &mut narrowed);
+                    claim.requests = need;
+                    claim.pods.push(pod.id);
+                    if let Some(v) = topo.as_deref_mut().filter(|_| active) {
+                        let domains = open_domains(ctx, &claim.options, &claim.hostname, &keys);
+                        v.place_open(v.pod(pod.id), domains);
+                    }
+                    continue 'pods;
                 }
-                continue;
             }
-            if active && let Some(v) = topo.as_deref_mut() {
-                if !constrained {
-                    v.add_domain(crate::model::labels::LABEL_HOSTNAME, &hostname);
+            // 3. a new NodeClaim from the first pool that admits the pod.
+            for &p in &pool_order {
+                let ctx = &pools[p];
+                if !tolerates(t, &ctx.pool.taints) {
+                    continue;
                 }
-                let domains = open_domains(ctx, &options, &hostname, &keys);
-                v.place_open(v.pod(pod.id), domains);
+                let entry = compat_entry(compat, pod.workload, p, t, ctx);
+                let any_ok = entry.any_ok;
+                let fitting = entry.fitting(&pod.requests, ctx);
+                if fitting.offerings.is_empty() {
+                    if any_ok && err == PodError::NoCompatibleNodePool {
+                        err = PodError::NoInstanceTypeFits;
+                    }
+                    continue;
+                }
+                let r = &mut remaining[p];
+                // Every fitting offering is within the limits when the largest one is (the test is
+                // per dimension), so the filter and the maximum come from the cache.
+                let all_admitted = r.admits(&Resources {
+                    cpu_m: fitting.max_cpu_m,
+                    mem: fitting.max_mem,
+                    pods: 0,
+                });
+                let hostname = format!("nodeclaim-placeholder-{}", res.claims.len());
+                let (options, max_cpu_m, max_mem) = if all_admitted && !constrained {
+                    (fitting.offerings.clone(), fitting.max_cpu_m, fitting.max_mem)
+                } else {
+                    let options: Vec<usize> = fitting
+                        .offerings
+                        .iter()
+                        .copied()
+                        .filter(|&o| r.admits(&ctx.capacity[o]))
+                        .collect();
+                    let mut options = options;
+                    if constrained && let Some(v) = topo.as_deref_mut() {
+                        // upstream registers the new NodeClaim's hostname as a domain first.
+                        v.add_domain(crate::model::labels::LABEL_HOSTNAME, &hostname);
+                        let vp = v.pod(pod.id);
+                        match v.narrow(vp, &|k| open_values(ctx, &options, &hostname, k)) {
+                            Ok(reqs) => options.retain(|&o| satisfies(&ctx.offering_labels[o], &reqs)),
+                            Err(why) => {
+                                err = PodError::Topology(why.as_str());
+                                continue;
+                            }
+                        }
+                    }
+                    let max =
+                        |f: fn(&Resources) -> i64| options.iter().map(|&o| f(&ctx.capacity[o])).max().unwrap_or(0);
+                    let (c, m) = (max(|x| x.cpu_m), max(|x| x.mem));
+                    (options, c, m)
+                };
+                if options.is_empty() {
+                    if !matches!(err, PodError::Topology(_)) {
+                        err = PodError::LimitsExceeded(ctx.pool.name.clone());
+                    }
+                    continue;
+                }
+                if active && let Some(v) = topo.as_deref_mut() {
+                    if !constrained {
+                        v.add_domain(crate::model::labels::LABEL_HOSTNAME, &hostname);
+                    }
+                    let domains = open_domains(ctx, &options, &hostname, &keys);
+                    v.place_open(v.pod(pod.id), domains);
+                }
+                // upstream: scheduler.go `subtractMax`: reserve the largest option's capacity.
+                r.cpu_m = r.cpu_m.map(|c| c - max_cpu_m);
+                r.memory = r.memory.map(|m| m - max_mem);
+                r.nodes = r.nodes.map(|n| n - 1);
+                res.claims.push(NodeClaimPlan {
+                    pool: p,
+                    pods: vec![pod.id],
+                    requests: pod.requests,
+                    options,
+                    hostname,
+                });
+                if res.claims.len() > max_claims {
+                    return (res, false);
+                }
+                continue 'pods;
             }
-            // upstream: scheduler.go `subtractMax`: reserve the largest option's capacity.
-            r.cpu_m = r.cpu_m.map(|c| c - max_cpu_m);
-            r.memory = r.memory.map(|m| m - max_mem);
-            r.nodes = r.nodes.map(|n| n - 1);
-            res.claims.push(NodeClaimPlan {
-                pool: p,
-                pods: vec![pod.id],
-                requests: pod.requests,
-                options,
-                hostname,
-            });
-            if res.claims.len() > max_claims {
-                return (res, false);
-            }
-            continue 'pods;
         }
         res.errors.push((pod.id, err));
     }

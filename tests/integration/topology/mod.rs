@@ -2,6 +2,7 @@
 //! the scheduler, Cluster Autoscaler and Karpenter, with hand-worked expectations.
 
 mod ca;
+mod faults;
 mod karpenter;
 mod scheduler;
 mod spread_property;
