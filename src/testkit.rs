@@ -157,6 +157,7 @@ pub fn deployment(name: &str, replicas: u32, cpu_m: i64, mem_mi: i64) -> Workloa
             warmup: constant(0),
         },
         batch: None,
+        stateful: None,
     }
 }
 

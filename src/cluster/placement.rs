@@ -76,6 +76,14 @@ pub fn admits_node(tmpl: &PodTemplate, node: &Node) -> bool {
     admits(tmpl, &node.labels, &node.taints)
 }
 
+/// VolumeZone: a pod whose volume is bound in `zone` fits only nodes of that zone.
+/// upstream: pkg/scheduler/framework/plugins/volumezone (the volume's zone label against the
+/// node's `topology.kubernetes.io/zone`).
+#[inline]
+pub fn volume_zone_ok(zone: Option<&str>, labels: &Labels) -> bool {
+    zone.is_none_or(|z| labels.get(crate::model::labels::LABEL_ZONE).is_some_and(|v| v == z))
+}
+
 /// Requests of the DaemonSet pods that would run on a node with these labels and taints: those
 /// whose template the node admits (selector, affinity and tolerations), as the DaemonSet
 /// controller places them. upstream: pkg/controller/daemon `NodeShouldRunDaemonPod`.

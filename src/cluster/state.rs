@@ -133,9 +133,22 @@ pub struct Pod {
     /// matches (the container crashed in between) is stale and ignored.
     pub start_due: Option<SimTime>,
     pub ready_due: Option<SimTime>,
+    /// A StatefulSet pod's ordinal identity (its name is `<set>-<identity>`).
+    pub identity: Option<u32>,
+    /// The zone its StatefulSet volume is bound in: it may only run there (VolumeZone).
+    pub volume_zone: Option<String>,
 }
 
 impl Pod {
+    /// Its name: `<workload>-<identity>` for a StatefulSet pod, else `<workload>-<ordinal>`
+    /// (five digits, so names sort in creation order).
+    pub fn name(&self, workload: &str) -> String {
+        match self.identity {
+            Some(i) => format!("{workload}-{i}"),
+            None => format!("{workload}-{:05}", self.ordinal),
+        }
+    }
+
     /// A new Pending pod of workload `workload` (its `ordinal`-th), created at `created`.
     pub fn new(id: PodId, workload: u32, ordinal: u32, priority: i32, requests: Resources, created: SimTime) -> Pod {
         Pod {
@@ -166,6 +179,8 @@ impl Pod {
             arrived: created,
             completed: None,
             replacement: false,
+            identity: None,
+            volume_zone: None,
         }
     }
 }

@@ -16,7 +16,7 @@
 //! (schedule_one.go), starting where the previous search stopped. Upstream breaks score ties at
 //! random; capsim takes the first node in search order, so a run stays a function of its seed.
 
-use crate::cluster::placement::{has_label_constraints, matches_labels, tolerates};
+use crate::cluster::placement::{has_label_constraints, matches_labels, tolerates, volume_zone_ok};
 use crate::cluster::topology::{self, PodTopology, Reject};
 use crate::cluster::{Node, NodeId};
 use crate::model::resources::round_i64;
@@ -89,6 +89,8 @@ pub enum FilterReason {
     PodAffinity,
     PodAntiAffinity,
     ExistingPodsAntiAffinity,
+    /// VolumeZone: the pod's bound volume is in another zone.
+    VolumeZoneConflict,
 }
 
 impl From<Reject> for FilterReason {
@@ -117,21 +119,31 @@ impl FilterReason {
             FilterReason::PodAffinity => Reject::Affinity.as_str(),
             FilterReason::PodAntiAffinity => Reject::AntiAffinity.as_str(),
             FilterReason::ExistingPodsAntiAffinity => Reject::ExistingAntiAffinity.as_str(),
+            FilterReason::VolumeZoneConflict => "node(s) had volume node affinity conflict",
         }
     }
 }
 
-/// Checks everything but resources: the filters preemption cannot fix.
-pub fn static_filters(node: &Node, tmpl: &PodTemplate) -> Result<(), FilterReason> {
-    static_filters_with(node, tmpl, true)
+/// Checks everything but resources: the filters preemption cannot fix. `volume_zone`: the zone
+/// of the pod's bound volume, if any.
+pub fn static_filters(node: &Node, tmpl: &PodTemplate, volume_zone: Option<&str>) -> Result<(), FilterReason> {
+    static_filters_with(node, tmpl, true, volume_zone)
 }
 
 /// [`static_filters`]; `any_labels == false` says the pod has no node selector and no required
 /// affinity, so the label filters pass on every node.
 #[inline]
-fn static_filters_with(node: &Node, tmpl: &PodTemplate, any_labels: bool) -> Result<(), FilterReason> {
+fn static_filters_with(
+    node: &Node,
+    tmpl: &PodTemplate,
+    any_labels: bool,
+    volume_zone: Option<&str>,
+) -> Result<(), FilterReason> {
     if !node.schedulable() {
         return Err(FilterReason::NotReady);
+    }
+    if !volume_zone_ok(volume_zone, &node.labels) {
+        return Err(FilterReason::VolumeZoneConflict);
     }
     if !tolerates(tmpl, &node.taints) {
         return Err(FilterReason::UntoleratedTaint);
@@ -305,6 +317,7 @@ pub fn select_node(
     start: &mut usize,
     reserved: impl Fn(NodeId) -> Resources,
     mut topo: Option<&mut PodTopology>,
+    volume_zone: Option<&str>,
 ) -> Placement {
     let n = candidates.len();
     if n == 0 {
@@ -321,7 +334,7 @@ pub fn select_node(
     for &id in candidates[s..].iter().chain(&candidates[..s]) {
         processed += 1;
         let node = &nodes[id.0 as usize];
-        let check = static_filters_with(node, tmpl, any_labels)
+        let check = static_filters_with(node, tmpl, any_labels, volume_zone)
             .and_then(|_| fits(node, req, &reserved(id)))
             .and_then(|_| match topo.as_deref_mut() {
                 Some(t) => t.admits(&node.labels).map_err(FilterReason::from),
@@ -442,6 +455,7 @@ pub fn select_node_indexed(
     start: &mut usize,
     reserved: impl Fn(NodeId) -> Resources,
     mut topo: Option<&mut PodTopology>,
+    volume_zone: Option<&str>,
 ) -> (Placement, usize) {
     let n = candidates.len();
     if n == 0 {
@@ -475,7 +489,7 @@ pub fn select_node_indexed(
             let node = &nodes[id.0 as usize];
             // The index is exact for nodes without this pod's nomination, so room is checked.
             debug_assert_eq!(fits(node, req, &reserved(id)), Ok(()));
-            if static_filters_with(node, tmpl, any_labels).is_err() {
+            if static_filters_with(node, tmpl, any_labels, volume_zone).is_err() {
                 continue;
             }
             if let Some(t) = topo.as_deref_mut()
@@ -508,7 +522,7 @@ pub fn select_node_indexed(
     }
 }
 
-const FILTER_REASONS: [FilterReason; 11] = [
+const FILTER_REASONS: [FilterReason; 12] = [
     FilterReason::NotReady,
     FilterReason::InsufficientCpu,
     FilterReason::InsufficientMemory,
@@ -520,6 +534,7 @@ const FILTER_REASONS: [FilterReason; 11] = [
     FilterReason::PodAffinity,
     FilterReason::PodAntiAffinity,
     FilterReason::ExistingPodsAntiAffinity,
+    FilterReason::VolumeZoneConflict,
 ];
 
 /// A victim set that makes room for a preemptor on one node.
@@ -548,11 +563,12 @@ pub fn find_preemption<P: Copy + Ord>(
     reserved: impl Fn(NodeId) -> Resources,
     victims_on: impl Fn(NodeId) -> Vec<(P, i32, u64, Resources)>,
     mut inter_pod_ok: impl FnMut(NodeId, &[P]) -> bool,
+    volume_zone: Option<&str>,
 ) -> Option<PreemptionPlan<P>> {
     let mut best: Option<((i32, i64, usize), PreemptionPlan<P>)> = None;
     for &id in candidates {
         let node = &nodes[id.0 as usize];
-        if static_filters(node, tmpl).is_err() {
+        if static_filters(node, tmpl, volume_zone).is_err() {
             continue;
         }
         let reserved = reserved(id);
@@ -696,6 +712,7 @@ mod tests {
                     &mut start_plain,
                     |n| reserved[n.0 as usize],
                     None,
+                    None,
                 );
                 let (indexed, at) = select_node_indexed(
                     &nodes,
@@ -706,6 +723,7 @@ mod tests {
                     strategy,
                     &mut start_indexed,
                     |n| reserved[n.0 as usize],
+                    None,
                     None,
                 );
                 assert_eq!(start_plain, start_indexed, "round {round}");

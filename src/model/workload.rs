@@ -134,9 +134,34 @@ pub struct StartupLatency {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WorkloadKind {
     Deployment,
+    /// Pods with ordinal identities ([`StatefulSpec`]).
+    StatefulSet,
     DaemonSet,
     /// Pods that arrive over time and finish (see `Workload::batch`).
     Batch,
+}
+
+impl WorkloadKind {
+    /// Kept at `replicas` pods by a controller an HPA can scale: Deployments and StatefulSets.
+    pub fn is_replicated(&self) -> bool {
+        matches!(self, WorkloadKind::Deployment | WorkloadKind::StatefulSet)
+    }
+}
+
+/// What a StatefulSet adds to a replicated workload.
+/// upstream: pkg/controller/statefulset/stateful_set_control.go.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StatefulSpec {
+    /// `podManagementPolicy: Parallel`; `OrderedReady` (default) creates ordinal i only once
+    /// 0..i are Running and Ready, and removes the highest ordinal only once the others are.
+    pub parallel: bool,
+    /// `ordinals.start`.
+    pub ordinal_start: u32,
+    /// `volumeClaimTemplates` is set: each ordinal's volume is bound in the zone it was first
+    /// scheduled in, and the pod may only run there afterwards (VolumeZone).
+    pub zonal_volumes: bool,
+    /// `persistentVolumeClaimRetentionPolicy.whenScaled: Delete`.
+    pub delete_when_scaled: bool,
 }
 
 /// A Deployment (or DaemonSet) with its traffic and service model.
@@ -154,6 +179,8 @@ pub struct Workload {
     pub startup: StartupLatency,
     /// Arrivals of a `Batch` workload.
     pub batch: Option<super::batch::BatchArrivals>,
+    /// A StatefulSet's policy and volumes.
+    pub stateful: Option<StatefulSpec>,
 }
 
 /// Static nodes: `count` nodes of one instance type present from time zero.

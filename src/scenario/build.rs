@@ -25,6 +25,7 @@ use std::sync::Arc;
 enum Role {
     Scenario,
     Deployment,
+    StatefulSet,
     DaemonSet,
     /// `batch/v1 Job`: a batch workload whose arrivals come from `spec.workloads.<name>.batch`.
     Job,
@@ -44,6 +45,7 @@ enum Role {
 const KNOWN: &[(&str, &str, Role)] = &[
     (CAPSIM_API_VERSION, SCENARIO_KIND, Role::Scenario),
     ("apps/v1", "Deployment", Role::Deployment),
+    ("apps/v1", "StatefulSet", Role::StatefulSet),
     ("apps/v1", "DaemonSet", Role::DaemonSet),
     ("batch/v1", "Job", Role::Job),
     ("scheduling.k8s.io/v1", "PriorityClass", Role::PriorityClass),
@@ -244,6 +246,7 @@ fn pod_workloads<'d>(
     for (d, r) in docs.iter().zip(roles) {
         let w = match r {
             Role::Deployment => deployment(d, resolver, warnings)?,
+            Role::StatefulSet => stateful_set(d, resolver, warnings)?,
             Role::DaemonSet => daemon_set(d, resolver, warnings)?,
             Role::Job => job(d, resolver, warnings)?,
             _ => continue,
@@ -725,6 +728,77 @@ fn deployment(
     Ok(workload(doc, name, WorkloadKind::Deployment, replicas, template))
 }
 
+/// `apps/v1 StatefulSet`: ordinal identities, `podManagementPolicy`, and zonal volumes from
+/// `volumeClaimTemplates` (a pod stays in the zone its volume was created in).
+fn stateful_set(
+    doc: &RawDocument,
+    priorities: &PriorityResolver,
+    warnings: &mut Vec<String>,
+) -> Result<Workload, ScenarioError> {
+    let d: k8s_openapi::api::apps::v1::StatefulSet = typed_checked(doc, warnings)?;
+    let name = require_name(doc)?;
+    let Some(spec) = d.spec else {
+        return Err(doc.error(ErrorKind::Schema, "spec", "required field is missing"));
+    };
+    let replicas = spec.replicas.unwrap_or(defaults::DEPLOYMENT_REPLICAS);
+    let replicas = u32::try_from(replicas).map_err(|_| {
+        doc.error(
+            ErrorKind::Invalid,
+            "spec.replicas",
+            format!("must be >= 0, got {replicas}"),
+        )
+    })?;
+    if replicas > defaults::MAX_REPLICAS {
+        return Err(doc.error(
+            ErrorKind::TooLarge,
+            "spec.replicas",
+            format!("{replicas} is more than the limit of {}", defaults::MAX_REPLICAS),
+        ));
+    }
+    // upstream: pkg/apis/apps/validation `ValidateStatefulSetSpec`.
+    let parallel = match spec.pod_management_policy.as_deref() {
+        None | Some("OrderedReady") => false,
+        Some("Parallel") => true,
+        Some(other) => {
+            return Err(doc.error(
+                ErrorKind::Invalid,
+                "spec.podManagementPolicy",
+                format!("must be OrderedReady or Parallel, got {other:?}"),
+            ));
+        }
+    };
+    let start = spec.ordinals.as_ref().and_then(|o| o.start).unwrap_or(0);
+    if start < 0 {
+        return Err(doc.error(
+            ErrorKind::Invalid,
+            "spec.ordinals.start",
+            format!("must be >= 0, got {start}"),
+        ));
+    }
+    // A volume claim template binds a volume on first scheduling (the usual
+    // WaitForFirstConsumer class, e.g. EBS gp3): zonal, so the ordinal keeps its zone.
+    let zonal_volumes = spec.volume_claim_templates.as_ref().is_some_and(|v| !v.is_empty());
+    // `whenScaled: Delete` drops a scaled-down ordinal's volume (and its zone).
+    let delete_when_scaled = spec
+        .persistent_volume_claim_retention_policy
+        .as_ref()
+        .and_then(|p| p.when_scaled.as_deref())
+        == Some("Delete");
+    let mut template = manifests::pod_template(doc, &spec.template, priorities, warnings)?;
+    let owner = manifests::check_selector(doc, &spec.selector, &template.labels)?;
+    if template.constraints.spread.is_empty() {
+        template.constraints.spread = crate::model::topology::system_default_spread(&owner);
+    }
+    let mut w = workload(doc, name, WorkloadKind::StatefulSet, replicas, template);
+    w.stateful = Some(crate::model::StatefulSpec {
+        parallel,
+        ordinal_start: start as u32,
+        zonal_volumes,
+        delete_when_scaled,
+    });
+    Ok(w)
+}
+
 fn daemon_set(
     doc: &RawDocument,
     priorities: &PriorityResolver,
@@ -772,6 +846,7 @@ fn workload(
         service: ServiceModel::default(),
         startup: defaults::startup_latency(),
         batch: None,
+        stateful: None,
     }
 }
 
@@ -789,36 +864,42 @@ fn hpa(
         return Err(doc.error(ErrorKind::Schema, "spec", "required field is missing"));
     };
     let target = &spec.scale_target_ref;
-    if target.kind != "Deployment" {
-        return Err(doc.error(
-            ErrorKind::Invalid,
-            "spec.scaleTargetRef.kind",
-            format!("capsim scales Deployments, got {:?}", target.kind),
-        ));
-    }
+    let kind = match target.kind.as_str() {
+        "Deployment" => WorkloadKind::Deployment,
+        "StatefulSet" => WorkloadKind::StatefulSet,
+        other => {
+            return Err(doc.error(
+                ErrorKind::Invalid,
+                "spec.scaleTargetRef.kind",
+                format!("capsim scales Deployments and StatefulSets, got {other:?}"),
+            ));
+        }
+    };
     if let Some(api) = target.api_version.as_deref().filter(|a| *a != "apps/v1") {
         return Err(doc.error(
             ErrorKind::Invalid,
             "spec.scaleTargetRef.apiVersion",
-            format!("must be apps/v1 for a Deployment, got {api:?}"),
+            format!("must be apps/v1 for a {}, got {api:?}", target.kind),
         ));
     }
     let found = workloads
         .iter()
-        .any(|w| w.kind == WorkloadKind::Deployment && w.name == target.name && w.namespace == doc.namespace);
+        .any(|w| w.kind == kind && w.name == target.name && w.namespace == doc.namespace);
     if !found {
         let names: Vec<&str> = workloads
             .iter()
-            .filter(|w| w.kind == WorkloadKind::Deployment && w.namespace == doc.namespace)
+            .filter(|w| w.kind == kind && w.namespace == doc.namespace)
             .map(|w| w.name.as_str())
             .collect();
         return Err(doc.error(
             ErrorKind::Reference,
             "spec.scaleTargetRef.name",
             format!(
-                "no Deployment named {:?} in namespace {:?}; Deployments there: {}",
+                "no {} named {:?} in namespace {:?}; {}s there: {}",
+                target.kind,
                 target.name,
                 doc.namespace,
+                target.kind,
                 if names.is_empty() {
                     "none".to_string()
                 } else {

@@ -30,6 +30,7 @@ pub fn pod_constraints(
     labels: &Labels,
     warnings: &mut Vec<String>,
 ) -> Result<PodConstraints, ScenarioError> {
+    unmodelled_placement_fields(doc, base, spec, warnings);
     let mut out = PodConstraints::default();
     for (i, c) in spec.topology_spread_constraints.iter().flatten().enumerate() {
         out.spread.push(spread(
@@ -341,4 +342,50 @@ fn term(
         namespaces,
         topology_key: t.topology_key.clone(),
     })
+}
+
+/// Pod fields that change where a pod may run and that capsim does not model: each is named
+/// with its field path, never silently dropped.
+fn unmodelled_placement_fields(doc: &RawDocument, base: &str, spec: &core::PodSpec, warnings: &mut Vec<String>) {
+    let mut warn = |path: String, what: &str| warnings.push(format!("{}: {path}: {what}", location(doc)));
+    if spec.node_name.as_deref().is_some_and(|n| !n.is_empty()) {
+        warn(
+            format!("{base}.nodeName"),
+            "binding to a named node is not modelled; capsim schedules the pods like any other",
+        );
+    }
+    if let Some(s) = spec
+        .scheduler_name
+        .as_deref()
+        .filter(|s| !s.is_empty() && *s != "default-scheduler")
+    {
+        warn(
+            format!("{base}.schedulerName"),
+            &format!("scheduler {s:?} is not modelled; capsim places the pods with kube-scheduler's default profile"),
+        );
+    }
+    for (i, c) in spec.containers.iter().enumerate() {
+        for (j, p) in c.ports.iter().flatten().enumerate() {
+            if p.host_port.is_some_and(|h| h > 0) {
+                warn(
+                    format!("{base}.containers[{i}].ports[{j}].hostPort"),
+                    "host ports (the NodePorts filter: one such pod per node and port) are not modelled",
+                );
+            }
+        }
+    }
+    for (i, v) in spec.volumes.iter().flatten().enumerate() {
+        if v.persistent_volume_claim.is_some() {
+            warn(
+                format!("{base}.volumes[{i}].persistentVolumeClaim"),
+                "a claimed volume's zone is not modelled for this kind (StatefulSet volumeClaimTemplates are)",
+            );
+        }
+    }
+    if spec.runtime_class_name.is_some() || spec.overhead.is_some() {
+        warn(
+            format!("{base}.runtimeClassName"),
+            "RuntimeClass scheduling and pod overhead are not modelled",
+        );
+    }
 }

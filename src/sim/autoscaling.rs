@@ -336,7 +336,7 @@ impl World<'_> {
                 hpa.names.resize(k + 1, None);
             }
             let name = hpa.names[k]
-                .get_or_insert_with(|| Arc::from(format!("{}-{:05}", wl.name, pod.ordinal)))
+                .get_or_insert_with(|| Arc::from(pod.name(&wl.name)))
                 .clone();
             let (phase, ready) = match pod.phase {
                 PodPhase::Pending | PodPhase::Starting => (ObsPhase::Pending, None),

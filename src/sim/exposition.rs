@@ -5,7 +5,6 @@ use super::World;
 use crate::alerts::series::{DEFAULT_BUCKETS, labels};
 use crate::cluster::PodPhase;
 use crate::engine::SimTime;
-use crate::model::WorkloadKind;
 use crate::physics::queueing::Weighted;
 
 /// A workload's request-duration histogram so far.
@@ -42,7 +41,7 @@ impl World<'_> {
                 .resize(self.workloads.len(), Histogram::default());
         }
         for (i, wl) in self.sc.workloads.iter().enumerate() {
-            if wl.kind != WorkloadKind::Deployment {
+            if !wl.kind.is_replicated() {
                 continue;
             }
             let ws = &self.workloads[i];
@@ -142,7 +141,7 @@ impl World<'_> {
             let container = wl.template.containers.first().map_or("", |c| c.name.as_str());
             for &p in &ws.active {
                 let pod = &self.cluster.pods[p.0 as usize];
-                let pod_name = format!("{name}-{:05}", pod.ordinal);
+                let pod_name = pod.name(name);
                 if set.wants("kube_pod_status_phase") {
                     let phase = match pod.phase {
                         PodPhase::Pending => "Pending",

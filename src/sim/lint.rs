@@ -52,7 +52,7 @@ pub fn lints(sc: &Scenario, hpas: &[HpaRuntime]) -> Vec<String> {
     for w in sc
         .workloads
         .iter()
-        .filter(|w| w.kind == WorkloadKind::Deployment && w.traffic.is_some())
+        .filter(|w| w.kind.is_replicated() && w.traffic.is_some())
     {
         let svc = &w.service;
         if svc.cpu_per_rps_m > 0.0 && w.template.limit_cpu_m().is_none() && svc.max_rps_per_pod.is_none() {

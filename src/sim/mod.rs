@@ -17,6 +17,7 @@ pub mod provisioning;
 pub mod record;
 pub mod scheduling;
 pub mod service;
+mod stateful;
 pub mod warm;
 
 use crate::cloud::Distribution;
@@ -25,7 +26,7 @@ use crate::cluster::{DeleteReason, NodeId, NodeSpec, NodeState, Pod, PodId, PodP
 use crate::controllers::provisioner::{self, NodeNotice};
 use crate::controllers::replicaset::{PodRank, pods_to_delete};
 use crate::engine::{EventQueue, Rngs, SimDuration, SimTime};
-use crate::model::{CapacityType, Resources, WorkloadKind};
+use crate::model::{CapacityType, Resources};
 use crate::scenario::Scenario;
 use record::{Recorder, TimelineRow};
 use std::cmp::Reverse;
@@ -151,6 +152,8 @@ pub struct WorkloadState {
     /// created yet.
     pub evicted_unreplaced: u32,
     pub evicted: u32,
+    /// A StatefulSet's volumes: the zone each ordinal's volume is bound in.
+    pub volume_zones: std::collections::BTreeMap<u32, String>,
     /// The traffic noise of the last bin the service tick drew.
     pub noise: crate::traffic::NoiseMemo,
 }
@@ -296,7 +299,7 @@ impl<'a> World<'a> {
             }
         }
         for (i, wl) in sc.workloads.iter().enumerate() {
-            if wl.kind == WorkloadKind::Deployment {
+            if wl.kind.is_replicated() {
                 w.workloads[i].desired = wl.replicas;
                 w.workloads[i].min_desired = wl.replicas;
                 w.workloads[i].max_desired = wl.replicas;
@@ -513,10 +516,17 @@ impl<'a> World<'a> {
 
     /// The ReplicaSet controller: creates or deletes pods until active == desired.
     pub fn reconcile_replicas(&mut self, i: usize) {
-        if self.sc.workloads[i].kind != WorkloadKind::Deployment {
+        if !self.sc.workloads[i].kind.is_replicated() {
             return;
         }
         let now = self.now();
+        if self.sc.workloads[i].stateful.is_some() {
+            self.reconcile_stateful(i);
+            let ws = &mut self.workloads[i];
+            ws.min_desired = ws.min_desired.min(ws.desired);
+            ws.max_desired = ws.max_desired.max(ws.desired);
+            return;
+        }
         let desired = self.workloads[i].desired as usize;
         let active = self.workloads[i].active.len();
         if active < desired {
@@ -649,6 +659,9 @@ impl<'a> World<'a> {
         }
         self.touch_for(self.now(), wi);
         self.request_cycle(self.now());
+        if self.sc.workloads[wi].stateful.is_some() {
+            self.reconcile_replicas(wi); // its name is free again
+        }
     }
 
     fn pod_ready(&mut self, now: SimTime, p: PodId) {
@@ -667,6 +680,9 @@ impl<'a> World<'a> {
         pod.first_ready.get_or_insert(now);
         self.workloads[wi].ready += 1;
         self.service.touch(now);
+        if self.sc.workloads[wi].stateful.as_ref().is_some_and(|s| !s.parallel) {
+            self.reconcile_replicas(wi); // OrderedReady: the next ordinal may go
+        }
     }
 
     // ----- nodes ---------------------------------------------------------------------------
@@ -852,7 +868,7 @@ impl<'a> World<'a> {
         });
         for (i, ws) in self.workloads.iter().enumerate() {
             let wl = &self.sc.workloads[i];
-            if wl.kind != WorkloadKind::Deployment {
+            if !wl.kind.is_replicated() {
                 continue;
             }
             let mut pending = 0u32;

@@ -379,7 +379,7 @@ pub(super) fn finish(mut w: World<'_>, end: SimTime, events: u64) -> SimResult {
             delay_by_wl[wi].push(((done - p.arrived).as_secs_f64() - run.as_secs_f64()).max(0.0));
         }
         pods.push(PodRecord {
-            pod: format!("{}-{:05}", wl.name, p.ordinal),
+            pod: p.name(&wl.name),
             workload: wl.name.clone(),
             priority: p.priority,
             node: p

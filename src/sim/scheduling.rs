@@ -85,14 +85,20 @@ impl World<'_> {
             if self.scheduling.cache.capacity_epoch != epoch0 {
                 carried.clear(); // room appeared mid-cycle (a cleared nomination)
             }
-            let (key, req, prio) = {
+            let (key, req, prio, volume_zone) = {
                 let pod = &self.cluster.pods[p.0 as usize];
-                (templates.key_of(pod), pod.requests, pod.priority)
+                (
+                    templates.key_of(pod),
+                    pod.requests,
+                    pod.priority,
+                    pod.volume_zone.clone(),
+                )
             };
             let tmpl = templates.of(&self.cluster.pods[p.0 as usize]);
             // Binding other pods may open a node to this template (spread, required affinity):
             // its failures say nothing about the next pod.
-            let may_enable = tmpl.constraints.placement_may_enable();
+            // (A pod pinned to its volume's zone is not its template's twin either.)
+            let may_enable = tmpl.constraints.placement_may_enable() || volume_zone.is_some();
             if !may_enable && failed.contains(&(key, req)) {
                 self.mark_unschedulable(now, p);
                 continue;
@@ -160,6 +166,7 @@ impl World<'_> {
                     &mut self.scheduling.cache.sched_start,
                     |n| nominated[n.0 as usize],
                     topo.as_deref_mut(),
+                    volume_zone.as_deref(),
                 );
                 (placement, Some(at))
             } else {
@@ -178,6 +185,7 @@ impl World<'_> {
                         }
                     },
                     topo,
+                    volume_zone.as_deref(),
                 );
                 (placement, None)
             };
@@ -269,6 +277,7 @@ impl World<'_> {
                 }
                 t.admits(&nodes[n.0 as usize].labels).is_ok()
             },
+            pod.volume_zone.as_deref(),
         );
         let Some(plan) = plan else { return false };
         for v in plan.victims {
@@ -293,6 +302,7 @@ impl World<'_> {
         let node = &mut self.cluster.nodes[n.0 as usize];
         node.allocated += pod.requests;
         node.pods.push(p);
+        let stateful = self.sc.workloads[wi as usize].stateful.is_some();
         // Kubelet: pull the image unless the node has it (or is pulling it), start, probe.
         let startup = &self.sc.workloads[wi as usize].startup;
         let mut rng = self
@@ -310,6 +320,9 @@ impl World<'_> {
             }
         };
         self.start_containers(p, pulled_at, &mut rng);
+        if stateful {
+            self.bind_volume(p);
+        }
     }
 
     /// The kubelet starts pod `p`'s containers once its image is there (`at`), and its probes

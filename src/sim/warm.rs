@@ -14,7 +14,7 @@ use crate::controllers::hpa::observation::MetricResource;
 use crate::controllers::hpa::spec::{MetricSpec, MetricTarget};
 use crate::controllers::provisioner::Action;
 use crate::engine::SimTime;
-use crate::model::{Workload, WorkloadKind};
+use crate::model::Workload;
 
 /// Provisioning rounds at most (each places what the previous one launched room for).
 const MAX_ROUNDS: usize = 16;
@@ -99,7 +99,7 @@ impl World<'_> {
         let tolerance = self.autoscaling.config.tolerance;
         for i in 0..self.workloads.len() {
             let wl = &self.sc.workloads[i];
-            if wl.kind != WorkloadKind::Deployment {
+            if !wl.kind.is_replicated() {
                 continue;
             }
             let demand = wl.traffic.as_ref().map_or(0.0, |t| {

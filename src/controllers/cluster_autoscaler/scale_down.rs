@@ -14,7 +14,7 @@
 
 use super::scale_up::SimNode;
 use super::{ClusterAutoscaler, DeletionKind, millis, still_within};
-use crate::cluster::placement::admits;
+use crate::cluster::placement::{admits, volume_zone_ok};
 use crate::cluster::topology::Views;
 use crate::cluster::{ClusterView, Node, NodeId, NodeState, Pod, PodId, PodPhase};
 use crate::controllers::provisioner::{Action, Activity, Decision, DecisionRecord};
@@ -314,6 +314,7 @@ impl ClusterAutoscaler {
                         && !gone[i]
                         && pod.requests.fits_in(&d.free)
                         && admits(tmpl, d.labels, d.taints)
+                        && volume_zone_ok(pod.volume_zone.as_deref(), d.labels)
                         && views.admits(pod, d.labels)
                 });
                 match slot {

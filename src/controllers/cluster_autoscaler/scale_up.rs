@@ -10,7 +10,7 @@ use super::estimator::{Constraints, estimate, estimate_with};
 use super::expander::{self, ExpanderContext, ScaleUpOption};
 use super::{ClusterAutoscaler, UNSCHEDULABLE_POD_TIME_BUFFER};
 use crate::cluster::Pod;
-use crate::cluster::placement::admits;
+use crate::cluster::placement::{admits, volume_zone_ok};
 use crate::cluster::topology::{self, Views};
 use crate::cluster::{ClusterView, NodeId, NodeState, PodId, PodPhase};
 use crate::controllers::provisioner::{Action, Activity, Decision, DecisionRecord};
@@ -184,7 +184,7 @@ impl ClusterAutoscaler {
                 nodes
             });
             // The resume point holds while placing pods only removes nodes for this template.
-            let resumable = !tmpl.constraints.placement_may_enable();
+            let resumable = !tmpl.constraints.placement_may_enable() && pod.volume_zone.is_none();
             let from = if resumable {
                 *resume.entry((view.templates.key_of(pod), pod.requests)).or_insert(0)
             } else {
@@ -193,7 +193,10 @@ impl ClusterAutoscaler {
             let slot = nodes[from..]
                 .iter()
                 .position(|n| {
-                    pod.requests.fits_in(&n.free) && admits(tmpl, n.labels, n.taints) && views.admits(pod, n.labels)
+                    pod.requests.fits_in(&n.free)
+                        && admits(tmpl, n.labels, n.taints)
+                        && volume_zone_ok(pod.volume_zone.as_deref(), n.labels)
+                        && views.admits(pod, n.labels)
                 })
                 .map(|i| i + from);
             if resumable {
@@ -337,7 +340,9 @@ impl ClusterAutoscaler {
                 .map(|&p| &view.pods[p.0 as usize])
                 .filter(|pod| {
                     let tmpl = view.templates.of(pod);
-                    pod.requests.fits_in(&alloc) && admits(tmpl, &t.labels, &t.taints)
+                    pod.requests.fits_in(&alloc)
+                        && admits(tmpl, &t.labels, &t.taints)
+                        && volume_zone_ok(pod.volume_zone.as_deref(), &t.labels)
                 })
                 .map(|pod| (pod.id, pod.requests))
                 .collect();

@@ -459,6 +459,7 @@ impl Karpenter {
             created: p.created,
             workload: view.templates.key_of(p),
             template: view.templates.of(p),
+            volume_zone: p.volume_zone.as_deref(),
         })
     }
 

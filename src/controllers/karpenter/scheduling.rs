@@ -109,6 +109,8 @@ pub struct SimPod<'a> {
     /// memoised per key.
     pub workload: u32,
     pub template: &'a PodTemplate,
+    /// The zone its StatefulSet volume is bound in, if any.
+    pub volume_zone: Option<&'a str>,
 }
 
 /// A node that exists or is on its way, with the room left on it.
@@ -447,7 +449,7 @@ pub fn solve_until(
                     pods: 0,
                 });
                 let hostname = format!("nodeclaim-placeholder-{}", res.claims.len());
-                let (options, max_cpu_m, max_mem) = if all_admitted && !constrained {
+                let (options, max_cpu_m, max_mem) = if all_admitted && !constrained && pod.volume_zone.is_none() {
                     (fitting.offerings.clone(), fitting.max_cpu_m, fitting.max_mem)
                 } else {
                     let options: Vec<usize> = fitting
@@ -645,6 +647,7 @@ mod tests {
                 created: SimTime::ZERO,
                 workload: i as u32,
                 template: t,
+                volume_zone: None,
             })
             .collect()
     }

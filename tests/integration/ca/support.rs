@@ -51,6 +51,7 @@ pub fn template(cpu_m: i64, mem: i64) -> PodTemplate {
 pub fn workload(name: &str, namespace: &str, tmpl: PodTemplate) -> Workload {
     Workload {
         batch: None,
+        stateful: None,
         name: name.into(),
         namespace: namespace.into(),
         kind: WorkloadKind::Deployment,

@@ -977,6 +977,7 @@ mod properties {
                     created: SimTime::ZERO,
                     workload: i as u32,
                     template: &w.template,
+                    volume_zone: None,
                 })
                 .collect();
             let labels = Labels::new();

@@ -301,6 +301,13 @@ fn hpa_target_must_exist() {
         "{BASE}{}",
         HPA.replace("kind: Deployment, name", "kind: StatefulSet, name")
     ));
+    // StatefulSets scale too; the scenario has none of that name.
+    assert_eq!(e.path.as_deref(), Some("spec.scaleTargetRef.name"));
+    assert!(e.message.contains("no StatefulSet named"), "{e}");
+    let e = err(&format!(
+        "{BASE}{}",
+        HPA.replace("kind: Deployment, name", "kind: ReplicaSet, name")
+    ));
     assert_eq!(e.path.as_deref(), Some("spec.scaleTargetRef.kind"));
     let second = HPA.replace("metadata: {name: web}", "metadata: {name: web2}");
     let e = err(&format!("{BASE}{HPA}{second}"));

@@ -6,6 +6,7 @@ mod faults;
 mod karpenter;
 mod scheduler;
 mod spread_property;
+mod stateful;
 
 use capsim::sim::SimResult as RunResult;
 use std::collections::BTreeMap;
