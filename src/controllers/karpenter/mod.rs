@@ -433,7 +433,10 @@ impl Karpenter {
         }
         let mut domains = std::collections::BTreeSet::new();
         for ctx in &self.pools {
-            for l in &ctx.offering_labels {
+            for (o, l) in ctx.offering_labels.iter().enumerate() {
+                if ctx.blocked[o] {
+                    continue; // upstream: an instance type's zones are its available offerings'
+                }
                 for key in [offerings::LABEL_ZONE, offerings::LABEL_CAPACITY_TYPE] {
                     if let Some(val) = l.get(key) {
                         domains.insert((key, val.clone()));
@@ -445,6 +448,27 @@ impl Karpenter {
             v.add_domain(k, &val);
         }
         v
+    }
+
+    /// Marks each pool's offerings unavailable now: ICE-cached, or in a fault's window.
+    fn refresh_blocked(&mut self, now: SimTime) {
+        for ctx in &mut self.pools {
+            let mut any = false;
+            for (o, off) in ctx.offerings.iter().enumerate() {
+                let name = &self.types[off.type_idx].name;
+                let b = self.ice.is_unavailable(name, off.capacity_type, &off.zone, now)
+                    || crate::scenario::faults::launch_fails(
+                        &self.settings.faults,
+                        name,
+                        off.capacity_type,
+                        &off.zone,
+                        now,
+                    );
+                ctx.blocked[o] = b;
+                any |= b;
+            }
+            ctx.any_blocked = any;
+        }
     }
 
     fn sim_pod<'v>(view: &ClusterView<'v>, id: PodId) -> Option<SimPod<'v>> {
@@ -847,7 +871,9 @@ impl Provisioner for Karpenter {
                 .is_some_and(|n| n.state != NodeState::Terminated)
         });
         self.handle_notices(view, &mut actions, &mut records);
-        if self.ice.expire(now) {
+        let ice_expired = self.ice.expire(now);
+        self.refresh_blocked(now);
+        if ice_expired {
             self.retrigger = true;
         }
         self.lifecycle(view, &mut actions, &mut records);

@@ -34,6 +34,11 @@ pub struct PoolCtx {
     pub allocatable: Vec<Resources>,
     /// Room for ordinary pods: allocatable − DaemonSet overhead.
     pub usable: Vec<Resources>,
+    /// Offerings unavailable now (in the ICE cache, or a fault's window): the solve leaves them
+    /// out, as upstream's instance types carry only available offerings into scheduling.
+    pub blocked: Vec<bool>,
+    /// Some offering is blocked.
+    pub any_blocked: bool,
 }
 
 impl PoolCtx {
@@ -69,6 +74,7 @@ impl PoolCtx {
             }
         }
         let usable = allocatable.clone();
+        let n_offerings = offerings.len();
         PoolCtx {
             pool,
             kubelet,
@@ -78,6 +84,8 @@ impl PoolCtx {
             capacity,
             allocatable,
             usable,
+            blocked: vec![false; n_offerings],
+            any_blocked: false,
         }
     }
 
@@ -370,7 +378,7 @@ pub fn solve_until(
                     let ok = crate::cluster::placement::admits(t, n.labels, n.taints);
                     known[i] = if ok { 2 } else { 1 };
                 }
-                if known[i] == 2 {
+                if known[i] == 2 && crate::cluster::placement::volume_zone_ok(pod.volume_zone, n.labels) {
                     if let Some(v) = topo.as_deref_mut().filter(|_| active) {
                         let vp = v.pod(pod.id);
                         if constrained && !v.admits(vp, n.labels) {
@@ -402,7 +410,8 @@ pub fn solve_until(
                         .options
                         .iter()
                         .copied()
-                        .filter(|&o| ok[o] && need.fits_in(&ctx.usable[o])),
+                        .filter(|&o| ok[o] && !ctx.blocked[o] && need.fits_in(&ctx.usable[o]))
+                        .filter(|&o| pod.volume_zone.is_none_or(|z| ctx.offerings[o].zone == z)),
                 );
                 if constrained
                     && !narrowed.is_empty()
@@ -449,33 +458,35 @@ pub fn solve_until(
                     pods: 0,
                 });
                 let hostname = format!("nodeclaim-placeholder-{}", res.claims.len());
-                let (options, max_cpu_m, max_mem) = if all_admitted && !constrained && pod.volume_zone.is_none() {
-                    (fitting.offerings.clone(), fitting.max_cpu_m, fitting.max_mem)
-                } else {
-                    let options: Vec<usize> = fitting
-                        .offerings
-                        .iter()
-                        .copied()
-                        .filter(|&o| r.admits(&ctx.capacity[o]))
-                        .collect();
-                    let mut options = options;
-                    if constrained && let Some(v) = topo.as_deref_mut() {
-                        // upstream registers the new NodeClaim's hostname as a domain first.
-                        v.add_domain(crate::model::labels::LABEL_HOSTNAME, &hostname);
-                        let vp = v.pod(pod.id);
-                        match v.narrow(vp, &|k| open_values(ctx, &options, &hostname, k)) {
-                            Ok(reqs) => options.retain(|&o| satisfies(&ctx.offering_labels[o], &reqs)),
-                            Err(why) => {
-                                err = PodError::Topology(why.as_str());
-                                continue;
+                let (options, max_cpu_m, max_mem) =
+                    if all_admitted && !constrained && pod.volume_zone.is_none() && !ctx.any_blocked {
+                        (fitting.offerings.clone(), fitting.max_cpu_m, fitting.max_mem)
+                    } else {
+                        let options: Vec<usize> = fitting
+                            .offerings
+                            .iter()
+                            .copied()
+                            .filter(|&o| r.admits(&ctx.capacity[o]) && !ctx.blocked[o])
+                            .filter(|&o| pod.volume_zone.is_none_or(|z| ctx.offerings[o].zone == z))
+                            .collect();
+                        let mut options = options;
+                        if constrained && let Some(v) = topo.as_deref_mut() {
+                            // upstream registers the new NodeClaim's hostname as a domain first.
+                            v.add_domain(crate::model::labels::LABEL_HOSTNAME, &hostname);
+                            let vp = v.pod(pod.id);
+                            match v.narrow(vp, &|k| open_values(ctx, &options, &hostname, k)) {
+                                Ok(reqs) => options.retain(|&o| satisfies(&ctx.offering_labels[o], &reqs)),
+                                Err(why) => {
+                                    err = PodError::Topology(why.as_str());
+                                    continue;
+                                }
                             }
                         }
-                    }
-                    let max =
-                        |f: fn(&Resources) -> i64| options.iter().map(|&o| f(&ctx.capacity[o])).max().unwrap_or(0);
-                    let (c, m) = (max(|x| x.cpu_m), max(|x| x.mem));
-                    (options, c, m)
-                };
+                        let max =
+                            |f: fn(&Resources) -> i64| options.iter().map(|&o| f(&ctx.capacity[o])).max().unwrap_or(0);
+                        let (c, m) = (max(|x| x.cpu_m), max(|x| x.mem));
+                        (options, c, m)
+                    };
                 if options.is_empty() {
                     if !matches!(err, PodError::Topology(_)) {
                         err = PodError::LimitsExceeded(ctx.pool.name.clone());
