@@ -3,6 +3,7 @@
 # always be traced to a command:
 #   results/demo/          `capsim demo` (the Monday surge: CA vs Karpenter vs warm pool)
 #   results/<stem>/        `capsim run scenarios/<stem>.yaml` for every other scenario file
+#   results/az-outage-compare/  `capsim compare` of the two AZ-outage scenarios
 # Each directory gets the run's files (summary.json, timeline.csv, pods.csv, nodes.csv, ...),
 # its charts (PNG and SVG) and summary.txt, the terminal table the command printed.
 # Runs are deterministic (scenario + seed), so regenerating without changes rewrites the same bytes.
@@ -40,6 +41,12 @@ for f in scenarios/*.yaml; do
     mkdir -p "$new/$stem"
     if "$bin" run "$f" -o "$new/$stem" | table > "$new/$stem/summary.txt"; then :; else failed+=("$stem"); fi
 done
+
+# The AZ outage during the surge, Cluster Autoscaler vs Karpenter, side by side.
+echo "az-outage-compare"
+mkdir -p "$new/az-outage-compare"
+if "$bin" compare scenarios/az-outage-ca.yaml scenarios/az-outage-karpenter.yaml -o "$new/az-outage-compare" \
+    | table > "$new/az-outage-compare/summary.txt"; then :; else failed+=(az-outage-compare); fi
 
 if [ ${#failed[@]} -gt 0 ]; then
     echo "failed: ${failed[*]} (results/ left unchanged; partial output in $new/)" >&2
