@@ -704,8 +704,16 @@ fn deployment(
     let Some(spec) = d.spec else {
         return Err(doc.error(ErrorKind::Schema, "spec", "required field is missing"));
     };
-    let replicas = spec.replicas.unwrap_or(defaults::DEPLOYMENT_REPLICAS);
-    // upstream: pkg/apis/apps/validation `ValidateDeploymentSpec` (ValidateNonnegativeField).
+    let replicas = replicas(doc, spec.replicas)?;
+    let template = owned_template(doc, &spec.template, &spec.selector, priorities, warnings)?;
+    Ok(workload(doc, name, WorkloadKind::Deployment, replicas, template))
+}
+
+/// `spec.replicas` of a Deployment or StatefulSet (default 1).
+/// upstream: pkg/apis/apps/validation `ValidateDeploymentSpec` / `ValidateStatefulSetSpec`
+/// (ValidateNonnegativeField); capsim caps it at [`defaults::MAX_REPLICAS`].
+fn replicas(doc: &RawDocument, replicas: Option<i32>) -> Result<u32, ScenarioError> {
+    let replicas = replicas.unwrap_or(defaults::DEPLOYMENT_REPLICAS);
     let replicas = u32::try_from(replicas).map_err(|_| {
         doc.error(
             ErrorKind::Invalid,
@@ -720,12 +728,25 @@ fn deployment(
             format!("{replicas} is more than the limit of {}", defaults::MAX_REPLICAS),
         ));
     }
-    let mut template = manifests::pod_template(doc, &spec.template, priorities, warnings)?;
-    let owner = manifests::check_selector(doc, &spec.selector, &template.labels)?;
+    Ok(replicas)
+}
+
+/// The pod template of a workload whose controller owns its pods by `selector` (a ReplicaSet's
+/// or StatefulSet's): checked against the selector, with the cluster's default spread
+/// constraints when it sets none.
+fn owned_template(
+    doc: &RawDocument,
+    template: &k8s_openapi::api::core::v1::PodTemplateSpec,
+    selector: &k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector,
+    priorities: &PriorityResolver,
+    warnings: &mut Vec<String>,
+) -> Result<crate::model::PodTemplate, ScenarioError> {
+    let mut template = manifests::pod_template(doc, template, priorities, warnings)?;
+    let owner = manifests::check_selector(doc, selector, &template.labels)?;
     if template.constraints.spread.is_empty() {
         template.constraints.spread = crate::model::topology::system_default_spread(&owner);
     }
-    Ok(workload(doc, name, WorkloadKind::Deployment, replicas, template))
+    Ok(template)
 }
 
 /// `apps/v1 StatefulSet`: ordinal identities, `podManagementPolicy`, and zonal volumes from
@@ -740,21 +761,7 @@ fn stateful_set(
     let Some(spec) = d.spec else {
         return Err(doc.error(ErrorKind::Schema, "spec", "required field is missing"));
     };
-    let replicas = spec.replicas.unwrap_or(defaults::DEPLOYMENT_REPLICAS);
-    let replicas = u32::try_from(replicas).map_err(|_| {
-        doc.error(
-            ErrorKind::Invalid,
-            "spec.replicas",
-            format!("must be >= 0, got {replicas}"),
-        )
-    })?;
-    if replicas > defaults::MAX_REPLICAS {
-        return Err(doc.error(
-            ErrorKind::TooLarge,
-            "spec.replicas",
-            format!("{replicas} is more than the limit of {}", defaults::MAX_REPLICAS),
-        ));
-    }
+    let replicas = replicas(doc, spec.replicas)?;
     // upstream: pkg/apis/apps/validation `ValidateStatefulSetSpec`.
     let parallel = match spec.pod_management_policy.as_deref() {
         None | Some("OrderedReady") => false,
@@ -784,11 +791,7 @@ fn stateful_set(
         .as_ref()
         .and_then(|p| p.when_scaled.as_deref())
         == Some("Delete");
-    let mut template = manifests::pod_template(doc, &spec.template, priorities, warnings)?;
-    let owner = manifests::check_selector(doc, &spec.selector, &template.labels)?;
-    if template.constraints.spread.is_empty() {
-        template.constraints.spread = crate::model::topology::system_default_spread(&owner);
-    }
+    let template = owned_template(doc, &spec.template, &spec.selector, priorities, warnings)?;
     let mut w = workload(doc, name, WorkloadKind::StatefulSet, replicas, template);
     w.stateful = Some(crate::model::StatefulSpec {
         parallel,

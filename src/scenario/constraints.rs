@@ -43,27 +43,39 @@ pub fn pod_constraints(
     let Some(aff) = spec.affinity.as_ref() else {
         return Ok(out);
     };
-    if let Some(pa) = aff.pod_affinity.as_ref() {
-        out.affinity = terms(
-            doc,
-            &format!("{base}.affinity.podAffinity"),
-            pa.required_during_scheduling_ignored_during_execution.as_deref(),
-            pa.preferred_during_scheduling_ignored_during_execution.as_deref(),
-            namespace,
-            labels,
-            warnings,
-        )?;
-    }
-    if let Some(pa) = aff.pod_anti_affinity.as_ref() {
-        out.anti_affinity = terms(
-            doc,
-            &format!("{base}.affinity.podAntiAffinity"),
-            pa.required_during_scheduling_ignored_during_execution.as_deref(),
-            pa.preferred_during_scheduling_ignored_during_execution.as_deref(),
-            namespace,
-            labels,
-            warnings,
-        )?;
+    for (field, pa, slot) in [
+        (
+            "podAffinity",
+            aff.pod_affinity.as_ref().map(|p| {
+                (
+                    &p.required_during_scheduling_ignored_during_execution,
+                    &p.preferred_during_scheduling_ignored_during_execution,
+                )
+            }),
+            &mut out.affinity,
+        ),
+        (
+            "podAntiAffinity",
+            aff.pod_anti_affinity.as_ref().map(|p| {
+                (
+                    &p.required_during_scheduling_ignored_during_execution,
+                    &p.preferred_during_scheduling_ignored_during_execution,
+                )
+            }),
+            &mut out.anti_affinity,
+        ),
+    ] {
+        if let Some((required, preferred)) = pa {
+            *slot = terms(
+                doc,
+                &format!("{base}.affinity.{field}"),
+                required.as_deref(),
+                preferred.as_deref(),
+                namespace,
+                labels,
+                warnings,
+            )?;
+        }
     }
     if let Some(pref) = aff
         .node_affinity

@@ -450,20 +450,15 @@ impl Karpenter {
         v
     }
 
-    /// Marks each pool's offerings unavailable now: ICE-cached, or in a fault's window.
+    /// Marks each pool's offerings unavailable now: those in the ICE cache (a launch into them
+    /// failed within the cache's TTL).
     fn refresh_blocked(&mut self, now: SimTime) {
         for ctx in &mut self.pools {
             let mut any = false;
             for (o, off) in ctx.offerings.iter().enumerate() {
                 let name = &self.types[off.type_idx].name;
-                let b = self.ice.is_unavailable(name, off.capacity_type, &off.zone, now)
-                    || crate::scenario::faults::launch_fails(
-                        &self.settings.faults,
-                        name,
-                        off.capacity_type,
-                        &off.zone,
-                        now,
-                    );
+                // Only what a failed launch taught it: a fault is not known in advance.
+                let b = self.ice.is_unavailable(name, off.capacity_type, &off.zone, now);
                 ctx.blocked[o] = b;
                 any |= b;
             }
@@ -624,6 +619,10 @@ impl Karpenter {
                         claim.pods.len()
                     ),
                 ));
+                // The failed NodeClaim is deleted and its pods provisioned again at once, now
+                // without the offerings that failed (upstream: the launch error deletes the
+                // NodeClaim; the pods' next provisioning pass sees the ICE cache).
+                self.retrigger = true;
                 continue;
             };
             let off = &ctx.offerings[o];

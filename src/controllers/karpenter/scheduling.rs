@@ -34,8 +34,8 @@ pub struct PoolCtx {
     pub allocatable: Vec<Resources>,
     /// Room for ordinary pods: allocatable − DaemonSet overhead.
     pub usable: Vec<Resources>,
-    /// Offerings unavailable now (in the ICE cache, or a fault's window): the solve leaves them
-    /// out, as upstream's instance types carry only available offerings into scheduling.
+    /// Offerings unavailable now (in the ICE cache): the solve leaves them out, as upstream's
+    /// instance types carry only available offerings into scheduling.
     pub blocked: Vec<bool>,
     /// Some offering is blocked.
     pub any_blocked: bool,
