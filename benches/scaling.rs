@@ -8,6 +8,9 @@
 //!   five simulated seconds: Karpenter batches the pods and its scheduling simulation packs them
 //!   into ~P/100 NodeClaims, narrowing each claim's instance-type options pod by pod (nodes are
 //!   still launching when the run ends, so kube-scheduler does no work).
+//! - `scheduler-spread/pods=P`: the scheduler case with the nodes over three zones and a
+//!   DoNotSchedule zone spread (maxSkew 1) plus preferred hostname anti-affinity on the pods:
+//!   the PodTopologySpread and InterPodAffinity filters and scores on every pod.
 //!
 //! Each measurement parses the scenario text and runs the simulation. The cost is no worse than
 //! linear in pods × nodes when the time per (pod × node) pair does not grow with size; the table
@@ -49,6 +52,37 @@ spec:
 ---
 {}",
         deployment(pods)
+    )
+}
+
+/// The scheduler case under topology constraints: nodes over three zones, zone spread and
+/// preferred hostname anti-affinity.
+pub fn spread_scenario(pods: usize) -> String {
+    let per_zone = pods / PODS_PER_NODE / 3 + 1;
+    let dep = deployment(pods).replace(
+        "    spec:\n      containers:",
+        "    spec:
+      topologySpreadConstraints:
+        - {maxSkew: 1, topologyKey: topology.kubernetes.io/zone, whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app: app}}}
+      affinity:
+        podAntiAffinity:
+          preferredDuringSchedulingIgnoredDuringExecution:
+            - {weight: 10, podAffinityTerm: {topologyKey: kubernetes.io/hostname, labelSelector: {matchLabels: {app: app}}}}
+      containers:",
+    );
+    format!(
+        "apiVersion: capsim/v1alpha1
+kind: Scenario
+metadata: {{name: scaling-spread}}
+spec:
+  duration: 1s
+  resolution: 1s
+  nodes:
+    - {{name: a, instanceType: m5.4xlarge, count: {per_zone}, zone: us-east-1a}}
+    - {{name: b, instanceType: m5.4xlarge, count: {per_zone}, zone: us-east-1b}}
+    - {{name: c, instanceType: m5.4xlarge, count: {per_zone}, zone: us-east-1c}}
+---
+{dep}"
     )
 }
 
@@ -105,6 +139,10 @@ fn bench(c: &mut Criterion) {
         g.throughput(Throughput::Elements(pods as u64));
         let s = scheduler_scenario(pods);
         g.bench_function(format!("scheduler/pods={pods}"), |b| b.iter(|| black_box(run(&s))));
+        let t = spread_scenario(pods);
+        g.bench_function(format!("scheduler-spread/pods={pods}"), |b| {
+            b.iter(|| black_box(run(&t)))
+        });
         let k = karpenter_scenario(pods);
         g.bench_function(format!("karpenter/pods={pods}"), |b| b.iter(|| black_box(run(&k))));
     }

@@ -131,8 +131,8 @@ pub struct PodTopology {
     /// (key, value) → score from the placed pods' terms toward the incoming pod.
     existing_score: BTreeMap<(String, String), i64>,
     memo: Vec<Option<Match>>,
-    /// Node labels by index, as added (for `place`).
-    nodes: Vec<Option<Labels>>,
+    /// Nodes in the view, by index.
+    nodes: Vec<bool>,
     /// The pod's own ScheduleAnyway constraints filter too (Karpenter's first attempt).
     strict: bool,
 }
@@ -273,17 +273,18 @@ impl PodTopology {
             }
         }
         if self.nodes.len() <= idx {
-            self.nodes.resize(idx + 1, None);
+            self.nodes.resize(idx + 1, false);
         }
-        self.nodes[idx] = Some(labels.clone());
+        self.nodes[idx] = true;
     }
 
     /// Takes node `idx` out of the snapshot (its pods must have been removed first): a domain
     /// with no node left stops counting toward the minimum.
-    pub fn remove_node(&mut self, idx: usize) {
-        let Some(labels) = self.nodes.get_mut(idx).and_then(Option::take) else {
+    pub fn remove_node(&mut self, idx: usize, labels: &Labels) {
+        if !self.nodes.get(idx).copied().unwrap_or(false) {
             return;
-        };
+        }
+        self.nodes[idx] = false;
         for (i, s) in self.spread.iter_mut().enumerate() {
             if !s.eligible.get(idx).copied().unwrap_or(false) {
                 continue;
@@ -364,15 +365,14 @@ impl PodTopology {
         }
     }
 
-    /// Records `n` pods (`n` < 0 removes them) of template `tmpl` (key `key`) on node `idx`.
-    /// Terminating pods are passed with `terminating`: spread does not count them
-    /// (upstream skips pods with a deletion timestamp), affinity does.
-    pub fn place(&mut self, key: u32, tmpl: &PodTemplate, idx: usize, n: i64, terminating: bool) {
-        let Some(labels) = self.nodes.get_mut(idx).and_then(Option::take) else {
+    /// Records `n` pods (`n` < 0 removes them) of template `tmpl` (key `key`) on node `idx`,
+    /// whose labels are `labels`. Terminating pods are passed with `terminating`: spread does
+    /// not count them (upstream skips pods with a deletion timestamp), affinity does.
+    pub fn place(&mut self, key: u32, tmpl: &PodTemplate, idx: usize, labels: &Labels, n: i64, terminating: bool) {
+        if !self.nodes.get(idx).copied().unwrap_or(false) {
             return;
-        };
-        self.record(key, tmpl, Where::Labels(&labels), n, terminating, Some(idx));
-        self.nodes[idx] = Some(labels);
+        }
+        self.record(key, tmpl, Where::Labels(labels), n, terminating, Some(idx));
     }
 
     /// [`PodTopology::place`] on a node whose domains may be open: `values(key)` lists the
@@ -688,6 +688,7 @@ pub fn of_cluster(
                     templates.key_of(pod),
                     templates.of(pod),
                     id.0 as usize,
+                    &n.labels,
                     1,
                     pod.phase == PodPhase::Terminating,
                 );
@@ -726,6 +727,9 @@ pub struct Views<'a> {
     /// Some template has a hard inter-pod constraint: changes must be recorded.
     active: bool,
     strict: bool,
+    /// Labels of the nodes added that the cluster's snapshot does not hold (template nodes,
+    /// upcoming nodes not registered yet).
+    hyp: BTreeMap<usize, Labels>,
 }
 
 impl<'a> Views<'a> {
@@ -740,6 +744,7 @@ impl<'a> Views<'a> {
             any_anti: templates.any_required_anti_affinity(),
             active: templates.any_hard_inter_pod() || templates.any_own_spread(),
             strict: false,
+            hyp: BTreeMap::new(),
         }
     }
 
@@ -764,11 +769,30 @@ impl<'a> Views<'a> {
             || (self.strict && tmpl.constraints.spread.iter().any(|c| !c.system_default))
     }
 
-    fn apply(view: &mut PodTopology, op: &Op, templates: &Templates, tmpl: &PodTemplate) {
+    /// The labels of node `idx`: a hypothetical node's, else the cluster's node.
+    fn labels_of<'l>(nodes: &'l [Node], hyp: &'l BTreeMap<usize, Labels>, idx: usize) -> &'l Labels {
+        hyp.get(&idx).unwrap_or_else(|| &nodes[idx].labels)
+    }
+
+    fn apply(
+        view: &mut PodTopology,
+        op: &Op,
+        templates: &Templates,
+        tmpl: &PodTemplate,
+        nodes: &[Node],
+        hyp: &BTreeMap<usize, Labels>,
+    ) {
         match op {
             Op::AddNode(i, l, t) => view.add_node(*i, tmpl, l, t),
-            Op::RemoveNode(i) => view.remove_node(*i),
-            Op::Place(key, w, r, i, n) => view.place(*key, templates.get(*w as usize, *r), *i, *n, false),
+            Op::RemoveNode(i) => view.remove_node(*i, Self::labels_of(nodes, hyp, *i)),
+            Op::Place(key, w, r, i, n) => view.place(
+                *key,
+                templates.get(*w as usize, *r),
+                *i,
+                Self::labels_of(nodes, hyp, *i),
+                *n,
+                false,
+            ),
             Op::PlaceOpen(key, w, r, d) => view.place_on(
                 *key,
                 templates.get(*w as usize, *r),
@@ -783,8 +807,13 @@ impl<'a> Views<'a> {
         if !self.active {
             return;
         }
+        if let Op::AddNode(i, l, _) = &op
+            && *i >= self.nodes.len()
+        {
+            self.hyp.insert(*i, l.clone());
+        }
         for (tmpl, v) in self.views.values_mut() {
-            Self::apply(v, &op, self.templates, tmpl);
+            Self::apply(v, &op, self.templates, tmpl, self.nodes, &self.hyp);
         }
         self.log.push(op);
     }
@@ -848,8 +877,15 @@ impl<'a> Views<'a> {
     pub fn view(&mut self, pod: &Pod) -> &mut PodTopology {
         let key = self.templates.key_of(pod);
         let tmpl = self.templates.of(pod);
-        let (nodes, live, pods, templates, log, strict) =
-            (self.nodes, self.live, self.pods, self.templates, &self.log, self.strict);
+        let (nodes, live, pods, templates, log, strict, hyp) = (
+            self.nodes,
+            self.live,
+            self.pods,
+            self.templates,
+            &self.log,
+            self.strict,
+            &self.hyp,
+        );
         &mut self
             .views
             .entry(key)
@@ -857,7 +893,7 @@ impl<'a> Views<'a> {
                 let mut v = of_cluster(tmpl, nodes, live, pods, templates);
                 v.set_strict(strict);
                 for op in log {
-                    Self::apply(&mut v, op, templates, tmpl);
+                    Self::apply(&mut v, op, templates, tmpl, nodes, hyp);
                 }
                 (tmpl, v)
             })

@@ -193,7 +193,14 @@ impl World<'_> {
                 Placement::Node(n) => {
                     self.bind(now, p, n);
                     for t in topos.values_mut() {
-                        t.place(key, tmpl, n.0 as usize, 1, false);
+                        t.place(
+                            key,
+                            tmpl,
+                            n.0 as usize,
+                            &self.cluster.nodes[n.0 as usize].labels,
+                            1,
+                            false,
+                        );
                     }
                     if let (Some((_, _, ix)), Some(at)) = (&mut index, at) {
                         ix.refresh(
@@ -273,7 +280,14 @@ impl World<'_> {
                 let mut t = base.clone();
                 for &v in victims {
                     let vp = &pods[v.0 as usize];
-                    t.place(templates.key_of(vp), templates.of(vp), n.0 as usize, -1, false);
+                    t.place(
+                        templates.key_of(vp),
+                        templates.of(vp),
+                        n.0 as usize,
+                        &nodes[n.0 as usize].labels,
+                        -1,
+                        false,
+                    );
                 }
                 t.admits(&nodes[n.0 as usize].labels).is_ok()
             },

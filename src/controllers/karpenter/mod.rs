@@ -453,6 +453,9 @@ impl Karpenter {
     /// Marks each pool's offerings unavailable now: those in the ICE cache (a launch into them
     /// failed within the cache's TTL).
     fn refresh_blocked(&mut self, now: SimTime) {
+        if self.ice.is_empty() && !self.pools.iter().any(|c| c.any_blocked) {
+            return;
+        }
         for ctx in &mut self.pools {
             let mut any = false;
             for (o, off) in ctx.offerings.iter().enumerate() {

@@ -110,6 +110,11 @@ impl IceCache {
         *e = (*e).max(until);
     }
 
+    /// Nothing is cached.
+    pub fn is_empty(&self) -> bool {
+        self.until.is_empty()
+    }
+
     pub fn is_unavailable(&self, instance_type: &str, ct: CapacityType, zone: &str, now: SimTime) -> bool {
         self.until
             .get(&(instance_type.to_string(), ct, zone.to_string()))
