@@ -69,6 +69,10 @@ struct SpreadState {
     eligible: Vec<bool>,
     /// Eligible nodes per domain (a domain goes when its last node does).
     domain_nodes: BTreeMap<String, i64>,
+    /// The key is `kubernetes.io/hostname`: every node is its own domain, and `by_node` holds
+    /// the counts by node index too (scoring reads them without a string lookup).
+    hostname: bool,
+    by_node: Vec<i64>,
 }
 
 impl SpreadState {
@@ -127,9 +131,9 @@ pub struct PodTopology {
     anti: Vec<TermState>,
     preferred: Vec<TermState>,
     /// (key, value) → placed pods whose required anti-affinity matches the incoming pod.
-    existing_anti: BTreeMap<(String, String), i64>,
+    existing_anti: BTreeMap<String, BTreeMap<String, i64>>,
     /// (key, value) → score from the placed pods' terms toward the incoming pod.
-    existing_score: BTreeMap<(String, String), i64>,
+    existing_score: BTreeMap<String, BTreeMap<String, i64>>,
     memo: Vec<Option<Match>>,
     /// Nodes in the view, by index.
     nodes: Vec<bool>,
@@ -197,6 +201,8 @@ impl PodTopology {
                 counts: BTreeMap::new(),
                 eligible: Vec::new(),
                 domain_nodes: BTreeMap::new(),
+                hostname: c.topology_key == crate::model::labels::LABEL_HOSTNAME,
+                by_node: Vec::new(),
             })
             .collect();
         let term = |t: &AffinityTerm, weight: i64| TermState {
@@ -398,6 +404,14 @@ impl PodTopology {
                 {
                     *c += n;
                     self.spread_min[i] = None;
+                    if s.hostname
+                        && let Some(x) = idx
+                    {
+                        if s.by_node.len() <= x {
+                            s.by_node.resize(x + 1, 0);
+                        }
+                        s.by_node[x] += n;
+                    }
                 }
             }
         }
@@ -420,12 +434,12 @@ impl PodTopology {
             }
         }
         for k in &m.existing_anti {
-            let map = &mut self.existing_anti;
-            at.each(k, &mut |v| *map.entry((k.clone(), v.to_string())).or_insert(0) += n);
+            let map = self.existing_anti.entry(k.clone()).or_default();
+            at.each(k, &mut |v| bump(map, v, n));
         }
         for (k, w) in &m.existing_score {
             if let Some(v) = at.single(k) {
-                *self.existing_score.entry((k.clone(), v.to_string())).or_insert(0) += w * n;
+                bump(self.existing_score.entry(k.clone()).or_default(), v.as_ref(), w * n);
             }
         }
     }
@@ -456,7 +470,7 @@ impl PodTopology {
         }
         if !self.existing_anti.is_empty() {
             for (k, v) in labels {
-                if self.existing_anti.get(&(k.clone(), v.clone())).is_some_and(|&c| c > 0) {
+                if self.existing_anti.get(k).and_then(|m| m.get(v)).is_some_and(|&c| c > 0) {
                     return Err(Reject::ExistingAntiAffinity);
                 }
             }
@@ -537,7 +551,7 @@ impl PodTopology {
             restrict(&mut out, key, free);
         }
         if !self.existing_anti.is_empty() {
-            let keys: BTreeSet<String> = self.existing_anti.keys().map(|(k, _)| k.clone()).collect();
+            let keys: Vec<String> = self.existing_anti.keys().cloned().collect();
             for key in keys {
                 let vals = current(&out, &key);
                 if vals.is_empty() {
@@ -547,7 +561,8 @@ impl PodTopology {
                     .into_iter()
                     .filter(|v| {
                         self.existing_anti
-                            .get(&(key.clone(), v.clone()))
+                            .get(&key)
+                            .and_then(|m| m.get(v))
                             .is_none_or(|&c| c <= 0)
                     })
                     .collect();
@@ -600,15 +615,21 @@ impl PodTopology {
                 if s.c.when_unsatisfiable != WhenUnsatisfiable::ScheduleAnyway {
                     return 0.0;
                 }
-                let domains: BTreeSet<&String> = feasible.clone().filter_map(|l| l.get(&s.c.topology_key)).collect();
-                ((domains.len() + 2) as f64).ln()
+                // Hostnames are unique per node: the domains are the nodes that carry the label.
+                let domains = if s.hostname {
+                    feasible.clone().filter(|l| l.contains_key(&s.c.topology_key)).count()
+                } else {
+                    let set: BTreeSet<&String> = feasible.clone().filter_map(|l| l.get(&s.c.topology_key)).collect();
+                    set.len()
+                };
+                ((domains + 2) as f64).ln()
             })
             .collect()
     }
 
     /// PodTopologySpread's raw score of a node (lower is better before normalizing); `None`
     /// when the node lacks a key of the pod's own soft constraints (upstream ignores it).
-    pub fn spread_raw(&self, labels: &Labels, weights: &[f64]) -> Option<i64> {
+    pub fn spread_raw(&self, labels: &Labels, idx: usize, weights: &[f64]) -> Option<i64> {
         let mut score = 0.0;
         for (s, w) in self.spread.iter().zip(weights) {
             if s.c.when_unsatisfiable != WhenUnsatisfiable::ScheduleAnyway {
@@ -616,7 +637,11 @@ impl PodTopology {
             }
             match labels.get(&s.c.topology_key) {
                 Some(v) => {
-                    let cnt = s.counts.get(v).copied().unwrap_or(0);
+                    let cnt = if s.hostname && s.eligible.get(idx).copied().unwrap_or(false) {
+                        s.by_node.get(idx).copied().unwrap_or(0)
+                    } else {
+                        s.counts.get(v).copied().unwrap_or(0)
+                    };
                     score += cnt as f64 * w + (s.c.max_skew - 1) as f64;
                 }
                 None if s.c.system_default => {}
@@ -637,7 +662,7 @@ impl PodTopology {
         }
         if !self.existing_score.is_empty() {
             for (k, v) in labels {
-                if let Some(w) = self.existing_score.get(&(k.clone(), v.clone())) {
+                if let Some(w) = self.existing_score.get(k).and_then(|m| m.get(v)) {
                     s += w;
                 }
             }

@@ -262,7 +262,7 @@ pub fn pick(nodes: &[Node], tmpl: &PodTemplate, feasible: &[Feasible], topo: Opt
         let weights = t.spread_weights(feasible.iter().map(|f| &node(f).labels));
         let raw: Vec<Option<i64>> = feasible
             .iter()
-            .map(|f| t.spread_raw(&node(f).labels, &weights))
+            .map(|f| t.spread_raw(&node(f).labels, f.id.0 as usize, &weights))
             .collect();
         add(
             topology::normalize_spread(&raw, MAX_NODE_SCORE),

@@ -98,6 +98,8 @@ pub struct PodRecord {
     pub image_cached: bool,
     pub state_at_end: String,
     pub delete_reason: String,
+    /// The zone of its node (empty while never bound).
+    pub zone: String,
 }
 
 /// One node's life, for `nodes.csv`.
@@ -396,6 +398,10 @@ pub(super) fn finish(mut w: World<'_>, end: SimTime, events: u64) -> SimResult {
             image_cached: p.image_cached,
             state_at_end: p.phase.as_str().to_string(),
             delete_reason: p.delete_reason.map(|r| r.as_str().to_string()).unwrap_or_default(),
+            zone: p
+                .node
+                .map(|n| w.cluster.nodes[n.0 as usize].zone.clone())
+                .unwrap_or_default(),
         });
     }
     let mut workloads = Vec::new();

@@ -126,6 +126,7 @@ pub fn synthetic(name: &str, wls: &[Wl<'_>], pools: &[&str], duration_s: u64, co
                 image_cached: false,
                 state_at_end: "Ready".into(),
                 delete_reason: String::new(),
+                zone: "us-east-1a".into(),
             });
         }
         let (total, served) = totals[i];
