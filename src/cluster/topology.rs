@@ -69,11 +69,18 @@ struct SpreadState {
     eligible: Vec<bool>,
     /// Eligible nodes per domain (a domain goes when its last node does).
     domain_nodes: BTreeMap<String, i64>,
-    /// The key is `kubernetes.io/hostname`: every node is its own domain, and `by_node` holds
-    /// the counts by node index too (scoring reads them without a string lookup).
+    /// The key is `kubernetes.io/hostname`: every node is its own domain.
     hostname: bool,
-    by_node: Vec<i64>,
+    /// The domains interned, so scoring reads a node's count without a string lookup:
+    /// `node_dom[node]` is the node's value of the key (or [`NO_DOMAIN`]), `dom_count[d]`
+    /// mirrors `counts` (0 for a value that is not a domain).
+    dom_ix: BTreeMap<String, u32>,
+    dom_count: Vec<i64>,
+    node_dom: Vec<u32>,
 }
+
+/// A node without the constraint's key.
+const NO_DOMAIN: u32 = u32::MAX;
 
 impl SpreadState {
     /// The global minimum (0 when fewer domains than `minDomains`).
@@ -86,6 +93,31 @@ impl SpreadState {
 
     fn admits_value(&self, value: &str, min: i64) -> bool {
         self.counts.get(value).copied().unwrap_or(0) + self.self_match - min <= self.c.max_skew
+    }
+
+    fn intern(&mut self, value: &str) -> u32 {
+        if let Some(&d) = self.dom_ix.get(value) {
+            return d;
+        }
+        let d = self.dom_count.len() as u32;
+        self.dom_ix.insert(value.to_string(), d);
+        self.dom_count.push(0);
+        d
+    }
+
+    /// Adds `n` matching pods to domain `value` (which must be a domain); `node` is a node of
+    /// it when known (saves the lookup).
+    fn add_count(&mut self, value: &str, node: Option<usize>, n: i64) -> bool {
+        let Some(c) = self.counts.get_mut(value) else {
+            return false;
+        };
+        *c += n;
+        let d = match node.and_then(|x| self.node_dom.get(x).copied()) {
+            Some(d) if d != NO_DOMAIN => d,
+            _ => self.intern(value),
+        };
+        self.dom_count[d as usize] += n;
+        true
     }
 }
 
@@ -202,7 +234,9 @@ impl PodTopology {
                 eligible: Vec::new(),
                 domain_nodes: BTreeMap::new(),
                 hostname: c.topology_key == crate::model::labels::LABEL_HOSTNAME,
-                by_node: Vec::new(),
+                dom_ix: BTreeMap::new(),
+                dom_count: Vec::new(),
+                node_dom: Vec::new(),
             })
             .collect();
         let term = |t: &AffinityTerm, weight: i64| TermState {
@@ -264,7 +298,12 @@ impl PodTopology {
         for (i, s) in self.spread.iter_mut().enumerate() {
             if s.eligible.len() <= idx {
                 s.eligible.resize(idx + 1, false);
+                s.node_dom.resize(idx + 1, NO_DOMAIN);
             }
+            s.node_dom[idx] = match labels.get(&s.c.topology_key) {
+                Some(v) => s.intern(v),
+                None => NO_DOMAIN,
+            };
             // upstream: filtering.go counts only nodes with every constraint's key
             // (`nodeLabelsMatchSpreadConstraints`) that the inclusion policies admit.
             let ok = (all_keys || s.c.system_default)
@@ -302,6 +341,8 @@ impl PodTopology {
                 s.domain_nodes.remove(v);
                 if s.counts.get(v).is_some_and(|&c| c <= 0) {
                     s.counts.remove(v);
+                    let d = s.intern(v);
+                    s.dom_count[d as usize] = 0;
                 }
             }
             self.spread_min[i] = None;
@@ -400,18 +441,9 @@ impl PodTopology {
                     continue;
                 }
                 if let Some(v) = at.single(&s.c.topology_key)
-                    && let Some(c) = s.counts.get_mut(v.as_ref())
+                    && s.add_count(v.as_ref(), idx, n)
                 {
-                    *c += n;
                     self.spread_min[i] = None;
-                    if s.hostname
-                        && let Some(x) = idx
-                    {
-                        if s.by_node.len() <= x {
-                            s.by_node.resize(x + 1, 0);
-                        }
-                        s.by_node[x] += n;
-                    }
                 }
             }
         }
@@ -606,20 +638,36 @@ impl PodTopology {
             || !self.existing_score.is_empty()
     }
 
+    /// Whether node `idx` is in the view (its domains are interned).
+    fn holds(&self, idx: usize) -> bool {
+        self.nodes.get(idx).copied().unwrap_or(false)
+    }
+
     /// PodTopologySpread's normalizing weight per soft constraint for a set of feasible nodes
-    /// (their labels): `ln(domains among them + 2)`.
-    pub fn spread_weights<'l>(&self, feasible: impl Iterator<Item = &'l Labels> + Clone) -> Vec<f64> {
+    /// (their indices and labels): `ln(domains among them + 2)`.
+    pub fn spread_weights<'l>(&self, feasible: impl Iterator<Item = (usize, &'l Labels)> + Clone) -> Vec<f64> {
+        let all_held = feasible.clone().all(|(i, _)| self.holds(i));
+        let mut ids: Vec<u32> = Vec::new();
         self.spread
             .iter()
             .map(|s| {
                 if s.c.when_unsatisfiable != WhenUnsatisfiable::ScheduleAnyway {
                     return 0.0;
                 }
-                // Hostnames are unique per node: the domains are the nodes that carry the label.
-                let domains = if s.hostname {
-                    feasible.clone().filter(|l| l.contains_key(&s.c.topology_key)).count()
+                let key = &s.c.topology_key;
+                let domains = if all_held {
+                    ids.clear();
+                    ids.extend(feasible.clone().map(|(i, _)| s.node_dom[i]).filter(|&d| d != NO_DOMAIN));
+                    // Hostnames are unique per node: the domains are the nodes that carry it.
+                    if !s.hostname {
+                        ids.sort_unstable();
+                        ids.dedup();
+                    }
+                    ids.len()
+                } else if s.hostname {
+                    feasible.clone().filter(|(_, l)| l.contains_key(key)).count()
                 } else {
-                    let set: BTreeSet<&String> = feasible.clone().filter_map(|l| l.get(&s.c.topology_key)).collect();
+                    let set: BTreeSet<&String> = feasible.clone().filter_map(|(_, l)| l.get(key)).collect();
                     set.len()
                 };
                 ((domains + 2) as f64).ln()
@@ -627,23 +675,27 @@ impl PodTopology {
             .collect()
     }
 
-    /// PodTopologySpread's raw score of a node (lower is better before normalizing); `None`
-    /// when the node lacks a key of the pod's own soft constraints (upstream ignores it).
+    /// PodTopologySpread's raw score of node `idx` (lower is better before normalizing);
+    /// `None` when the node lacks a key of the pod's own soft constraints (upstream ignores it).
     pub fn spread_raw(&self, labels: &Labels, idx: usize, weights: &[f64]) -> Option<i64> {
+        let held = self.holds(idx);
         let mut score = 0.0;
         for (s, w) in self.spread.iter().zip(weights) {
             if s.c.when_unsatisfiable != WhenUnsatisfiable::ScheduleAnyway {
                 continue;
             }
-            match labels.get(&s.c.topology_key) {
-                Some(v) => {
-                    let cnt = if s.hostname && s.eligible.get(idx).copied().unwrap_or(false) {
-                        s.by_node.get(idx).copied().unwrap_or(0)
-                    } else {
-                        s.counts.get(v).copied().unwrap_or(0)
-                    };
-                    score += cnt as f64 * w + (s.c.max_skew - 1) as f64;
+            let cnt = if held {
+                match s.node_dom[idx] {
+                    NO_DOMAIN => None,
+                    d => Some(s.dom_count[d as usize]),
                 }
+            } else {
+                labels
+                    .get(&s.c.topology_key)
+                    .map(|v| s.counts.get(v).copied().unwrap_or(0))
+            };
+            match cnt {
+                Some(cnt) => score += cnt as f64 * w + (s.c.max_skew - 1) as f64,
                 None if s.c.system_default => {}
                 None => return None,
             }

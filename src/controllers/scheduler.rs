@@ -259,7 +259,7 @@ pub fn pick(nodes: &[Node], tmpl: &PodTemplate, feasible: &[Feasible], topo: Opt
         );
     }
     if let Some(t) = topo.filter(|t| t.scores()) {
-        let weights = t.spread_weights(feasible.iter().map(|f| &node(f).labels));
+        let weights = t.spread_weights(feasible.iter().map(|f| (f.id.0 as usize, &node(f).labels)));
         let raw: Vec<Option<i64>> = feasible
             .iter()
             .map(|f| t.spread_raw(&node(f).labels, f.id.0 as usize, &weights))
