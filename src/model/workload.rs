@@ -146,6 +146,16 @@ impl WorkloadKind {
     pub fn is_replicated(&self) -> bool {
         matches!(self, WorkloadKind::Deployment | WorkloadKind::StatefulSet)
     }
+
+    /// The manifest kind (`Batch` is a Job or a capsim batch workload).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            WorkloadKind::Deployment => "Deployment",
+            WorkloadKind::StatefulSet => "StatefulSet",
+            WorkloadKind::DaemonSet => "DaemonSet",
+            WorkloadKind::Batch => "Job",
+        }
+    }
 }
 
 /// What a StatefulSet adds to a replicated workload.

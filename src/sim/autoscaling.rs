@@ -184,19 +184,21 @@ pub fn build_hpas(sc: &Scenario, config: &HpaControllerConfig) -> Result<Vec<Hpa
             None => ScenarioError::file(ErrorKind::Invalid, format!("HorizontalPodAutoscaler {name}"), message),
         };
         let spec = HpaSpec::from_manifest(h, config).map_err(|e| locate(String::new(), e.to_string()))?;
-        let target_name = &h
+        let (target_kind, target_name) = h
             .spec
             .as_ref()
-            .map(|s| s.scale_target_ref.name.clone())
+            .map(|s| (s.scale_target_ref.kind.clone(), s.scale_target_ref.name.clone()))
             .unwrap_or_default();
         let target = sc
             .workloads
             .iter()
-            .position(|w| &w.name == target_name && w.namespace == ns)
+            .position(|w| {
+                w.name == target_name && w.namespace == ns && w.kind.is_replicated() && w.kind.as_str() == target_kind
+            })
             .ok_or_else(|| {
                 locate(
                     "spec.scaleTargetRef.name".into(),
-                    format!("Deployment {target_name:?} not found in namespace {ns:?}"),
+                    format!("{target_kind} {target_name:?} not found in namespace {ns:?}"),
                 )
             })?;
         let containers = vec![observed_containers(&sc.workloads[target].template)];
