@@ -24,6 +24,7 @@ pub mod merge;
 pub mod run;
 pub mod sweep;
 pub mod validate;
+pub mod vpa;
 
 use clap::{Parser, Subcommand};
 use std::fmt;
@@ -53,6 +54,8 @@ pub enum Command {
     Merge(merge::MergeArgs),
     /// What the HPA would do: evaluate upstream test vectors, or explain decisions over a metric series.
     Hpa(hpa::HpaArgs),
+    /// What the VPA would recommend: a recommender dry run over a CSV of container usage.
+    Vpa(vpa::VpaArgs),
     /// List and filter the instance catalog (types, allocatable, prices, spot interruption bands).
     Catalog(catalog::CatalogArgs),
     /// Run several scenarios, or one under several `--variant` override sets, with one seed, and
@@ -111,6 +114,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Merge(a) => merge::run(&a),
         Command::Catalog(a) => catalog::run(&a).map_err(bad_input),
         Command::Compare(a) => compare::run(&a),
+        Command::Vpa(a) => vpa::run(&a, &mut std::io::stdout().lock()).map_err(bad_input),
         Command::Hpa(a) => {
             let outcome = hpa::run(&a, &mut std::io::stdout().lock()).map_err(bad_input)?;
             return Ok(ExitCode::from(outcome.exit_code() as u8));

@@ -7,6 +7,7 @@ pub mod karpenter;
 pub mod provisioner;
 pub mod replicaset;
 pub mod scheduler;
+pub mod vpa;
 
 /// The node provisioners a scenario can name in `spec.provisioner`, in the order error messages
 /// list them. A new provisioner is its module plus one line here.

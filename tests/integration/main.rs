@@ -46,3 +46,4 @@ mod sweep;
 mod topology;
 mod traffic;
 mod units;
+mod vpa;
