@@ -6,6 +6,7 @@
 //! upstream's recommender loop reads metrics once per interval
 //! (vertical-pod-autoscaler/pkg/recommender/routines/recommender.go `RunOnce`).
 
+pub mod admission;
 pub mod config;
 pub mod histogram;
 pub mod recommender;
