@@ -33,6 +33,7 @@ pub fn scenario() -> Scenario {
         workloads: Vec::new(),
         pdbs: Vec::new(),
         hpas: Vec::new(),
+        vpas: Vec::new(),
         nodepools: Vec::new(),
         static_nodes: Vec::new(),
         scoring: ScoringStrategy::LeastAllocated,

@@ -33,6 +33,8 @@ enum Role {
     Pdb,
     Hpa,
     NodePool,
+    /// `autoscaling.k8s.io/v1 VerticalPodAutoscaler`.
+    Vpa,
     /// `monitoring.coreos.com/v1 PrometheusRule`: alerting and recording rules.
     Rules,
     /// Kept raw in `Scenario::documents` for a later stage, no warning.
@@ -52,6 +54,7 @@ const KNOWN: &[(&str, &str, Role)] = &[
     ("policy/v1", "PodDisruptionBudget", Role::Pdb),
     ("autoscaling/v2", "HorizontalPodAutoscaler", Role::Hpa),
     ("karpenter.sh/v1", "NodePool", Role::NodePool),
+    ("autoscaling.k8s.io/v1", "VerticalPodAutoscaler", Role::Vpa),
     (CAPSIM_API_VERSION, "NodeGroup", Role::KeptRaw),
     ("karpenter.k8s.aws/v1", "EC2NodeClass", Role::KeptRaw),
     ("v1", "ConfigMap", Role::KeptRaw),
@@ -127,6 +130,7 @@ pub fn build(
     let pdbs = disruption_budgets(by_role(Role::Pdb), &mut warnings)?;
     let hpas = autoscalers(by_role(Role::Hpa), &workloads, &mut warnings)?;
     let nodepools = by_role(Role::NodePool).map(|d| d.value.clone()).collect();
+    let vpas = super::vpa::parse(by_role(Role::Vpa), &workloads, &mut warnings)?;
     let mut rule_groups = Vec::new();
     for d in by_role(Role::Rules) {
         rule_groups.extend(crate::alerts::rule_groups(d, &mut warnings)?);
@@ -142,6 +146,7 @@ pub fn build(
         workloads,
         pdbs,
         hpas,
+        vpas,
         nodepools,
         static_nodes,
         scoring,

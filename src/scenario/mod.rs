@@ -24,6 +24,7 @@
 //! | `policy/v1 PodDisruptionBudget` | [`Scenario::pdbs`] |
 //! | `autoscaling/v2 HorizontalPodAutoscaler` | [`Scenario::hpas`] (semantics checked by the HPA module) |
 //! | `karpenter.sh/v1 NodePool` | [`Scenario::nodepools`], raw |
+//! | `autoscaling.k8s.io/v1 VerticalPodAutoscaler` | [`Scenario::vpas`] ([`vpa`]) |
 //! | `capsim/v1alpha1 NodeGroup`, `karpenter.k8s.aws/v1 EC2NodeClass`, `v1 ConfigMap` | kept raw in [`Scenario::documents`] |
 //! | anything else (Service, Ingress, ...) | skipped with a warning |
 //!
@@ -61,6 +62,7 @@ pub mod manifests;
 pub mod overrides;
 pub mod raw;
 pub mod schema;
+pub mod vpa;
 
 pub use error::{ErrorDetail, ErrorKind, ScenarioError};
 pub use manifests::PriorityClassInfo;
@@ -122,6 +124,8 @@ pub struct Scenario {
     pub pdbs: Vec<DisruptionBudget>,
     /// HorizontalPodAutoscalers as parsed (validated by the HPA module when the simulation builds).
     pub hpas: Vec<k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler>,
+    /// VerticalPodAutoscalers, validated, each with the index of the workload it targets.
+    pub vpas: Vec<vpa::ScenarioVpa>,
     /// karpenter.sh/v1 NodePool documents, kept raw for the Karpenter stage.
     pub nodepools: Vec<serde_json::Value>,
     pub static_nodes: Vec<StaticNodes>,
