@@ -72,6 +72,8 @@ pub enum DeleteReason {
     Evicted,
     /// The taint manager deleted it from an unreachable node (a zone outage).
     TaintEviction,
+    /// The VPA updater evicted it to apply a new recommendation (its event reason).
+    VpaEvicted,
 }
 
 impl DeleteReason {
@@ -84,6 +86,7 @@ impl DeleteReason {
             DeleteReason::Completed => "Completed",
             DeleteReason::Evicted => "Evicted",
             DeleteReason::TaintEviction => "TaintManagerEviction",
+            DeleteReason::VpaEvicted => "EvictedByVPA",
         }
     }
 }
@@ -97,6 +100,9 @@ pub struct Pod {
     pub ordinal: u32,
     /// The revision of its workload's template it was created from ([`super::Templates`]).
     pub revision: u32,
+    /// The revision whose container requests and limits it runs with: its own, or the one a
+    /// VPA in-place resize moved it to (labels, constraints and the rest stay `revision`'s).
+    pub resources_rev: u32,
     pub priority: i32,
     pub requests: Resources,
     pub phase: PodPhase,
@@ -129,6 +135,8 @@ pub struct Pod {
     pub restarts: u32,
     pub crashes: u32,
     pub last_crash: Option<SimTime>,
+    /// Its last OOM kill: when, and how long the container had run (`lastTerminationState`).
+    pub last_oom: Option<(SimTime, SimDuration)>,
     /// When the kubelet's pending start and readiness events are due: an event that no longer
     /// matches (the container crashed in between) is stale and ignored.
     pub start_due: Option<SimTime>,
@@ -156,6 +164,7 @@ impl Pod {
             workload,
             ordinal,
             revision: 0,
+            resources_rev: 0,
             priority,
             requests,
             phase: PodPhase::Pending,
@@ -173,6 +182,7 @@ impl Pod {
             restarts: 0,
             crashes: 0,
             last_crash: None,
+            last_oom: None,
             start_due: None,
             ready_due: None,
             run_for: None,

@@ -49,6 +49,13 @@ impl Templates {
         self.get(pod.workload as usize, pod.revision)
     }
 
+    /// The template whose container requests and limits a pod runs with (its own, unless a VPA
+    /// resized it in place).
+    #[inline]
+    pub fn resources_of(&self, pod: &Pod) -> &PodTemplate {
+        self.get(pod.workload as usize, pod.resources_rev)
+    }
+
     /// A key unique per (workload, revision): the workload's index for revision 0.
     #[inline]
     pub fn key(&self, w: usize, rev: u32) -> u32 {

@@ -379,6 +379,11 @@ fn push_thousandths(out: &mut Vec<u8>, frac: u64) {
 /// `autoscaler.csv`'s header: `DecisionRecord`'s fields (checked against its serialization).
 pub const AUTOSCALER_CSV_HEADER: &str = "time_s,component,activity,decision,object,reason\n";
 
+/// `vpa.csv`'s header ([`crate::sim::vpa::VpaRecord`]).
+pub const VPA_CSV_HEADER: &str = "time_s,vpa,container,resource,lower_bound,target,upper_bound,uncapped_target\n";
+/// `vpa-updates.csv`'s header ([`crate::sim::vpa::VpaUpdateRecord`]).
+pub const VPA_UPDATES_CSV_HEADER: &str = "time_s,vpa,pod,action,detail\n";
+
 /// Writes `timeline.csv`, `pods.csv`, `nodes.csv`, `autoscaler.csv`, `hpa.csv` and, last,
 /// `summary.json` into `dir`. Every file is rendered before any is put in place, so a failure to
 /// render writes nothing: all in memory except `hpa.csv` (one row per HPA sync, the largest by
@@ -416,6 +421,23 @@ pub fn write_run_outputs(dir: &Path, r: &SimResult) -> Result<Vec<PathBuf>, Outp
         csv_bytes(&path, &r.alerts.events)?
     };
     files.push((path, alerts));
+    // With VerticalPodAutoscalers: their recommendations and the updater's actions.
+    if !r.summary.vpa.is_empty() {
+        let path = dir.join("vpa.csv");
+        let bytes = if r.vpa.is_empty() {
+            VPA_CSV_HEADER.as_bytes().to_vec()
+        } else {
+            csv_bytes(&path, &r.vpa)?
+        };
+        files.push((path, bytes));
+        let path = dir.join("vpa-updates.csv");
+        let bytes = if r.vpa_updates.is_empty() {
+            VPA_UPDATES_CSV_HEADER.as_bytes().to_vec()
+        } else {
+            csv_bytes(&path, &r.vpa_updates)?
+        };
+        files.push((path, bytes));
+    }
     let hpa = if r.hpa.is_empty() {
         None
     } else {
@@ -448,6 +470,32 @@ pub fn write_run_outputs(dir: &Path, r: &SimResult) -> Result<Vec<PathBuf>, Outp
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn vpa_headers_are_the_records_headers() {
+        use crate::sim::vpa::{VpaRecord, VpaUpdateRecord};
+        let rec = VpaRecord {
+            time_s: 60.0,
+            vpa: "v".into(),
+            container: "c".into(),
+            resource: "cpu",
+            lower_bound: 1,
+            target: 2,
+            upper_bound: 3,
+            uncapped_target: 2,
+        };
+        let text = String::from_utf8(csv_bytes(Path::new("vpa.csv"), &[rec]).expect("csv")).expect("utf-8");
+        assert!(text.starts_with(VPA_CSV_HEADER), "{text}");
+        let up = VpaUpdateRecord {
+            time_s: 60.0,
+            vpa: "v".into(),
+            pod: "p".into(),
+            action: "Evicted",
+            detail: "d".into(),
+        };
+        let text = String::from_utf8(csv_bytes(Path::new("u.csv"), &[up]).expect("csv")).expect("utf-8");
+        assert!(text.starts_with(VPA_UPDATES_CSV_HEADER), "{text}");
+    }
 
     #[test]
     fn autoscaler_header_is_the_records_header() {

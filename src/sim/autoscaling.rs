@@ -256,6 +256,8 @@ impl World<'_> {
     pub(super) fn periodic_objects(&self, stage: Periodic) -> usize {
         match stage {
             Periodic::Hpa => self.autoscaling.hpas.len(),
+            // One loop over every VPA, as the recommender and updater each are one process.
+            Periodic::VpaRecommender | Periodic::VpaUpdater => usize::from(!self.vpas.objects.is_empty()),
         }
     }
 
@@ -263,6 +265,8 @@ impl World<'_> {
     pub(super) fn sync_period(&self, stage: Periodic) -> SimDuration {
         match stage {
             Periodic::Hpa => self.autoscaling.config.sync_period,
+            Periodic::VpaRecommender => self.vpas.recommender.interval,
+            Periodic::VpaUpdater => self.vpas.updater.interval,
         }
     }
 
@@ -270,6 +274,8 @@ impl World<'_> {
     pub(super) fn first_sync(&self, stage: Periodic, i: usize) -> SimDuration {
         match stage {
             Periodic::Hpa => sync_offset(&self.rngs, &self.autoscaling.hpas[i].name, self.sync_period(stage)),
+            // upstream main.go: `for range time.Tick(interval)`: the first loop one interval in.
+            Periodic::VpaRecommender | Periodic::VpaUpdater => self.sync_period(stage),
         }
     }
 
@@ -359,7 +365,7 @@ impl World<'_> {
                 PodPhase::Terminating => (ObsPhase::Running, None),
                 PodPhase::Deleted | PodPhase::Succeeded => continue,
             };
-            let rev = pod.revision as usize;
+            let rev = pod.resources_rev as usize;
             while hpa.containers.len() <= rev {
                 let t = self.templates.get(wi, hpa.containers.len() as u32);
                 hpa.containers.push(observed_containers(t));

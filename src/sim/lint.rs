@@ -10,7 +10,7 @@ use super::autoscaling::HpaRuntime;
 
 /// The largest allocatable any node of the scenario can have: static nodes, Cluster Autoscaler
 /// node groups, and — under Karpenter — any catalog type. `None` when no node can ever exist.
-fn largest_node(sc: &Scenario) -> Option<Resources> {
+pub(crate) fn largest_node(sc: &Scenario) -> Option<Resources> {
     let mut all: Vec<Resources> = sc
         .static_nodes
         .iter()

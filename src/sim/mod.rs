@@ -18,6 +18,7 @@ pub mod record;
 pub mod scheduling;
 pub mod service;
 mod stateful;
+pub mod vpa;
 pub mod warm;
 
 use crate::cloud::Distribution;
@@ -103,10 +104,14 @@ pub enum Event {
 pub enum Periodic {
     /// The HorizontalPodAutoscaler controller (`--horizontal-pod-autoscaler-sync-period`).
     Hpa,
+    /// The VPA recommender's loop over every VPA (`--recommender-interval`).
+    VpaRecommender,
+    /// The VPA updater's loop over every VPA (`--updater-interval`).
+    VpaUpdater,
 }
 
 impl Periodic {
-    pub const ALL: &'static [Periodic] = &[Periodic::Hpa];
+    pub const ALL: &'static [Periodic] = &[Periodic::Hpa, Periodic::VpaRecommender, Periodic::VpaUpdater];
 }
 
 /// Per-workload runtime state: replicas, pods and the service model's integrals.
@@ -192,6 +197,8 @@ pub struct World<'a> {
     pub metrics: metrics::MetricsServer,
     /// The HPAs and the kube-controller-manager settings they run under.
     pub autoscaling: autoscaling::Autoscaling,
+    /// The VerticalPodAutoscalers: recommender, admission and updater state.
+    pub vpas: vpa::Vpas,
     pub recorder: Recorder,
     /// Provisioner warnings (unknown flags, ignored fields), for the CLI to print.
     pub warnings: Vec<String>,
@@ -236,6 +243,7 @@ impl<'a> World<'a> {
             provisioning: Default::default(),
             metrics: metrics::MetricsServer::new(sc.workloads.len()),
             autoscaling: autoscaling::Autoscaling::new(sc)?,
+            vpas: vpa::Vpas::new(sc),
             recorder: Recorder::new(sc),
             warnings: Vec::new(),
             tick,
@@ -251,6 +259,9 @@ impl<'a> World<'a> {
         };
         for h in &w.autoscaling.hpas {
             w.metrics.scraped[h.target] = true;
+        }
+        for v in &w.vpas.objects {
+            w.metrics.scraped[v.target] = true;
         }
         if let Some(setup) = sc.provisioner.build(sc)? {
             w.warnings.extend(setup.warnings);
@@ -326,7 +337,7 @@ impl<'a> World<'a> {
         if self.provisioning.provisioner.is_some() {
             self.queue.push(SimTime::ZERO, Event::ProvisionerLoop);
         }
-        if !self.autoscaling.hpas.is_empty() {
+        if !self.autoscaling.hpas.is_empty() || !self.vpas.objects.is_empty() {
             self.queue.push(SimTime::ZERO, Event::MetricsScrape);
         }
         for &stage in Periodic::ALL {
@@ -448,6 +459,8 @@ impl<'a> World<'a> {
             Event::Sync(stage, i) => {
                 match stage {
                     Periodic::Hpa => self.hpa_sync(now, i as usize),
+                    Periodic::VpaRecommender => self.vpa_recommend(now),
+                    Periodic::VpaUpdater => self.vpa_update(now),
                 }
                 let period = self.sync_period(stage);
                 self.queue.push(now + period, Event::Sync(stage, i));
@@ -583,6 +596,7 @@ impl<'a> World<'a> {
     }
 
     fn create_pod(&mut self, i: usize, now: SimTime) -> PodId {
+        self.vpa_admit(i);
         let (revision, tmpl) = self.templates.current(i);
         let (priority, requests) = (tmpl.priority, tmpl.requests());
         let id = PodId(self.cluster.pods.len() as u32);
@@ -595,6 +609,7 @@ impl<'a> World<'a> {
         self.cluster.pods.push(Pod {
             replacement,
             revision,
+            resources_rev: revision,
             ..Pod::new(id, i as u32, ordinal, priority, requests, now)
         });
         self.scheduling.nominated_node.push(None);

@@ -66,7 +66,7 @@ impl World<'_> {
     }
 
     /// Indexes of the PDBs that cover pods of workload `wi`.
-    fn pdbs_of(&self, wi: usize) -> Vec<usize> {
+    pub(super) fn pdbs_of(&self, wi: usize) -> Vec<usize> {
         let wl = &self.sc.workloads[wi];
         self.sc
             .pdbs

@@ -251,6 +251,40 @@ pub struct Summary {
     /// With `spec.faults`: what the faults cost, against the same run without them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub faults: Option<FaultImpact>,
+    /// Per VerticalPodAutoscaler: its final recommendation and what its updater did.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub vpa: Vec<VpaSummary>,
+}
+
+/// One VPA's run.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct VpaSummary {
+    pub name: String,
+    pub target: String,
+    pub update_mode: String,
+    /// The recommendation at the end, per container (`None` per resource it does not control).
+    pub recommendation: Vec<VpaContainerSummary>,
+    pub evictions: u32,
+    pub evictions_blocked_by_pdb: u32,
+    pub in_place_resizes: u32,
+    pub resizes_deferred: u32,
+    pub resizes_infeasible: u32,
+    /// OOM kills and memory-pressure evictions the recommender recorded.
+    pub oom_samples: u32,
+}
+
+/// One container's final recommendation against what the manifest requests.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct VpaContainerSummary {
+    pub container: String,
+    pub cpu_request_m: i64,
+    pub memory_request_bytes: i64,
+    pub cpu_target_m: Option<i64>,
+    pub cpu_lower_bound_m: Option<i64>,
+    pub cpu_upper_bound_m: Option<i64>,
+    pub memory_target_bytes: Option<i64>,
+    pub memory_lower_bound_bytes: Option<i64>,
+    pub memory_upper_bound_bytes: Option<i64>,
 }
 
 /// The figures a fault moves, for one run.
@@ -332,6 +366,10 @@ pub struct SimResult {
     pub decisions: Vec<super::provisioner::DecisionRecord>,
     /// HPA reconciles, for `hpa.csv`.
     pub hpa: Vec<super::autoscaling::HpaRecord>,
+    /// VPA recommendations per recommender loop (`vpa.csv`) and updater actions
+    /// (`vpa-updates.csv`).
+    pub vpa: Vec<super::vpa::VpaRecord>,
+    pub vpa_updates: Vec<super::vpa::VpaUpdateRecord>,
     /// Non-fatal findings of the run's stages (unknown CA flags, ignored NodePool fields).
     pub warnings: Vec<String>,
     /// The alerts the scenario's PrometheusRules fired, and the series they read.
@@ -521,27 +559,40 @@ pub(super) fn finish(mut w: World<'_>, end: SimTime, events: u64) -> SimResult {
             *cluster.nodes_launched_by_zone.entry(n.zone.clone()).or_default() += 1;
         }
     }
-    // Request-seconds each workload's pods held on each node.
+    // Request-seconds each workload's pods held on each node; a pod resized in place held its
+    // earlier requests up to each resize.
+    let mut resized: BTreeMap<u32, Vec<(SimTime, crate::model::Resources)>> = BTreeMap::new();
+    for &(p, t, before) in &w.vpas.resize_log {
+        resized.entry(p.0).or_default().push((t, before));
+    }
     let mut held: BTreeMap<String, BTreeMap<String, RequestSeconds>> = BTreeMap::new();
     for p in &w.cluster.pods {
         let (Some(n), Some(from)) = (p.node, p.scheduled) else {
             continue;
         };
         let to = p.completed.or(p.deleted).unwrap_or(end).min(end);
-        let from = from.max(w.measure_from);
-        if to <= from {
-            continue;
+        let mut pieces = Vec::new();
+        let mut start = from;
+        for &(t, before) in resized.get(&p.id.0).map_or(&[][..], |v| v.as_slice()) {
+            pieces.push((start, t, before));
+            start = t;
         }
-        let secs = (to - from).as_secs_f64();
-        let e = held
-            .entry(w.cluster.nodes[n.0 as usize].name.clone())
-            .or_default()
-            .entry(sc.workloads[p.workload as usize].name.clone())
-            .or_default();
-        *e += RequestSeconds {
-            cpu_m_s: p.requests.cpu_m as f64 * secs,
-            mem_b_s: p.requests.mem as f64 * secs,
-        };
+        pieces.push((start, to, p.requests));
+        for (a, b, req) in pieces {
+            let (a, b) = (a.max(w.measure_from), b.min(end));
+            if b <= a {
+                continue;
+            }
+            let secs = (b - a).as_secs_f64();
+            *held
+                .entry(w.cluster.nodes[n.0 as usize].name.clone())
+                .or_default()
+                .entry(sc.workloads[p.workload as usize].name.clone())
+                .or_default() += RequestSeconds {
+                cpu_m_s: req.cpu_m as f64 * secs,
+                mem_b_s: req.mem as f64 * secs,
+            };
+        }
     }
     let split = split_by_requests(&costs, &held, ShareWeights::default());
     cluster.cost_by_workload = split.by_workload;
@@ -590,6 +641,7 @@ pub(super) fn finish(mut w: World<'_>, end: SimTime, events: u64) -> SimResult {
     }
     let mut series = std::mem::take(&mut w.recorder.series);
     let alerts = crate::alerts::evaluate(&sc.rule_groups, &mut series, end.as_millis());
+    let vpa = vpa_summaries(&w);
     let mut warnings = w.warnings;
     warnings.extend(alerts.errors.iter().map(|e| format!("PrometheusRule: {e}")));
     SimResult {
@@ -597,6 +649,7 @@ pub(super) fn finish(mut w: World<'_>, end: SimTime, events: u64) -> SimResult {
             alerts: alerts.summaries.clone(),
             pages: alerts.pages(),
             faults: None,
+            vpa,
             scenario: sc.name.clone(),
             seed: sc.seed,
             duration_s: sc.duration.as_secs_f64(),
@@ -611,8 +664,59 @@ pub(super) fn finish(mut w: World<'_>, end: SimTime, events: u64) -> SimResult {
         nodes,
         decisions: w.provisioning.decisions,
         hpa: w.autoscaling.records,
+        vpa: w.vpas.records,
+        vpa_updates: w.vpas.updates,
         warnings,
         alerts,
         series,
     }
+}
+
+fn vpa_summaries(w: &World<'_>) -> Vec<VpaSummary> {
+    use crate::controllers::vpa::spec::UpdateMode;
+    w.vpas
+        .objects
+        .iter()
+        .map(|rt| {
+            let tmpl = &w.sc.workloads[rt.target].template;
+            let recommendation = tmpl
+                .containers
+                .iter()
+                .map(|c| {
+                    let r = rt.recommendation.iter().find(|(n, _)| *n == c.name).map(|(_, r)| r);
+                    let cpu = r.filter(|r| r.cpu);
+                    let mem = r.filter(|r| r.memory);
+                    VpaContainerSummary {
+                        container: c.name.clone(),
+                        cpu_request_m: c.requests.cpu_m,
+                        memory_request_bytes: c.requests.mem,
+                        cpu_target_m: cpu.map(|r| r.target.cpu_m),
+                        cpu_lower_bound_m: cpu.map(|r| r.lower.cpu_m),
+                        cpu_upper_bound_m: cpu.map(|r| r.upper.cpu_m),
+                        memory_target_bytes: mem.map(|r| r.target.mem),
+                        memory_lower_bound_bytes: mem.map(|r| r.lower.mem),
+                        memory_upper_bound_bytes: mem.map(|r| r.upper.mem),
+                    }
+                })
+                .collect();
+            VpaSummary {
+                name: rt.spec.name.clone(),
+                target: w.sc.workloads[rt.target].name.clone(),
+                update_mode: match rt.spec.update_mode {
+                    UpdateMode::Off => "Off",
+                    UpdateMode::Initial => "Initial",
+                    UpdateMode::Recreate => "Recreate",
+                    UpdateMode::InPlaceOrRecreate => "InPlaceOrRecreate",
+                }
+                .to_string(),
+                recommendation,
+                evictions: rt.evictions,
+                evictions_blocked_by_pdb: rt.evictions_blocked,
+                in_place_resizes: rt.resizes,
+                resizes_deferred: rt.resizes_deferred,
+                resizes_infeasible: rt.resizes_infeasible,
+                oom_samples: rt.oom_samples,
+            }
+        })
+        .collect()
 }

@@ -215,7 +215,7 @@ impl World<'_> {
                     PodPhase::Running | PodPhase::Terminating => (model.idle_cpu_m, model.idle_mem),
                     _ => (0.0, 0.0),
                 };
-                let tmpl = self.templates.of(pod);
+                let tmpl = self.templates.resources_of(pod);
                 svc.claims.push(Claim {
                     weight: cpu::weight(pod.requests.cpu_m),
                     want_m: want_cpu,
@@ -326,6 +326,7 @@ impl World<'_> {
             match kill {
                 Kill::Oom => self.container_crashed(now, p, true),
                 Kill::Evict => {
+                    self.vpa_observe_eviction(now, p);
                     let wi = self.cluster.pods[p.0 as usize].workload as usize;
                     self.workloads[wi].pressure_evictions += 1;
                     self.delete_pod(now, p, DeleteReason::Evicted);
@@ -351,6 +352,9 @@ impl World<'_> {
         pod.crashes += 1;
         pod.restarts += 1;
         pod.last_crash = Some(now);
+        if oom {
+            pod.last_oom = Some((now, now - pod.started.unwrap_or(now)));
+        }
         pod.phase = PodPhase::Starting;
         pod.start_due = None;
         pod.ready_due = None;
@@ -364,6 +368,9 @@ impl World<'_> {
         }
         self.service.touch(now);
         self.queue.push(now + delay, super::Event::ContainerRestart(p));
+        if oom {
+            self.vpa_observe_oom(now, p);
+        }
     }
 
     /// ∫ CPU dt of pod `p` up to `now`, millicore·seconds.

@@ -11,6 +11,7 @@ pub mod config;
 pub mod histogram;
 pub mod recommender;
 pub mod spec;
+pub mod updater;
 
 use config::RecommenderConfig;
 use recommender::{AggregateState, ContainerState, estimate};
@@ -63,6 +64,27 @@ impl Recommender {
         } else {
             c.add_memory(agg, cfg, s.t_s, s.mem, false);
         }
+    }
+
+    /// Records an OOM kill of a container: `memory` is what it was killed at (the simulation
+    /// passes the container's request, as upstream's observer does).
+    pub fn record_oom(&mut self, pod: &str, container: &str, t_s: f64, memory: i64) {
+        let cfg = &self.config;
+        let agg = self
+            .aggregates
+            .entry(container.to_string())
+            .or_insert_with(|| AggregateState::new(cfg));
+        let c = self
+            .containers
+            .entry((pod.to_string(), container.to_string()))
+            .or_default();
+        c.record_oom(agg, cfg, t_s, memory);
+    }
+
+    /// Forgets a pod that is gone (its samples stay in the aggregates). upstream:
+    /// pkg/recommender/model/cluster.go `DeletePod`.
+    pub fn forget_pod(&mut self, pod: &str) {
+        self.containers.retain(|(p, _), _| p != pod);
     }
 
     /// The containers seen so far, in name order.
