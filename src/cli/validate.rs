@@ -48,11 +48,16 @@ pub fn run(args: &ValidateArgs) -> Result<(), Failure> {
     let pods: u32 = sc.workloads.iter().map(|w| w.replicas).sum();
     let nodes: u32 = sc.static_nodes.iter().map(|n| n.count).sum();
     outln!(
-        "{}: ok — {} workloads ({} initial pods), {} HPAs, {} static nodes, {} simulated",
+        "{}: ok — {} workloads ({} initial pods), {} HPAs, {}{} static nodes, {} simulated",
         args.scenario.display(),
         sc.workloads.len(),
         pods,
         sc.hpas.len(),
+        if sc.vpas.is_empty() {
+            String::new()
+        } else {
+            format!("{} VPAs, ", sc.vpas.len())
+        },
         nodes,
         sc.duration
     );

@@ -144,6 +144,14 @@ pub fn parse<'d>(
         }
         let w = &workloads[target];
         let at = location(d);
+        if kind == WorkloadKind::DaemonSet {
+            warnings.push(format!(
+                "{at}: spec.targetRef: DaemonSet {}'s pods are node overhead in capsim, with no usage of their own: \
+                 this VPA recommends nothing and changes no requests",
+                w.name
+            ));
+            continue;
+        }
         for (i, p) in spec.policies.iter().enumerate() {
             if p.name != "*" && !w.template.containers.iter().any(|c| c.name == p.name) {
                 warnings.push(format!(

@@ -75,8 +75,75 @@ pub fn lints(sc: &Scenario, hpas: &[HpaRuntime]) -> Vec<String> {
     }
     for h in hpas {
         lint_hpa(sc, h, &h.spec, &mut out);
+        lint_hpa_vpa(sc, h, &mut out);
+    }
+    if let Some(max) = largest_node(sc) {
+        for v in &sc.vpas {
+            for (i, p) in v.spec.policies.iter().enumerate() {
+                let (cpu, mem) = (p.min_allowed.cpu_m.unwrap_or(0), p.min_allowed.mem.unwrap_or(0));
+                if cpu > max.cpu_m || mem > max.mem {
+                    out.push(format!(
+                        "VerticalPodAutoscaler {}: resourcePolicy.containerPolicies[{i}].minAllowed ({cpu}m / {} MiB) \
+                         is more than any node the scenario can have allocates ({}m / {} MiB): once it applies, pods \
+                         stay Pending",
+                        v.spec.name,
+                        mem >> 20,
+                        max.cpu_m,
+                        max.mem >> 20
+                    ));
+                }
+            }
+        }
     }
     out
+}
+
+/// An HPA scaling on CPU or memory utilization of a workload whose VPA sets that resource's
+/// requests: each changes the other's input (kubernetes/autoscaler#6060, #8493; the VPA README's
+/// "Known limitations" says not to combine them on CPU or memory).
+fn lint_hpa_vpa(sc: &Scenario, h: &HpaRuntime, out: &mut Vec<String>) {
+    use crate::controllers::vpa::spec::UpdateMode;
+    let Some(v) = sc.vpas.iter().find(|v| v.target == h.target) else {
+        return;
+    };
+    if v.spec.update_mode == UpdateMode::Off {
+        return;
+    }
+    let w = &sc.workloads[h.target];
+    let controls = |r: MetricResource| {
+        w.template.containers.iter().any(|c| {
+            v.spec.policy(&c.name).is_none_or(|p| {
+                !p.off
+                    && match r {
+                        MetricResource::Cpu => p.cpu,
+                        MetricResource::Memory => p.memory,
+                    }
+            })
+        })
+    };
+    for m in &h.spec.metrics {
+        let resource = match m {
+            MetricSpec::Resource {
+                resource,
+                target: MetricTarget::Utilization(_),
+            }
+            | MetricSpec::ContainerResource {
+                resource,
+                target: MetricTarget::Utilization(_),
+                ..
+            } => *resource,
+            _ => continue,
+        };
+        if controls(resource) {
+            out.push(format!(
+                "HorizontalPodAutoscaler {} scales {} on {resource} utilization while VerticalPodAutoscaler {} sets its \
+                 {resource} requests: the VPA lowers requests toward usage, the HPA reads higher utilization and adds \
+                 replicas, per-pod usage falls and the VPA lowers requests again (kubernetes/autoscaler#6060); scale the \
+                 HPA on a Pods/External metric, or give the VPA controlledResources without {resource}",
+                h.name, w.name, v.spec.name
+            ));
+        }
+    }
 }
 
 fn lint_hpa(sc: &Scenario, h: &HpaRuntime, spec: &HpaSpec, out: &mut Vec<String>) {

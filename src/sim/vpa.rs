@@ -430,7 +430,8 @@ impl World<'_> {
                     )
                 })
                 .collect();
-            let prio = updater::update_priority(&requests, &rt.recommendation);
+            let recs = admission::for_pod(tmpl, &rt.spec, &rt.recommendation);
+            let prio = updater::update_priority(&requests, &recs);
             let facts = PodFacts {
                 start_time: pod.scheduled,
                 last_oom: pod.last_oom,
