@@ -10,6 +10,7 @@ mod provision_failure;
 mod shipped;
 mod spot;
 mod spot_interruptions_off;
+mod vpa_world;
 
 /// Loads `scenarios/<file>` with `--set` overrides and runs it.
 pub fn run(file: &str, overrides: &[&str]) -> capsim::sim::SimResult {
