@@ -24,6 +24,7 @@
 //! | `charts`, `compare`, `sweep` | outputs, comparisons and sweeps |
 //! | `fuzz` | a small run of the fuzz harness on every parser and a short simulation |
 //! | `cli` | the binary's exit codes and messages |
+//! | `vpa`, `vpa_vectors` | `capsim vpa recommend`; upstream VPA unit tests as vectors through capsim's code |
 //! | `durability` | killed runs: no truncated file, incomplete sets recognisable, temporaries cleaned |
 
 mod alerts;
@@ -47,3 +48,4 @@ mod topology;
 mod traffic;
 mod units;
 mod vpa;
+mod vpa_vectors;

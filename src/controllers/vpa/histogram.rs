@@ -5,13 +5,22 @@
 //! `decaying_histogram.go` (the half-life decay by a moving reference time). Arithmetic follows
 //! those files step for step so the percentiles match upstream's bit for bit.
 
-/// Exponential bucketing: bucket `n` starts at `first * (ratio^n - 1) / (ratio - 1)`.
-/// upstream: histogram_options.go `NewExponentialHistogramOptions`.
+/// How a histogram's buckets are laid out. upstream: histogram_options.go.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Bucketing {
+    /// Fixed-size buckets from 0: bucket `n` starts at `n × size` (`NewLinearHistogramOptions`,
+    /// used by upstream's own histogram tests).
+    Linear { size: f64 },
+    /// Bucket `n` starts at `first × (ratio^n − 1) / (ratio − 1)`
+    /// (`NewExponentialHistogramOptions`, what the recommender uses).
+    Exponential { first: f64, ratio: f64 },
+}
+
+/// A histogram's bucketing scheme and the weight below which a bucket counts as empty.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct HistogramOptions {
     num_buckets: usize,
-    first_bucket_size: f64,
-    ratio: f64,
+    bucketing: Bucketing,
     epsilon: f64,
 }
 
@@ -20,6 +29,18 @@ fn log(base: f64, x: f64) -> f64 {
 }
 
 impl HistogramOptions {
+    /// Buckets `bucket_size` wide from 0, the last starting at or above `max_value`.
+    pub fn linear(max_value: f64, bucket_size: f64, epsilon: f64) -> Result<Self, String> {
+        if max_value <= 0.0 || bucket_size <= 0.0 || epsilon <= 0.0 {
+            return Err("maxValue and bucketSize must both be positive".into());
+        }
+        Ok(HistogramOptions {
+            num_buckets: (max_value / bucket_size).ceil() as usize + 1,
+            bucketing: Bucketing::Linear { size: bucket_size },
+            epsilon,
+        })
+    }
+
     /// Buckets up to `max_value`, the first `first_bucket_size` wide, each `ratio` times wider
     /// than the one before; weights below `epsilon` count as empty.
     pub fn exponential(max_value: f64, first_bucket_size: f64, ratio: f64, epsilon: f64) -> Result<Self, String> {
@@ -29,8 +50,10 @@ impl HistogramOptions {
         let num_buckets = log(ratio, max_value * (ratio - 1.0) / first_bucket_size + 1.0).ceil() as usize + 1;
         Ok(HistogramOptions {
             num_buckets,
-            first_bucket_size,
-            ratio,
+            bucketing: Bucketing::Exponential {
+                first: first_bucket_size,
+                ratio,
+            },
             epsilon,
         })
     }
@@ -40,19 +63,26 @@ impl HistogramOptions {
     }
 
     pub fn find_bucket(&self, value: f64) -> usize {
-        if value < self.first_bucket_size {
-            return 0;
+        let last = self.num_buckets - 1;
+        match self.bucketing {
+            // Go's int() truncates toward zero; negative values land in bucket 0.
+            Bucketing::Linear { size } => ((value / size) as i64).clamp(0, last as i64) as usize,
+            Bucketing::Exponential { first, ratio } => {
+                if value < first {
+                    return 0;
+                }
+                // The argument is ≥ 1 here, so the log is ≥ 0.
+                (log(ratio, value * (ratio - 1.0) / first + 1.0) as usize).min(last)
+            }
         }
-        // Go's int() truncates toward zero; the argument is ≥ 1 here, so the log is ≥ 0.
-        let bucket = log(self.ratio, value * (self.ratio - 1.0) / self.first_bucket_size + 1.0) as usize;
-        bucket.min(self.num_buckets - 1)
     }
 
     pub fn bucket_start(&self, bucket: usize) -> f64 {
-        if bucket == 0 {
-            return 0.0;
+        match self.bucketing {
+            Bucketing::Linear { size } => bucket as f64 * size,
+            Bucketing::Exponential { .. } if bucket == 0 => 0.0,
+            Bucketing::Exponential { first, ratio } => first * (ratio.powi(bucket as i32) - 1.0) / (ratio - 1.0),
         }
-        self.first_bucket_size * (self.ratio.powi(bucket as i32) - 1.0) / (self.ratio - 1.0)
     }
 
     pub fn epsilon(&self) -> f64 {
@@ -105,6 +135,12 @@ impl Histogram {
         let eps = self.options.epsilon;
         self.total = safe_subtract(self.total, weight, eps);
         self.weights[b] = safe_subtract(self.weights[b], weight, eps);
+        self.update_min_and_max_bucket();
+    }
+
+    /// upstream: `updateMinAndMaxBucket`.
+    fn update_min_and_max_bucket(&mut self) {
+        let eps = self.options.epsilon;
         let last = self.options.num_buckets - 1;
         while self.weights[self.min_bucket] < eps && self.min_bucket < last {
             self.min_bucket += 1;
@@ -145,11 +181,16 @@ impl Histogram {
         self.total
     }
 
+    /// upstream: `scale`: the buckets from min to max (the others hold less than epsilon),
+    /// then min and max move past buckets that became empty.
     fn scale(&mut self, factor: f64) {
-        for w in &mut self.weights {
-            *w *= factor;
+        if self.min_bucket <= self.max_bucket {
+            for w in &mut self.weights[self.min_bucket..=self.max_bucket] {
+                *w *= factor;
+            }
         }
         self.total *= factor;
+        self.update_min_and_max_bucket();
     }
 }
 

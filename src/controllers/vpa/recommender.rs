@@ -166,7 +166,7 @@ pub struct Estimate {
 
 /// upstream: estimator.go `getConfidence`: min(lifespan in intervals, samples per minute of
 /// the interval).
-fn confidence(s: &AggregateState, interval_s: f64) -> f64 {
+pub fn confidence(s: &AggregateState, interval_s: f64) -> f64 {
     let (Some(first), Some(last)) = (s.first_sample_s, s.last_sample_s) else {
         return 0.0;
     };
@@ -176,13 +176,23 @@ fn confidence(s: &AggregateState, interval_s: f64) -> f64 {
 }
 
 /// upstream: estimator.go `confidenceMultiplier`: base × (1 + multiplier/confidence)^exponent.
-fn with_confidence(base: i64, multiplier: f64, exponent: f64, confidence: f64) -> i64 {
+pub fn with_confidence(base: i64, multiplier: f64, exponent: f64, confidence: f64) -> i64 {
     scale(base, (1.0 + multiplier / confidence).powf(exponent))
 }
 
 /// upstream: estimator.go `marginEstimator`.
-fn with_margin(base: i64, fraction: f64) -> i64 {
+pub fn with_margin(base: i64, fraction: f64) -> i64 {
     base + scale(base, fraction)
+}
+
+/// upstream: estimator.go `percentileEstimator`, CPU: the percentile of the usage histogram.
+pub fn cpu_percentile(s: &AggregateState, p: f64) -> i64 {
+    amount(s.cpu.percentile(p) * 1000.0)
+}
+
+/// upstream: estimator.go `percentileEstimator`, memory: the percentile of the peaks histogram.
+pub fn memory_percentile(s: &AggregateState, p: f64) -> i64 {
+    amount(s.memory_peaks.percentile(p))
 }
 
 /// The estimates of one container of a pod with `containers` containers under the VPA.
@@ -191,8 +201,8 @@ pub fn estimate(s: &AggregateState, cfg: &RecommenderConfig, containers: usize) 
     let fraction = 1.0 / containers.max(1) as f64;
     let min_cpu = scale(amount(cfg.pod_min_cpu_millicores * 0.001 * 1000.0), fraction);
     let min_mem = scale(amount(cfg.pod_min_memory_mb * 1024.0 * 1024.0), fraction);
-    let cpu_at = |p: f64| amount(s.cpu.percentile(p) * 1000.0);
-    let mem_at = |p: f64| amount(s.memory_peaks.percentile(p));
+    let cpu_at = |p: f64| cpu_percentile(s, p);
+    let mem_at = |p: f64| memory_percentile(s, p);
     let margin = cfg.safety_margin_fraction;
     let conf_cpu = confidence(s, cfg.confidence_interval_cpu.as_secs_f64());
     let conf_mem = confidence(s, cfg.confidence_interval_memory.as_secs_f64());
@@ -236,10 +246,8 @@ pub fn estimate(s: &AggregateState, cfg: &RecommenderConfig, containers: usize) 
 }
 
 #[cfg(test)]
-#[allow(clippy::approx_constant)] // upstream's tests use 3.14 as a plain number
 mod tests {
-    //! Transcribed from upstream vertical-pod-autoscaler/pkg/recommender/logic/estimator_test.go
-    //! and model/container_test.go.
+    //! Upstream's estimator and container cases run as vectors (tests/data/vpa-vectors.json).
     use super::*;
 
     fn cfg() -> RecommenderConfig {
@@ -247,60 +255,8 @@ mod tests {
     }
 
     #[test]
-    fn percentile_estimator_within_histogram_rounding() {
-        // TestPercentileEstimator: CPU 1, 2, 3 cores at p20 ≈ 1.0; memory 1e9, 2e9, 3e9 at p50 ≈ 2e9.
-        let mut s = AggregateState::new(&cfg());
-        for c in [1.0, 2.0, 3.0] {
-            s.cpu.add_sample(c, 1.0, 0.0);
-        }
-        for m in [1e9, 2e9, 3e9] {
-            s.memory_peaks.add_sample(m, 1.0, 0.0);
-        }
-        let cpu = amount(s.cpu.percentile(0.2) * 1000.0) as f64 / 1000.0;
-        let mem = amount(s.memory_peaks.percentile(0.5)) as f64;
-        assert!((cpu - 1.0).abs() / 1.0 < 0.05, "{cpu}");
-        assert!((mem - 2e9).abs() / 2e9 < 0.05, "{mem}");
-    }
-
-    #[test]
-    fn confidence_multiplier_as_upstream() {
-        // TestConfidenceMultiplier: no samples → +∞ (capped at 1e14) or 0.
-        let mut s = AggregateState::new(&cfg());
-        let day = 24.0 * 3600.0;
-        let base = amount(3.14 * 1000.0);
-        assert_eq!(
-            with_confidence(base, 1.0, 1.0, confidence(&s, day)),
-            MAX_RESOURCE_AMOUNT
-        );
-        assert_eq!(with_confidence(base, 1.0, -1.0, confidence(&s, day)), 0);
-        // Nine samples two minutes apart: confidence 9 / 1440 = 0.00625.
-        let mut c = ContainerState::default();
-        for i in 0..9 {
-            c.add_cpu(&mut s, f64::from(i) * 120.0, 1000);
-        }
-        assert_eq!(confidence(&s, day), 0.00625);
-        // 3.14 × (1 + 0.1/0.00625)² = 907.46 cores; 3.14e9 × … = 9.0746e11 bytes.
-        assert_eq!(
-            with_confidence(base, 0.1, 2.0, confidence(&s, day)) as f64 / 1000.0,
-            907.46
-        );
-        assert_eq!(
-            with_confidence(amount(3.14e9), 0.1, 2.0, confidence(&s, day)) as f64,
-            9.0746e11
-        );
-        // TestConfidenceMultiplierWithCustomInterval: 18-minute interval → 9/18 = 0.5;
-        // 3.14 × 1.2² = 4.5216 cores, truncated to whole millicores: 4.521 (as upstream asserts).
-        assert_eq!(confidence(&s, 18.0 * 60.0), 0.5);
-        assert_eq!(with_confidence(base, 0.1, 2.0, 0.5) as f64 / 1000.0, 4.521);
-        assert_eq!(with_confidence(amount(3.14e9), 0.1, 2.0, 0.5) as f64, 4.5216e9);
-    }
-
-    #[test]
-    fn margin_and_minimums() {
-        // TestMarginEstimator: 3.14 cores + 10 % = 3.454; memory 3.14e9 → 3.454e9.
-        assert_eq!(with_margin(amount(3.14 * 1000.0), 0.1) as f64 / 1000.0, 3.454);
-        assert_eq!(with_margin(amount(3.14e9), 0.1), 3_454_000_000);
-        // An empty aggregate gets the per-pod minimums split over the containers: 25m and 250Mi
+    fn minimums_split_over_containers() {
+        // The estimators' own upstream cases are in tests/data/vpa-vectors.json. An empty aggregate gets the per-pod minimums split over the containers: 25m and 250Mi
         // for one container, half of each for two.
         let s = AggregateState::new(&cfg());
         let one = estimate(&s, &cfg(), 1);
