@@ -21,6 +21,7 @@ pub mod compare;
 pub mod demo;
 pub mod hpa;
 pub mod merge;
+pub mod rightsize;
 pub mod run;
 pub mod sweep;
 pub mod validate;
@@ -61,6 +62,9 @@ pub enum Command {
     /// Run several scenarios, or one under several `--variant` override sets, with one seed, and
     /// compare them side by side.
     Compare(compare::CompareArgs),
+    /// Recommend requests from a run's usage (the VPA recommender), apply them, run again, and
+    /// show the cost saved beside the risk taken.
+    Rightsize(rightsize::RightsizeArgs),
 }
 
 /// Why a command failed, and the exit code that says so.
@@ -114,6 +118,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Merge(a) => merge::run(&a),
         Command::Catalog(a) => catalog::run(&a).map_err(bad_input),
         Command::Compare(a) => compare::run(&a),
+        Command::Rightsize(a) => rightsize::run(&a),
         Command::Vpa(a) => vpa::run(&a, &mut std::io::stdout().lock()).map_err(bad_input),
         Command::Hpa(a) => {
             let outcome = hpa::run(&a, &mut std::io::stdout().lock()).map_err(bad_input)?;

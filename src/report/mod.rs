@@ -5,6 +5,7 @@
 pub mod charts;
 pub mod compare;
 pub mod files;
+pub mod rightsize;
 pub mod sweep;
 pub mod sweep_chart;
 pub mod table;

@@ -7,6 +7,7 @@ mod monday;
 mod pdb_drain;
 mod preemption;
 mod provision_failure;
+mod rightsizing;
 mod shipped;
 mod spot;
 mod spot_interruptions_off;
