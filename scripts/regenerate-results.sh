@@ -4,6 +4,8 @@
 #   results/demo/          `capsim demo` (the Monday surge: CA vs Karpenter vs warm pool)
 #   results/<stem>/        `capsim run scenarios/<stem>.yaml` for every other scenario file
 #   results/az-outage-compare/  `capsim compare` of the two AZ-outage scenarios
+#   results/hpa-vpa-compare/    `capsim compare` of the HPA+VPA conflict and its fix
+#   results/rightsizing-rightsize/  `capsim rightsize scenarios/rightsizing.yaml`
 # Each directory gets the run's files (summary.json, timeline.csv, pods.csv, nodes.csv, ...),
 # its charts (PNG and SVG) and summary.txt, the terminal table the command printed.
 # Runs are deterministic (scenario + seed), so regenerating without changes rewrites the same bytes.
@@ -47,6 +49,18 @@ echo "az-outage-compare"
 mkdir -p "$new/az-outage-compare"
 if "$bin" compare scenarios/az-outage-ca.yaml scenarios/az-outage-karpenter.yaml -o "$new/az-outage-compare" \
     | table > "$new/az-outage-compare/summary.txt"; then :; else failed+=(az-outage-compare); fi
+
+# The HPA+VPA fight and its fix, side by side.
+echo "hpa-vpa-compare"
+mkdir -p "$new/hpa-vpa-compare"
+if "$bin" compare scenarios/hpa-vpa-conflict.yaml scenarios/hpa-vpa-fixed.yaml -o "$new/hpa-vpa-compare" \
+    | table > "$new/hpa-vpa-compare/summary.txt"; then :; else failed+=(hpa-vpa-compare); fi
+
+# Rightsizing tried before production: as written vs the VPA recommender's requests.
+echo "rightsizing-rightsize"
+mkdir -p "$new/rightsizing-rightsize"
+if "$bin" rightsize scenarios/rightsizing.yaml -o "$new/rightsizing-rightsize" \
+    | table > "$new/rightsizing-rightsize/summary.txt"; then :; else failed+=(rightsizing-rightsize); fi
 
 if [ ${#failed[@]} -gt 0 ]; then
     echo "failed: ${failed[*]} (results/ left unchanged; partial output in $new/)" >&2

@@ -25,7 +25,10 @@ fn an_off_vpa_watching_a_workload_changes_nothing_but_the_vpa_records() {
     assert!(watched.vpa_updates.is_empty());
     let mut s = watched.summary.clone();
     s.vpa.clear();
-    assert!(s.events > plain.summary.events, "the recommender loops are events of their own");
+    assert!(
+        s.events > plain.summary.events,
+        "the recommender loops are events of their own"
+    );
     s.events = plain.summary.events;
     assert_eq!(s, plain.summary);
     assert_eq!(format!("{:?}", watched.pods), format!("{:?}", plain.pods));

@@ -93,3 +93,55 @@ fn karpenter_pends_less_than_cluster_autoscaler_on_the_monday_surge() {
     assert!(karpenter < ca, "Karpenter p95 {karpenter} s, Cluster Autoscaler {ca} s");
     assert!(karpenter < 90.0, "{karpenter}");
 }
+
+#[test]
+fn hpa_vpa_conflict_churns_pods_and_replicas_and_its_fix_does_not() {
+    // Both evict at 12 h (the updater's pod-lifetime threshold: memory 512Mi vs a 250Mi target
+    // is more than the 10 % difference); only the conflict's VPA also cuts CPU requests, so only
+    // there the HPA grows the Deployment and the VPA evicts it all again a day later.
+    let conflict = run("hpa-vpa-conflict.yaml", &[]);
+    let fixed = run("hpa-vpa-fixed.yaml", &[]);
+    let evictions = |r: &capsim::sim::SimResult| r.summary.vpa[0].evictions;
+    assert_eq!(evictions(&fixed), 4);
+    assert!(
+        evictions(&conflict) >= 2 * evictions(&fixed),
+        "{}",
+        evictions(&conflict)
+    );
+    let first_second_round = conflict
+        .vpa_updates
+        .iter()
+        .map(|u| u.time_s)
+        .find(|t| *t > 43_300.0)
+        .unwrap();
+    assert!(first_second_round > 86_400.0, "{first_second_round}");
+    // Replicas on the second day, long after the 2 h surge: the fix keeps the HPA's 4.
+    let max = |r: &capsim::sim::SimResult| {
+        r.timeline
+            .iter()
+            .filter(|row| row.time >= capsim::engine::SimTime::from_secs(86_400))
+            .map(|row| row.desired)
+            .max()
+            .unwrap()
+    };
+    assert_eq!(max(&fixed), 4);
+    assert!(max(&conflict) >= 7, "{}", max(&conflict));
+    let cpu = |r: &capsim::sim::SimResult| r.summary.vpa[0].recommendation[0].cpu_target_m;
+    assert!(
+        cpu(&conflict).is_some() && cpu(&fixed).is_none(),
+        "the fix's VPA owns memory only"
+    );
+    let sc = |f: &str| {
+        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("scenarios")
+            .join(f);
+        capsim::scenario::load(&p, &[]).unwrap()
+    };
+    let lints = |f: &str| {
+        let s = sc(f);
+        let hpas = capsim::sim::autoscaling::build_hpas(&s, &Default::default()).unwrap();
+        capsim::sim::lint::lints(&s, &hpas)
+    };
+    assert!(lints("hpa-vpa-conflict.yaml").iter().any(|l| l.contains("6060")));
+    assert!(!lints("hpa-vpa-fixed.yaml").iter().any(|l| l.contains("6060")));
+}
