@@ -79,10 +79,11 @@ fn role(doc: &RawDocument) -> Result<Role, ScenarioError> {
 /// Builds the validated scenario from the (overridden) documents.
 pub fn build(
     display: &str,
-    docs: Vec<RawDocument>,
+    mut docs: Vec<RawDocument>,
     mut warnings: Vec<String>,
     base_dir: Option<PathBuf>,
 ) -> Result<Scenario, ScenarioError> {
+    super::convert::convert(&mut docs, &mut warnings)?;
     let roles: Vec<Role> = docs.iter().map(role).collect::<Result<_, _>>()?;
     check_duplicates(&docs)?;
     let scenario_doc = the_scenario_document(display, &docs, &roles)?;

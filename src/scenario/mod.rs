@@ -54,6 +54,7 @@
 pub mod batch;
 pub mod build;
 pub mod constraints;
+pub mod convert;
 pub mod defaults;
 pub mod error;
 pub mod faults;

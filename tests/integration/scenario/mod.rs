@@ -1,2 +1,3 @@
+mod conversions;
 mod errors;
 mod load;
