@@ -34,6 +34,8 @@ pub fn scenario() -> Scenario {
         pdbs: Vec::new(),
         hpas: Vec::new(),
         vpas: Vec::new(),
+        series: Vec::new(),
+        scaled_objects: Vec::new(),
         nodepools: Vec::new(),
         static_nodes: Vec::new(),
         scoring: ScoringStrategy::LeastAllocated,

@@ -91,6 +91,18 @@ pub struct ServiceModel {
     pub base_latency_s: f64,
     /// The client's timeout: slower requests count as errors, seconds.
     pub timeout_s: f64,
+    /// A queue worker (`spec.workloads.<name>.queue`): traffic is messages arriving in a queue,
+    /// and what the ready pods cannot process yet waits there instead of being lost.
+    pub queue: Option<QueueModel>,
+}
+
+/// A message queue in front of a workload's pods.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QueueModel {
+    /// The queue's name, as triggers and metric series name it (default: the workload's).
+    pub name: String,
+    /// The oldest message's age the team promises not to exceed, seconds (reported against).
+    pub age_slo_s: Option<f64>,
 }
 
 impl ServiceModel {
@@ -111,6 +123,7 @@ impl Default for ServiceModel {
             max_rps_per_pod: None,
             base_latency_s: 0.0,
             timeout_s: crate::scenario::defaults::REQUEST_TIMEOUT.as_secs_f64(),
+            queue: None,
         }
     }
 }

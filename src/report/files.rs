@@ -438,6 +438,22 @@ pub fn write_run_outputs(dir: &Path, r: &SimResult) -> Result<Vec<PathBuf>, Outp
         };
         files.push((path, bytes));
     }
+    // With KEDA ScaledObjects: what their scale loop did (a header alone if nothing).
+    if !r.summary.keda.is_empty() {
+        let path = dir.join("keda.csv");
+        let bytes = if r.keda.is_empty() {
+            b"time_s,scaled_object,action,from,to,triggers\n".to_vec()
+        } else {
+            csv_bytes(&path, &r.keda)?
+        };
+        files.push((path, bytes));
+    }
+    // With queue workers: each queue's depth and oldest message over time.
+    if !r.queue.is_empty() {
+        let path = dir.join("queue.csv");
+        let bytes = csv_bytes(&path, &r.queue)?;
+        files.push((path, bytes));
+    }
     let hpa = if r.hpa.is_empty() {
         None
     } else {

@@ -35,6 +35,8 @@ enum Role {
     NodePool,
     /// `autoscaling.k8s.io/v1 VerticalPodAutoscaler`.
     Vpa,
+    /// `keda.sh/v1alpha1 ScaledObject`.
+    Keda,
     /// `monitoring.coreos.com/v1 PrometheusRule`: alerting and recording rules.
     Rules,
     /// Kept raw in `Scenario::documents` for a later stage, no warning.
@@ -55,6 +57,10 @@ const KNOWN: &[(&str, &str, Role)] = &[
     ("autoscaling/v2", "HorizontalPodAutoscaler", Role::Hpa),
     ("karpenter.sh/v1", "NodePool", Role::NodePool),
     ("autoscaling.k8s.io/v1", "VerticalPodAutoscaler", Role::Vpa),
+    (super::keda::API_VERSION, "ScaledObject", Role::Keda),
+    // Credentials for KEDA's scalers: nothing capsim's numbers depend on.
+    (super::keda::API_VERSION, "TriggerAuthentication", Role::KeptRaw),
+    (super::keda::API_VERSION, "ClusterTriggerAuthentication", Role::KeptRaw),
     (CAPSIM_API_VERSION, "NodeGroup", Role::KeptRaw),
     ("karpenter.k8s.aws/v1", "EC2NodeClass", Role::KeptRaw),
     ("v1", "ConfigMap", Role::KeptRaw),
@@ -84,6 +90,7 @@ pub fn build(
     base_dir: Option<PathBuf>,
 ) -> Result<Scenario, ScenarioError> {
     super::convert::convert(&mut docs, &mut warnings)?;
+    super::keda::synthesize_hpas(&mut docs)?;
     let roles: Vec<Role> = docs.iter().map(role).collect::<Result<_, _>>()?;
     check_duplicates(&docs)?;
     let scenario_doc = the_scenario_document(display, &docs, &roles)?;
@@ -132,6 +139,8 @@ pub fn build(
     let hpas = autoscalers(by_role(Role::Hpa), &workloads, &mut warnings)?;
     let nodepools = by_role(Role::NodePool).map(|d| d.value.clone()).collect();
     let vpas = super::vpa::parse(by_role(Role::Vpa), &workloads, &mut warnings)?;
+    let mut series = super::series::parse(scenario_doc, &spec.series, &workloads, base_dir.as_deref())?;
+    let scaled_objects = super::keda::parse(by_role(Role::Keda), &workloads, &mut series, &mut warnings)?;
     let mut rule_groups = Vec::new();
     for d in by_role(Role::Rules) {
         rule_groups.extend(crate::alerts::rule_groups(d, &mut warnings)?);
@@ -148,6 +157,8 @@ pub fn build(
         pdbs,
         hpas,
         vpas,
+        series,
+        scaled_objects,
         nodepools,
         static_nodes,
         scoring,
@@ -203,6 +214,28 @@ fn the_scenario_document<'d>(
 }
 
 /// Kinds capsim does not read: one warning per kind.
+/// Kinds capsim does not model whose controllers would create pods or change replicas or
+/// requests, and what they would do.
+const UNMODELLED_CONTROLLERS: &[(&str, &str)] = &[
+    ("ScaledJob", "runs one Job per batch of queued events (KEDA ScaledJob)"),
+    (
+        "HTTPScaledObject",
+        "scales its target on HTTP request rate, to and from zero (KEDA HTTP add-on)",
+    ),
+    ("ReplicaSet", "keeps its own replicas of pods running"),
+    ("Pod", "runs a pod that takes node capacity"),
+    ("CronJob", "creates Jobs on its schedule"),
+    (
+        "Rollout",
+        "replaces a Deployment's pods with its own canary or blue-green ReplicaSets (Argo Rollouts)",
+    ),
+    ("ResourceQuota", "rejects pods over the namespace's quota"),
+    (
+        "LimitRange",
+        "sets default requests and limits on containers that have none",
+    ),
+];
+
 fn warn_skipped(docs: &[RawDocument], roles: &[Role], warnings: &mut Vec<String>) {
     let mut skipped: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
     for (d, r) in docs.iter().zip(roles) {
@@ -214,6 +247,17 @@ fn warn_skipped(docs: &[RawDocument], roles: &[Role], warnings: &mut Vec<String>
         }
     }
     for ((api, kind), names) in &skipped {
+        // Kinds that would create pods or change replicas or requests in a cluster: say what the
+        // missing controller would do, so a number that leaves it out is not read as complete.
+        if let Some(what) = UNMODELLED_CONTROLLERS.iter().find(|(k, _)| k == kind).map(|(_, w)| w) {
+            warnings.push(format!(
+                "NOT MODELLED: {} {api} {kind} document{} ({}): in a cluster it {what}; capsim's numbers leave that out",
+                names.len(),
+                if names.len() == 1 { "" } else { "s" },
+                names.join(", ")
+            ));
+            continue;
+        }
         warnings.push(format!(
             "skipped {} {api} {kind} document{} (capsim does not model this kind): {}",
             names.len(),
@@ -393,6 +437,26 @@ fn workload_entries(
             ws.idle.as_ref(),
             ws.max_requests_per_pod,
         )?;
+        if let Some(q) = &ws.queue {
+            if !w.kind.is_replicated() {
+                return Err(scenario_doc.error(
+                    ErrorKind::Invalid,
+                    format!("{path}.queue"),
+                    "only a Deployment or StatefulSet consumes a queue",
+                ));
+            }
+            if ws.traffic.is_none() {
+                return Err(scenario_doc.error(
+                    ErrorKind::Invalid,
+                    format!("{path}.queue"),
+                    "needs traffic: the messages/s arriving in the queue",
+                ));
+            }
+            w.service.queue = Some(crate::model::QueueModel {
+                name: q.name.clone().unwrap_or_else(|| w.name.clone()),
+                age_slo_s: q.age_slo.as_ref().map(|d| d.0.as_secs_f64()),
+            });
+        }
         if let Some(s) = &ws.startup {
             let p = format!("{path}.startup");
             let st = &mut w.startup;

@@ -55,14 +55,17 @@ pub mod batch;
 pub mod build;
 pub mod constraints;
 pub mod convert;
+pub mod cron;
 pub mod defaults;
 pub mod error;
 pub mod faults;
 pub mod grid;
+pub mod keda;
 pub mod manifests;
 pub mod overrides;
 pub mod raw;
 pub mod schema;
+pub mod series;
 pub mod vpa;
 
 pub use error::{ErrorDetail, ErrorKind, ScenarioError};
@@ -127,6 +130,10 @@ pub struct Scenario {
     pub hpas: Vec<k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler>,
     /// VerticalPodAutoscalers, validated, each with the index of the workload it targets.
     pub vpas: Vec<vpa::ScenarioVpa>,
+    /// `spec.series`: metric series HPAs and KEDA triggers read by name.
+    pub series: Vec<series::NamedSeries>,
+    /// KEDA ScaledObjects (their HPAs are in `hpas`).
+    pub scaled_objects: Vec<keda::ScaledObject>,
     /// karpenter.sh/v1 NodePool documents, kept raw for the Karpenter stage.
     pub nodepools: Vec<serde_json::Value>,
     pub static_nodes: Vec<StaticNodes>,

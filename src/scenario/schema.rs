@@ -78,6 +78,9 @@ pub struct ScenarioSpec {
     /// What goes wrong during the run ([`super::faults`]).
     #[serde(default)]
     pub faults: Vec<super::faults::FaultSpec>,
+    /// Named metric series ([`super::series`]).
+    #[serde(default)]
+    pub series: BTreeMap<String, serde_json::Value>,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
@@ -156,6 +159,19 @@ pub struct WorkloadSpec {
     pub latency: Option<LatencySpec>,
     /// Arrivals of a `batch/v1 Job` workload.
     pub batch: Option<super::batch::BatchSpec>,
+    /// The workload consumes a queue: `traffic` is messages/s arriving in it.
+    pub queue: Option<QueueSpec>,
+}
+
+/// `spec.workloads.<name>.queue`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct QueueSpec {
+    /// The queue's name (default: the workload's), as KEDA triggers and metric series name it.
+    pub name: Option<String>,
+    /// The oldest-message age the team promises; the summary reports time above it.
+    #[serde(rename = "ageSLO")]
+    pub age_slo: Option<DurationField>,
 }
 
 /// CPU and memory as Kubernetes quantities (`2m`, `64Ki`, `0.5`).

@@ -258,6 +258,7 @@ impl World<'_> {
             Periodic::Hpa => self.autoscaling.hpas.len(),
             // One loop over every VPA, as the recommender and updater each are one process.
             Periodic::VpaRecommender | Periodic::VpaUpdater => usize::from(!self.vpas.objects.is_empty()),
+            Periodic::Keda => self.sc.scaled_objects.len(),
         }
     }
 
@@ -267,6 +268,8 @@ impl World<'_> {
             Periodic::Hpa => self.autoscaling.config.sync_period,
             Periodic::VpaRecommender => self.vpas.recommender.interval,
             Periodic::VpaUpdater => self.vpas.updater.interval,
+            // Per ScaledObject: see `first_sync`/`keda_period`.
+            Periodic::Keda => self.keda_period(0),
         }
     }
 
@@ -276,7 +279,17 @@ impl World<'_> {
             Periodic::Hpa => sync_offset(&self.rngs, &self.autoscaling.hpas[i].name, self.sync_period(stage)),
             // upstream main.go: `for range time.Tick(interval)`: the first loop one interval in.
             Periodic::VpaRecommender | Periodic::VpaUpdater => self.sync_period(stage),
+            // KEDA's scale loop polls as soon as it starts.
+            Periodic::Keda => SimDuration::ZERO,
         }
+    }
+
+    /// ScaledObject `i`'s polling interval.
+    pub(super) fn keda_period(&self, i: usize) -> SimDuration {
+        self.sc
+            .scaled_objects
+            .get(i)
+            .map_or(SimDuration::from_secs(30), |s| s.polling_interval)
     }
 
     fn apply_hpa(&mut self, now: SimTime, hpa: &HpaRuntime, d: &HpaDecision) {
@@ -419,11 +432,31 @@ impl World<'_> {
             }
         }
         metric_values.clear();
-        metric_values.extend(hpa.spec.metrics.iter().map(|m| match m {
-            MetricSpec::Pods { .. } => Some(Ok(MetricValues::Pods(per_pod_rps.clone()))),
-            MetricSpec::Object { .. } => Some(Ok(MetricValues::Object((ws.demand * 1000.0).round() as i64))),
-            MetricSpec::External { .. } => Some(Ok(MetricValues::External(vec![(ws.demand * 1000.0).round() as i64]))),
-            _ => None,
+        // A metric named like a `spec.series` entry reads that series; any other is the
+        // target's requests/s (per Ready pod for Pods metrics).
+        let milli = |v: f64| (v * 1000.0).round() as i64;
+        // A queue worker's requests/s are the messages arriving.
+        let rps = ws.queue.as_ref().map_or(ws.demand, |q| q.arrival);
+        metric_values.extend(hpa.spec.metrics.iter().map(|m| {
+            match m {
+                MetricSpec::Pods { metric, .. } => Some(Ok(MetricValues::Pods(match self.series_value(metric, now) {
+                    Some(v) => per_pod_rps
+                        .iter()
+                        .map(|s| PodMetricSample {
+                            value_milli: milli(v),
+                            ..*s
+                        })
+                        .collect(),
+                    None => per_pod_rps.clone(),
+                }))),
+                MetricSpec::Object { metric, .. } => Some(Ok(MetricValues::Object(milli(
+                    self.series_value(metric, now).unwrap_or(rps),
+                )))),
+                MetricSpec::External { metric, .. } => Some(Ok(MetricValues::External(vec![milli(
+                    self.series_value(metric, now).unwrap_or(rps),
+                )]))),
+                _ => None,
+            }
         }));
         pods.truncate(np);
         samples.truncate(ns);

@@ -11,9 +11,11 @@ pub mod autoscaling;
 pub mod batch;
 pub mod exposition;
 mod faults;
+pub mod keda;
 pub mod lint;
 pub mod metrics;
 pub mod provisioning;
+pub mod queue;
 pub mod record;
 pub mod scheduling;
 pub mod service;
@@ -108,10 +110,17 @@ pub enum Periodic {
     VpaRecommender,
     /// The VPA updater's loop over every VPA (`--updater-interval`).
     VpaUpdater,
+    /// KEDA's scale loop for one ScaledObject (`pollingInterval`).
+    Keda,
 }
 
 impl Periodic {
-    pub const ALL: &'static [Periodic] = &[Periodic::Hpa, Periodic::VpaRecommender, Periodic::VpaUpdater];
+    pub const ALL: &'static [Periodic] = &[
+        Periodic::Hpa,
+        Periodic::VpaRecommender,
+        Periodic::VpaUpdater,
+        Periodic::Keda,
+    ];
 }
 
 /// Per-workload runtime state: replicas, pods and the service model's integrals.
@@ -161,6 +170,8 @@ pub struct WorkloadState {
     pub volume_zones: std::collections::BTreeMap<u32, String>,
     /// The traffic noise of the last bin the service tick drew.
     pub noise: crate::traffic::NoiseMemo,
+    /// A queue worker's queue ([`queue`]).
+    pub queue: Option<queue::QueueState>,
 }
 
 impl WorkloadState {
@@ -168,6 +179,7 @@ impl WorkloadState {
     pub fn new(wl: &crate::model::Workload) -> WorkloadState {
         WorkloadState {
             timeout_s: wl.service.timeout_s,
+            queue: wl.service.queue.as_ref().map(|_| queue::QueueState::default()),
             ..Default::default()
         }
     }
@@ -199,6 +211,9 @@ pub struct World<'a> {
     pub autoscaling: autoscaling::Autoscaling,
     /// The VerticalPodAutoscalers: recommender, admission and updater state.
     pub vpas: vpa::Vpas,
+    /// KEDA's loop state per ScaledObject, and what it did.
+    pub keda: Vec<keda::KedaRuntime>,
+    pub keda_records: Vec<keda::KedaRecord>,
     pub recorder: Recorder,
     /// Provisioner warnings (unknown flags, ignored fields), for the CLI to print.
     pub warnings: Vec<String>,
@@ -244,6 +259,8 @@ impl<'a> World<'a> {
             metrics: metrics::MetricsServer::new(sc.workloads.len()),
             autoscaling: autoscaling::Autoscaling::new(sc)?,
             vpas: vpa::Vpas::new(sc),
+            keda: vec![keda::KedaRuntime::default(); sc.scaled_objects.len()],
+            keda_records: Vec::new(),
             recorder: Recorder::new(sc),
             warnings: Vec::new(),
             tick,
@@ -461,8 +478,12 @@ impl<'a> World<'a> {
                     Periodic::Hpa => self.hpa_sync(now, i as usize),
                     Periodic::VpaRecommender => self.vpa_recommend(now),
                     Periodic::VpaUpdater => self.vpa_update(now),
+                    Periodic::Keda => self.keda_poll(now, i as usize),
                 }
-                let period = self.sync_period(stage);
+                let period = match stage {
+                    Periodic::Keda => self.keda_period(i as usize),
+                    _ => self.sync_period(stage),
+                };
                 self.queue.push(now + period, Event::Sync(stage, i));
             }
             Event::BatchArrival(wi, k) => self.batch_arrival(now, wi, k),
@@ -520,7 +541,12 @@ impl<'a> World<'a> {
                 .traffic
                 .as_ref()
                 .map_or(0.0, |t| t.rps_at_memo(now, &self.rngs, memo).max(0.0));
-            self.workloads[i].demand = demand;
+            let tick_s = self.tick.as_secs_f64();
+            let ws = &mut self.workloads[i];
+            ws.demand = match &mut ws.queue {
+                Some(q) => q.tick(now, demand, tick_s),
+                None => demand,
+            };
         }
         self.recompute(now);
     }
@@ -905,14 +931,30 @@ impl<'a> World<'a> {
             let latency = (!classes.is_empty()).then(|| {
                 [0.50, 0.95, 0.99].map(|q| 1000.0 * crate::physics::queueing::quantile(&classes, q, ws.timeout_s))
             });
+            // A queue worker's demand is the messages arriving; nothing it does not process now
+            // is an error (it waits in the queue, `queue.csv`).
+            let (demand, errors) = match &ws.queue {
+                Some(q) => {
+                    self.recorder.queue.push(queue::QueueRow {
+                        time: now,
+                        workload: i as u32,
+                        arrival_rps: q.arrival,
+                        processed_rps: ws.served_rps(),
+                        depth: q.depth,
+                        oldest_age_s: q.oldest_age_s(now),
+                    });
+                    (q.arrival, 0.0)
+                }
+                None => (ws.demand, (ws.demand - ws.served_rps()).max(0.0) + ws.load.timeouts),
+            };
             self.recorder.timeline.push(TimelineRow {
                 time: now,
                 workload: i as u32,
-                demand_rps: ws.demand,
+                demand_rps: demand,
                 served_rps: ws.served_rps(),
                 capacity_rps: ws.load.capacity,
                 latency_ms: latency,
-                errors_rps: (ws.demand - ws.served_rps()).max(0.0) + ws.load.timeouts,
+                errors_rps: errors,
                 cpu_throttled_m: ws.load.throttled_m,
                 cpu_starved_m: ws.load.starved_m,
                 desired: ws.desired,

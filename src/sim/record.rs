@@ -70,6 +70,8 @@ pub struct Recorder {
     pub series: crate::alerts::series::SeriesSet,
     /// Per workload: its request-duration histogram so far.
     pub histograms: Vec<super::exposition::Histogram>,
+    /// Queue workers' queues, one row per sample.
+    pub queue: Vec<super::queue::QueueRow>,
 }
 
 impl Recorder {
@@ -210,6 +212,85 @@ pub struct WorkloadSummary {
     /// Batch workloads: pods that ran to completion.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub completed: Option<u32>,
+    /// Queue workers: the queue's depth, age and drain times.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queue: Option<QueueSummary>,
+}
+
+/// One `queue.csv` row.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct QueueRecord {
+    pub time_s: f64,
+    pub queue: String,
+    pub workload: String,
+    pub arrival_rps: f64,
+    pub processed_rps: f64,
+    pub depth: f64,
+    pub oldest_age_s: f64,
+}
+
+/// A queue worker's queue over the run (from the `queue.csv` samples, one per resolution).
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct QueueSummary {
+    pub queue: String,
+    pub messages_arrived: f64,
+    pub messages_processed: f64,
+    pub depth_p95: f64,
+    pub depth_max: f64,
+    pub depth_at_end: f64,
+    pub oldest_age_p95_s: f64,
+    pub oldest_age_max_s: f64,
+    /// The longest stretch with messages waiting (from the first sample with a backlog to the
+    /// first without), seconds.
+    pub longest_backlog_s: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub age_slo_s: Option<f64>,
+    /// Seconds the oldest message was older than the SLO.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seconds_over_age_slo: Option<f64>,
+}
+
+/// The queue summary of workload `wi` from its samples.
+fn queue_summary(
+    rows: &[super::queue::QueueRow],
+    wi: u32,
+    model: &crate::model::QueueModel,
+    q: &super::queue::QueueState,
+    resolution_s: f64,
+    from: SimTime,
+) -> QueueSummary {
+    let mine: Vec<&super::queue::QueueRow> = rows.iter().filter(|r| r.workload == wi && r.time >= from).collect();
+    let depths: Vec<f64> = mine.iter().map(|r| r.depth).collect();
+    let ages: Vec<f64> = mine.iter().map(|r| r.oldest_age_s).collect();
+    let (mut longest, mut since) = (0.0f64, None::<SimTime>);
+    for r in &mine {
+        match (r.depth > 0.5, since) {
+            (true, None) => since = Some(r.time),
+            (false, Some(t)) => {
+                longest = longest.max((r.time - t).as_secs_f64());
+                since = None;
+            }
+            _ => {}
+        }
+    }
+    if let (Some(t), Some(last)) = (since, mine.last()) {
+        longest = longest.max((last.time - t).as_secs_f64());
+    }
+    QueueSummary {
+        queue: model.name.clone(),
+        messages_arrived: q.arrived,
+        messages_processed: q.processed,
+        depth_p95: Percentiles::of(depths.clone()).p95,
+        depth_max: depths.iter().copied().fold(0.0, f64::max),
+        depth_at_end: q.depth,
+        oldest_age_p95_s: Percentiles::of(ages.clone()).p95,
+        oldest_age_max_s: ages.iter().copied().fold(0.0, f64::max),
+        longest_backlog_s: longest,
+        age_slo_s: model.age_slo_s,
+        seconds_over_age_slo: model
+            .age_slo_s
+            .map(|slo| ages.iter().filter(|&&a| a > slo).count() as f64 * resolution_s),
+    }
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -254,6 +335,19 @@ pub struct Summary {
     /// Per VerticalPodAutoscaler: its final recommendation and what its updater did.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub vpa: Vec<VpaSummary>,
+    /// Per KEDA ScaledObject: how often its loop activated (from 0 or idle) and deactivated.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub keda: Vec<KedaSummary>,
+}
+
+/// One ScaledObject's run.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct KedaSummary {
+    pub name: String,
+    pub target: String,
+    pub hpa: String,
+    pub activations: u32,
+    pub deactivations: u32,
 }
 
 /// One VPA's run.
@@ -370,6 +464,10 @@ pub struct SimResult {
     /// (`vpa-updates.csv`).
     pub vpa: Vec<super::vpa::VpaRecord>,
     pub vpa_updates: Vec<super::vpa::VpaUpdateRecord>,
+    /// Queue workers' queues, one row per sample (`queue.csv`).
+    pub queue: Vec<QueueRecord>,
+    /// KEDA's scale-loop actions (`keda.csv`).
+    pub keda: Vec<super::keda::KedaRecord>,
     /// Non-fatal findings of the run's stages (unknown CA flags, ignored NodePool fields).
     pub warnings: Vec<String>,
     /// The alerts the scenario's PrometheusRules fired, and the series they read.
@@ -478,7 +576,8 @@ pub(super) fn finish(mut w: World<'_>, end: SimTime, events: u64) -> SimResult {
             overload_seconds: ws.overload.as_secs_f64(),
             latency_ms: latency,
             requests_timed_out: ws.timeouts_total,
-            error_share: if ws.demand_total > 0.0 {
+            // A queue worker's unprocessed messages wait; none fails.
+            error_share: if ws.demand_total > 0.0 && ws.queue.is_none() {
                 ((unserved + ws.timeouts_total) / ws.demand_total).min(1.0)
             } else {
                 0.0
@@ -494,6 +593,16 @@ pub(super) fn finish(mut w: World<'_>, end: SimTime, events: u64) -> SimResult {
             replacement_pending: Percentiles::of(std::mem::take(&mut replacement_by_wl[i])),
             completed: batch.then_some(delay_by_wl[i].len() as u32),
             completion_delay: batch.then(|| Percentiles::of(std::mem::take(&mut delay_by_wl[i]))),
+            queue: wl.service.queue.as_ref().zip(ws.queue.as_ref()).map(|(m, q)| {
+                queue_summary(
+                    &w.recorder.queue,
+                    i as u32,
+                    m,
+                    q,
+                    sc.resolution.as_secs_f64(),
+                    w.measure_from,
+                )
+            }),
         });
     }
     let mut nodes = Vec::with_capacity(w.cluster.nodes.len());
@@ -650,6 +759,18 @@ pub(super) fn finish(mut w: World<'_>, end: SimTime, events: u64) -> SimResult {
             pages: alerts.pages(),
             faults: None,
             vpa,
+            keda: sc
+                .scaled_objects
+                .iter()
+                .zip(&w.keda)
+                .map(|(so, rt)| KedaSummary {
+                    name: so.name.clone(),
+                    target: sc.workloads[so.target].name.clone(),
+                    hpa: so.hpa_name.clone(),
+                    activations: rt.activations,
+                    deactivations: rt.deactivations,
+                })
+                .collect(),
             scenario: sc.name.clone(),
             seed: sc.seed,
             duration_s: sc.duration.as_secs_f64(),
@@ -666,6 +787,24 @@ pub(super) fn finish(mut w: World<'_>, end: SimTime, events: u64) -> SimResult {
         hpa: w.autoscaling.records,
         vpa: w.vpas.records,
         vpa_updates: w.vpas.updates,
+        keda: w.keda_records,
+        queue: w
+            .recorder
+            .queue
+            .iter()
+            .map(|r| {
+                let wl = &sc.workloads[r.workload as usize];
+                QueueRecord {
+                    time_s: secs(r.time),
+                    queue: wl.service.queue.as_ref().map_or_else(String::new, |q| q.name.clone()),
+                    workload: wl.name.clone(),
+                    arrival_rps: r.arrival_rps,
+                    processed_rps: r.processed_rps,
+                    depth: r.depth,
+                    oldest_age_s: r.oldest_age_s,
+                }
+            })
+            .collect(),
         warnings,
         alerts,
         series,

@@ -311,6 +311,11 @@ impl World<'_> {
             }
         }
         for ws in &mut self.workloads {
+            if ws.queue.is_some() {
+                // A message waits in the queue as long as it takes: no client times out.
+                ws.load.timeouts = 0.0;
+                continue;
+            }
             let timeout = ws.timeout_s;
             // Σ served × P(T > timeout) over the classes; a class whose slowest decay rate makes
             // that probability vanish (e^-60) is skipped without evaluating it.
@@ -387,24 +392,37 @@ pub(super) fn integrate(ws: &mut WorkloadState, now: SimTime, from: SimTime) {
     }
     let start = ws.last_tick.max(from);
     ws.last_tick = now;
-    let served = ws.load.served.min(ws.demand);
+    let mut served = ws.load.served.min(ws.demand);
     // Counters for the exposed series count from t = 0 whatever the warm-up.
     let raw_dt = (now - ws.last_tick_raw).as_secs_f64();
     ws.last_tick_raw = now;
+    // A queue worker: what is not processed yet waits in the queue, nothing is lost; demand is
+    // the messages arriving.
+    let demand = match &mut ws.queue {
+        Some(q) => {
+            if raw_dt > 0.0 {
+                served = q.advance(raw_dt, served) / raw_dt;
+            }
+            q.arrival
+        }
+        None => ws.demand,
+    };
     ws.raw_served += served * raw_dt;
-    ws.raw_unserved += (ws.demand - served).max(0.0) * raw_dt;
+    if ws.queue.is_none() {
+        ws.raw_unserved += (ws.demand - served).max(0.0) * raw_dt;
+    }
     ws.raw_timeouts += ws.load.timeouts * raw_dt;
     if now <= start {
         return;
     }
     let dt = (now - start).as_secs_f64();
-    ws.demand_total += ws.demand * dt;
+    ws.demand_total += demand * dt;
     ws.served_total += served * dt;
     ws.timeouts_total += ws.load.timeouts * dt;
     ws.throttled_total += ws.load.throttled_m / 1000.0 * dt;
     ws.starved_total += ws.load.starved_m / 1000.0 * dt;
     ws.latency_dt += dt;
-    if ws.demand > served + 1e-9 {
+    if demand > served + 1e-9 {
         ws.overload = ws.overload + (now - start);
     }
 }

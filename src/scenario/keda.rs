@@ -1,0 +1,500 @@
+//! KEDA `keda.sh/v1alpha1 ScaledObject`s, read as KEDA's operator reads them
+//! (kedacore/keda `apis/keda/v1alpha1/scaledobject_types.go`, `controllers/keda/hpa.go`,
+//! `pkg/scalers/*`):
+//!
+//! - **The HPA KEDA creates** (`keda-hpa-<name>`, or
+//!   `advanced.horizontalPodAutoscalerConfig.name`): min `max(minReplicaCount, 1)`, max
+//!   `maxReplicaCount` (default 100), one External metric per event trigger named
+//!   `s<index>-<trigger>-<what>` with an AverageValue target (or `metricType: Value`), a Resource
+//!   metric per `cpu`/`memory` trigger, and `advanced.horizontalPodAutoscalerConfig.behavior`. It is
+//!   added to the scenario as a document and goes through capsim's upstream HPA like any other
+//!   (an HPA of your own on the same target is the duplicate upstream rejects).
+//! - **The metric values** KEDA's metrics adapter serves are named series
+//!   ([`super::series`]): a queue trigger reads its queue's depth (`aws-sqs-queue` `queueURL`'s
+//!   last segment, `rabbitmq` `queueName`, `kafka` `topic` — the lag —, `redis` `listName`,
+//!   `redis-streams` `stream`); `prometheus` reads the `spec.series` entry its `query` names
+//!   (PromQL over capsim's simulated series is not evaluated: the query must be a series name);
+//!   `cron` is `desiredReplicas` inside its window, 0 outside.
+//! - **KEDA's own loop** ([`crate::sim::keda`]): every `pollingInterval` (30 s) it asks each event
+//!   trigger whether it is active (value > its activation threshold, default 0) and does the
+//!   0 → 1 and N → 0 steps the HPA cannot (`pkg/scaling/executor/scale_scaledobjects.go`).
+
+use super::error::{ErrorKind, ScenarioError};
+use super::manifests::location;
+use super::raw::RawDocument;
+use super::series::{NamedSeries, QueueMeasure, SeriesSource, queue_names, queue_workload};
+use crate::engine::SimDuration;
+use crate::model::Workload;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+pub const API_VERSION: &str = "keda.sh/v1alpha1";
+
+/// upstream defaults: withtriggers_types.go `defaultPollingInterval`, scale_executor.go
+/// `defaultCooldownPeriod` / `defaultInitialCooldownPeriod`, scaledobject_types.go
+/// `defaultHPAMaxReplicas`.
+pub const DEFAULT_POLLING_INTERVAL_S: u64 = 30;
+pub const DEFAULT_COOLDOWN_PERIOD_S: u64 = 300;
+pub const DEFAULT_INITIAL_COOLDOWN_PERIOD_S: u64 = 0;
+pub const DEFAULT_MAX_REPLICAS: u32 = 100;
+
+/// One event trigger as KEDA's loop sees it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EventTrigger {
+    /// `triggers[].type`.
+    pub kind: String,
+    /// The External metric's name in the HPA (and the series it reads).
+    pub metric: String,
+    /// Active while the value is above this (`activation*`, default 0).
+    pub activation: f64,
+}
+
+/// A ScaledObject.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScaledObject {
+    pub name: String,
+    pub namespace: String,
+    /// Index into `Scenario::workloads`.
+    pub target: usize,
+    pub polling_interval: SimDuration,
+    pub cooldown_period: SimDuration,
+    pub initial_cooldown_period: SimDuration,
+    pub min_replicas: u32,
+    pub max_replicas: u32,
+    pub idle_replicas: Option<u32>,
+    /// Event triggers (cpu/memory triggers are the HPA's alone and never activate).
+    pub triggers: Vec<EventTrigger>,
+    pub hpa_name: String,
+}
+
+fn num(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// `triggers[i].metadata.<key>` as a number (KEDA takes strings), or `default`.
+fn meta_num(doc: &RawDocument, t: &Value, i: usize, key: &str, default: Option<f64>) -> Result<f64, ScenarioError> {
+    let path = format!("spec.triggers[{i}].metadata.{key}");
+    match t["metadata"].get(key) {
+        None | Some(Value::Null) => default.ok_or_else(|| doc.error(ErrorKind::Invalid, path, "is required")),
+        Some(v) => num(v)
+            .filter(|x| x.is_finite() && *x >= 0.0)
+            .ok_or_else(|| doc.error(ErrorKind::Invalid, path, format!("must be a number >= 0, got {v}"))),
+    }
+}
+
+fn meta_str<'a>(t: &'a Value, key: &str) -> Option<&'a str> {
+    t["metadata"].get(key).and_then(Value::as_str)
+}
+
+fn seconds(doc: &RawDocument, spec: &Value, key: &str, default: u64) -> Result<u64, ScenarioError> {
+    match spec.get(key) {
+        None | Some(Value::Null) => Ok(default),
+        Some(v) => v.as_u64().ok_or_else(|| {
+            doc.error(
+                ErrorKind::Invalid,
+                format!("spec.{key}"),
+                format!("must be whole seconds >= 0, got {v}"),
+            )
+        }),
+    }
+}
+
+fn count(doc: &RawDocument, spec: &Value, key: &str) -> Result<Option<u32>, ScenarioError> {
+    match spec.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v.as_u64().and_then(|n| u32::try_from(n).ok()).map(Some).ok_or_else(|| {
+            doc.error(
+                ErrorKind::Invalid,
+                format!("spec.{key}"),
+                format!("must be a whole number >= 0, got {v}"),
+            )
+        }),
+    }
+}
+
+/// The queue a queue trigger names, and its target and activation thresholds (KEDA's defaults).
+fn queue_trigger(doc: &RawDocument, t: &Value, i: usize) -> Result<Option<(String, f64, f64)>, ScenarioError> {
+    let kind = t["type"].as_str().unwrap_or_default();
+    let need = |key: &str| {
+        meta_str(t, key).map(str::to_string).ok_or_else(|| {
+            doc.error(
+                ErrorKind::Invalid,
+                format!("spec.triggers[{i}].metadata.{key}"),
+                "is required",
+            )
+        })
+    };
+    Ok(Some(match kind {
+        // aws_sqs_queue_scaler.go: queueLength default 5, activationQueueLength 0.
+        "aws-sqs-queue" => {
+            let url = need("queueURL")?;
+            let name = url.rsplit('/').next().unwrap_or(&url).to_string();
+            (
+                name,
+                meta_num(doc, t, i, "queueLength", Some(5.0))?,
+                meta_num(doc, t, i, "activationQueueLength", Some(0.0))?,
+            )
+        }
+        // rabbitmq_scaler.go: mode QueueLength, value (or legacy queueLength) default 20.
+        "rabbitmq" => {
+            if let Some(mode) = meta_str(t, "mode").filter(|m| *m != "QueueLength") {
+                return Err(doc.error(
+                    ErrorKind::Invalid,
+                    format!("spec.triggers[{i}].metadata.mode"),
+                    format!("capsim models mode QueueLength (the queue's depth), got {mode:?}"),
+                ));
+            }
+            let target = match t["metadata"].get("value") {
+                Some(_) => meta_num(doc, t, i, "value", None)?,
+                None => meta_num(doc, t, i, "queueLength", Some(20.0))?,
+            };
+            (
+                need("queueName")?,
+                target,
+                meta_num(doc, t, i, "activationValue", Some(0.0))?,
+            )
+        }
+        // kafka_scaler.go: lagThreshold default 10, activationLagThreshold 0.
+        "kafka" | "apache-kafka" => (
+            need("topic")?,
+            meta_num(doc, t, i, "lagThreshold", Some(10.0))?,
+            meta_num(doc, t, i, "activationLagThreshold", Some(0.0))?,
+        ),
+        // redis_scaler.go: listLength default 5, activationListLength 0.
+        "redis" | "redis-cluster" | "redis-sentinel" => (
+            need("listName")?,
+            meta_num(doc, t, i, "listLength", Some(5.0))?,
+            meta_num(doc, t, i, "activationListLength", Some(0.0))?,
+        ),
+        // redis_streams_scaler.go: pendingEntriesCount default 5.
+        "redis-streams" => (
+            need("stream")?,
+            meta_num(doc, t, i, "pendingEntriesCount", Some(5.0))?,
+            meta_num(doc, t, i, "activationLagCount", Some(0.0))?,
+        ),
+        _ => return Ok(None),
+    }))
+}
+
+/// The HPA KEDA would create for each ScaledObject, appended to `docs` (kedacore/keda
+/// controllers/keda/hpa.go `newHPAForScaledObject`).
+pub fn synthesize_hpas(docs: &mut Vec<RawDocument>) -> Result<(), ScenarioError> {
+    let mut extra = Vec::new();
+    for d in docs.iter().filter(|d| d.is(API_VERSION, "ScaledObject")) {
+        let spec = &d.value["spec"];
+        let target = &spec["scaleTargetRef"];
+        let Some(target_name) = target["name"].as_str() else {
+            return Err(d.error(
+                ErrorKind::Schema,
+                "spec.scaleTargetRef.name",
+                "required field is missing",
+            ));
+        };
+        let min = count(d, spec, "minReplicaCount")?.unwrap_or(0);
+        let max = count(d, spec, "maxReplicaCount")?.unwrap_or(DEFAULT_MAX_REPLICAS);
+        let hpa_cfg = &spec["advanced"]["horizontalPodAutoscalerConfig"];
+        let name = hpa_cfg["name"]
+            .as_str()
+            .map_or_else(|| format!("keda-hpa-{}", d.name), str::to_string);
+        let Some(triggers) = spec["triggers"].as_array().filter(|t| !t.is_empty()) else {
+            return Err(d.error(ErrorKind::Invalid, "spec.triggers", "needs at least one trigger"));
+        };
+        let mut metrics = Vec::new();
+        for (i, t) in triggers.iter().enumerate() {
+            let kind = t["type"].as_str().unwrap_or_default();
+            let metric_type = t["metricType"].as_str().unwrap_or(if matches!(kind, "cpu" | "memory") {
+                "Utilization"
+            } else {
+                "AverageValue"
+            });
+            let target_obj = |value: Value| match metric_type {
+                "Value" => Ok(json!({"type": "Value", "value": value})),
+                "AverageValue" => Ok(json!({"type": "AverageValue", "averageValue": value})),
+                "Utilization" => Ok(json!({"type": "Utilization", "averageUtilization": value})),
+                other => Err(d.error(
+                    ErrorKind::Invalid,
+                    format!("spec.triggers[{i}].metricType"),
+                    format!("expected AverageValue, Value or Utilization, got {other:?}"),
+                )),
+            };
+            let quantity = |v: f64| Value::String(format_quantity(v));
+            let metric = match kind {
+                "cpu" | "memory" => {
+                    let value = t["metadata"].get("value").and_then(num).ok_or_else(|| {
+                        d.error(
+                            ErrorKind::Invalid,
+                            format!("spec.triggers[{i}].metadata.value"),
+                            "is required",
+                        )
+                    })?;
+                    let v = if metric_type == "Utilization" {
+                        json!(value.round() as i64)
+                    } else {
+                        quantity(value)
+                    };
+                    json!({"type": "Resource", "resource": {"name": kind, "target": target_obj(v)?}})
+                }
+                _ => {
+                    let (what, target) = trigger_metric(d, t, i)?;
+                    let v = quantity(target);
+                    json!({"type": "External", "external": {"metric": {"name": metric_name(i, kind, &what)}, "target": target_obj(v)?}})
+                }
+            };
+            metrics.push(metric);
+        }
+        let mut hpa_spec = json!({
+            "scaleTargetRef": {
+                "apiVersion": target["apiVersion"].as_str().unwrap_or("apps/v1"),
+                "kind": target["kind"].as_str().unwrap_or("Deployment"),
+                "name": target_name,
+            },
+            "minReplicas": min.max(1),
+            "maxReplicas": max,
+            "metrics": metrics,
+        });
+        if !hpa_cfg["behavior"].is_null() {
+            hpa_spec["behavior"] = hpa_cfg["behavior"].clone();
+        }
+        let value = json!({
+            "apiVersion": "autoscaling/v2",
+            "kind": "HorizontalPodAutoscaler",
+            "metadata": {"name": name, "namespace": d.namespace},
+            "spec": hpa_spec,
+        });
+        extra.push(RawDocument::new(&d.file, d.index, d.item, d.line, value)?);
+    }
+    docs.extend(extra);
+    Ok(())
+}
+
+/// A plain decimal quantity (`5`, `0.5`).
+fn format_quantity(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{}m", (v * 1000.0).round() as i64)
+    }
+}
+
+/// upstream scalers' `GenerateMetricNameWithIndex`: `s<index>-<name>`.
+fn metric_name(i: usize, kind: &str, what: &str) -> String {
+    let clean: String = what
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    format!("s{i}-{kind}-{clean}")
+}
+
+/// What an event trigger measures (for its metric's name) and its target.
+fn trigger_metric(d: &RawDocument, t: &Value, i: usize) -> Result<(String, f64), ScenarioError> {
+    let kind = t["type"].as_str().unwrap_or_default();
+    if let Some((q, target, _)) = queue_trigger(d, t, i)? {
+        return Ok((q, target));
+    }
+    match kind {
+        "prometheus" => Ok((
+            meta_str(t, "query").unwrap_or_default().to_string(),
+            meta_num(d, t, i, "threshold", None)?,
+        )),
+        // cron_scaler.go: an AverageValue target of 1, so the HPA asks desiredReplicas.
+        "cron" => Ok((format!("{}-{}", meta_str(t, "start").unwrap_or(""), meta_str(t, "end").unwrap_or("")), 1.0)),
+        "" => Err(d.error(ErrorKind::Schema, format!("spec.triggers[{i}].type"), "required field is missing")),
+        other => Err(d.error(
+            ErrorKind::Invalid,
+            format!("spec.triggers[{i}].type"),
+            format!(
+                "capsim models the cpu, memory, prometheus, cron, aws-sqs-queue, rabbitmq, kafka, redis and redis-streams \
+                 scalers; {other:?} is not modelled (its value would decide the replicas)"
+            ),
+        )),
+    }
+}
+
+/// Fields of a ScaledObject capsim reads; anything else under `spec` gets a warning.
+const SPEC_FIELDS: &[&str] = &[
+    "scaleTargetRef",
+    "pollingInterval",
+    "cooldownPeriod",
+    "initialCooldownPeriod",
+    "minReplicaCount",
+    "maxReplicaCount",
+    "idleReplicaCount",
+    "triggers",
+    "advanced",
+    "fallback",
+];
+
+/// The ScaledObjects, with the named series their triggers' metrics read added to `series`.
+pub fn parse<'d>(
+    docs: impl Iterator<Item = &'d RawDocument>,
+    workloads: &[Workload],
+    series: &mut Vec<NamedSeries>,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<ScaledObject>, ScenarioError> {
+    let mut out = Vec::new();
+    for d in docs {
+        let at = location(d);
+        let spec = &d.value["spec"];
+        let target_name = spec["scaleTargetRef"]["name"].as_str().unwrap_or_default();
+        let target_kind = spec["scaleTargetRef"]["kind"].as_str().unwrap_or("Deployment");
+        let target = workloads
+            .iter()
+            .position(|w| w.name == target_name && w.namespace == d.namespace && w.kind.is_replicated())
+            .ok_or_else(|| {
+                d.error(
+                    ErrorKind::Reference,
+                    "spec.scaleTargetRef.name",
+                    format!("no {target_kind} {target_name:?} in namespace {:?}", d.namespace),
+                )
+            })?;
+        for k in spec.as_object().into_iter().flat_map(|o| o.keys()) {
+            if !SPEC_FIELDS.contains(&k.as_str()) {
+                warnings.push(format!("{at}: spec.{k}: not modelled by capsim's KEDA (ignored)"));
+            }
+        }
+        if !spec["fallback"].is_null() {
+            warnings.push(format!(
+                "{at}: spec.fallback: capsim's scalers never fail to read their metric, so the fallback replicas never apply"
+            ));
+        }
+        let min = count(d, spec, "minReplicaCount")?.unwrap_or(0);
+        let max = count(d, spec, "maxReplicaCount")?.unwrap_or(DEFAULT_MAX_REPLICAS);
+        let idle = count(d, spec, "idleReplicaCount")?;
+        if min > max {
+            return Err(d.error(
+                ErrorKind::Invalid,
+                "spec.minReplicaCount",
+                format!("{min} is above maxReplicaCount {max}"),
+            ));
+        }
+        // scaledobject_types.go: idleReplicaCount must be below minReplicaCount.
+        if let Some(i) = idle
+            && i >= min
+        {
+            return Err(d.error(
+                ErrorKind::Invalid,
+                "spec.idleReplicaCount",
+                format!("{i} must be below minReplicaCount {min}"),
+            ));
+        }
+        let mut triggers = Vec::new();
+        let list = spec["triggers"].as_array().cloned().unwrap_or_default();
+        for (i, t) in list.iter().enumerate() {
+            let kind = t["type"].as_str().unwrap_or_default().to_string();
+            if matches!(kind.as_str(), "cpu" | "memory") {
+                continue;
+            }
+            let (what, _) = trigger_metric(d, t, i)?;
+            let metric = metric_name(i, &kind, &what);
+            let (source, activation) = if let Some((q, _, activation)) = queue_trigger(d, t, i)? {
+                let workload = queue_workload(workloads, &q).ok_or_else(|| {
+                    d.error(
+                        ErrorKind::Reference,
+                        format!("spec.triggers[{i}].metadata"),
+                        format!(
+                            "names queue {q:?}, which no workload consumes (queues: {:?})",
+                            queue_names(workloads)
+                        ),
+                    )
+                })?;
+                // What the broker counts: in-flight / unacknowledged messages too, unless the
+                // trigger opts out (SQS scaleOnInFlight, RabbitMQ excludeUnacknowledged); a Redis
+                // list holds only what waits.
+                let flag = |k: &str| meta_str(t, k).map(|v| v.eq_ignore_ascii_case("true"));
+                let depth_only = match kind.as_str() {
+                    "aws-sqs-queue" => flag("scaleOnInFlight") == Some(false),
+                    "rabbitmq" => flag("excludeUnacknowledged") == Some(true),
+                    "redis" | "redis-cluster" | "redis-sentinel" => true,
+                    _ => false,
+                };
+                let measure = if depth_only {
+                    QueueMeasure::Depth
+                } else {
+                    QueueMeasure::Outstanding
+                };
+                (SeriesSource::Queue { workload, measure }, activation)
+            } else if kind == "prometheus" {
+                let query = what.trim().to_string();
+                let Some(s) = series.iter().find(|s| s.name == query) else {
+                    return Err(d.error(
+                        ErrorKind::Reference,
+                        format!("spec.triggers[{i}].metadata.query"),
+                        format!(
+                            "capsim reads a prometheus trigger's query as the name of a spec.series entry; {query:?} is none (series: {:?})",
+                            series.iter().map(|s| s.name.as_str()).collect::<Vec<_>>()
+                        ),
+                    ));
+                };
+                (s.source.clone(), meta_num(d, t, i, "activationThreshold", Some(0.0))?)
+            } else {
+                let path = format!("spec.triggers[{i}].metadata");
+                let window = super::cron::window(meta_str(t, "start").unwrap_or(""), meta_str(t, "end").unwrap_or(""))
+                    .map_err(|(field, m)| d.error(ErrorKind::Invalid, format!("{path}.{field}"), m))?;
+                let desired = meta_num(d, t, i, "desiredReplicas", None)?;
+                if let Some(tz) = meta_str(t, "timezone") {
+                    warnings.push(format!(
+                        "{at}: spec.triggers[{i}].metadata.timezone: {tz}: the run's t = 0 is Monday 00:00 in that timezone"
+                    ));
+                }
+                (
+                    SeriesSource::Cron {
+                        within: Arc::from(window),
+                        desired,
+                    },
+                    0.0,
+                )
+            };
+            series.push(NamedSeries {
+                name: metric.clone(),
+                source,
+            });
+            triggers.push(EventTrigger {
+                kind,
+                metric,
+                activation,
+            });
+        }
+        if triggers.is_empty() && min == 0 {
+            return Err(d.error(
+                ErrorKind::Invalid,
+                "spec.minReplicaCount",
+                "KEDA scales to zero on event triggers only: with cpu/memory triggers alone minReplicaCount must be at least 1",
+            ));
+        }
+        if spec.get("pollingInterval").and_then(Value::as_u64) == Some(0) {
+            return Err(d.error(ErrorKind::Invalid, "spec.pollingInterval", "must be at least 1 second"));
+        }
+        let hpa_cfg = &spec["advanced"]["horizontalPodAutoscalerConfig"];
+        out.push(ScaledObject {
+            name: d.name.clone(),
+            namespace: d.namespace.clone(),
+            target,
+            polling_interval: SimDuration::from_secs(seconds(d, spec, "pollingInterval", DEFAULT_POLLING_INTERVAL_S)?),
+            cooldown_period: SimDuration::from_secs(seconds(d, spec, "cooldownPeriod", DEFAULT_COOLDOWN_PERIOD_S)?),
+            initial_cooldown_period: SimDuration::from_secs(seconds(
+                d,
+                spec,
+                "initialCooldownPeriod",
+                DEFAULT_INITIAL_COOLDOWN_PERIOD_S,
+            )?),
+            min_replicas: min,
+            max_replicas: max,
+            idle_replicas: idle,
+            triggers,
+            hpa_name: hpa_cfg["name"]
+                .as_str()
+                .map_or_else(|| format!("keda-hpa-{}", d.name), str::to_string),
+        });
+    }
+    Ok(out)
+}
