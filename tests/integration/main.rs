@@ -17,6 +17,7 @@
 //! | `hpa` | upstream HPA vectors, properties, `hpa explain`, HPA scenarios |
 //! | `ca` | Cluster Autoscaler flags and scaling decisions |
 //! | `karpenter` | Karpenter decisions |
+//! | `keda` | KEDA ScaledObjects, queue workers and named series, with upstream timings |
 //! | `scenario` | loading scenarios and their error messages |
 //! | `physics` | node CPU (CFS), request latency vs a request-level simulation, memory, probes, warm start |
 //! | `sim` | simulation behaviour on static clusters |
@@ -39,6 +40,7 @@ mod durability;
 mod fuzz;
 mod hpa;
 mod karpenter;
+mod keda;
 mod physics;
 mod scenario;
 mod scenarios;

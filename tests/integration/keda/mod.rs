@@ -1,0 +1,289 @@
+//! KEDA ScaledObjects, queue workers and named series, end to end, with upstream's timings
+//! worked by hand (kedacore/keda pkg/scaling/executor/scale_scaledobjects.go, pkg/scalers/).
+
+use capsim::scenario::{Scenario, load_str};
+use capsim::sim::SimResult;
+
+/// A queue worker `worker` consuming queue `orders` on three m5.2xlarge; messages arrive at
+/// 200/s from 10m to 30m; each takes 20m of CPU (a pod at its 1-CPU limit does 47.5/s). Pods
+/// are Ready 10 s after binding (5 s pull, 2 s start, 3 s ready).
+fn scenario(scaled_object: &str, extra_spec: &str, duration: &str) -> String {
+    format!(
+        "apiVersion: capsim/v1alpha1
+kind: Scenario
+metadata: {{name: keda}}
+spec:
+  duration: {duration}
+  seed: 1
+  resolution: 10s
+{extra_spec}  nodes:
+    - {{name: n, instanceType: m5.2xlarge, count: 3, zone: us-east-1a}}
+  workloads:
+    worker:
+      traffic: {{base: 0, shape: [{{level: {{at: 10m, rps: 200}}}}, {{level: {{at: 30m, rps: 0}}}}]}}
+      perRequest: {{cpu: 20m}}
+      idle: {{cpu: 50m, memory: 100Mi}}
+      queue: {{name: orders}}
+      startup: {{imagePull: 5s, containerStart: 2s, ready: 3s}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: worker}}
+spec:
+  replicas: 1
+  selector: {{matchLabels: {{app: worker}}}}
+  template:
+    metadata: {{labels: {{app: worker}}}}
+    spec:
+      containers:
+        - {{name: w, image: w:1, resources: {{requests: {{cpu: 500m, memory: 256Mi}}, limits: {{cpu: '1'}}}}}}
+---
+apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata: {{name: worker}}
+spec:
+  scaleTargetRef: {{name: worker}}
+{scaled_object}"
+    )
+}
+
+const SQS: &str = "  minReplicaCount: 0
+  maxReplicaCount: 20
+  triggers:
+    - type: aws-sqs-queue
+      metadata: {queueURL: 'https://sqs.us-east-1.amazonaws.com/123/orders', queueLength: '100', awsRegion: us-east-1}
+";
+
+fn load(text: &str) -> Scenario {
+    load_str("keda.yaml", text, None, &[]).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn run(text: &str) -> SimResult {
+    capsim::sim::run(&load(text)).unwrap()
+}
+
+fn actions(r: &SimResult, action: &str) -> Vec<(f64, u32, u32)> {
+    r.keda
+        .iter()
+        .filter(|k| k.action == action)
+        .map(|k| (k.time_s, k.from, k.to))
+        .collect()
+}
+
+#[test]
+fn zero_to_one_takes_a_polling_interval_then_a_pod_start() {
+    // KEDA polls at 0, 30, 60, ... s. At t = 0 nothing is queued and the ScaledObject was never
+    // active: creation + initialCooldownPeriod (0) is not before now, so it waits; at 30 s it is
+    // (and 0 + 300 cooldown does not apply without a lastActiveTime): 1 → 0. Messages start at
+    // 600 s; the poll at 600 s sees an empty queue (nothing has arrived yet), the one at 630 s
+    // sees 30 s × 200 = 6000 outstanding > activation 0: 0 → max(minReplicaCount, 1) = 1. The pod
+    // is bound at once to the node that ran the first one, so its image is cached: Ready after
+    // 2 s start + 3 s readiness.
+    let r = run(&scenario(SQS, "", "1h"));
+    assert_eq!(actions(&r, "Deactivated")[0], (30.0, 1, 0));
+    assert_eq!(actions(&r, "Activated"), vec![(630.0, 0, 1)]);
+    let first = r.pods.iter().find(|p| p.created_s >= 630.0).unwrap();
+    assert_eq!(first.created_s, 630.0);
+    assert!(first.image_cached);
+    let ready = first.ready_s.unwrap() - first.created_s;
+    assert!((5.0..6.0).contains(&ready), "{ready}");
+    // The HPA KEDA created takes it from there: AverageValue 100 per replica, up to 20.
+    assert!(
+        r.hpa
+            .iter()
+            .any(|h| &*h.hpa == "keda-hpa-worker" && h.desired_replicas == 20)
+    );
+    assert_eq!(r.summary.keda[0].activations, 1);
+}
+
+#[test]
+fn cooldown_counts_from_the_last_active_poll_strictly() {
+    // Messages stop at 1800 s. The poll at 1800 s still sees messages in flight (200/s × 20 ms)
+    // and is the last active one; 1800 + 300 is not before 2100, so the first poll past the
+    // cooldown is 2130 s: N → 0.
+    let r = run(&scenario(SQS, "", "1h"));
+    let deact = actions(&r, "Deactivated");
+    assert_eq!(deact.last().unwrap().0, 2130.0, "{deact:?}");
+    assert_eq!(deact.last().unwrap().2, 0);
+    let cooled = run(&scenario(&format!("  cooldownPeriod: 60\n{SQS}"), "", "1h"));
+    assert_eq!(actions(&cooled, "Deactivated").last().unwrap().0, 1890.0);
+}
+
+#[test]
+fn an_activation_threshold_delays_the_zero_to_one_step() {
+    // activationQueueLength 10000: 6000 at 630 s is not above it, 12000 at 660 s is. Once the
+    // pods keep up, the few hundred messages outstanding are below the activation threshold too:
+    // KEDA counts the ScaledObject inactive and, a cooldown later, scales it to zero while
+    // messages still arrive — the flapping a too-high activation threshold causes.
+    let so = SQS.replace(
+        "awsRegion: us-east-1}",
+        "awsRegion: us-east-1, activationQueueLength: '10000'}",
+    );
+    let r = run(&scenario(&so, "", "1h"));
+    let act = actions(&r, "Activated");
+    assert_eq!(act[0], (660.0, 0, 1));
+    assert!(act.len() > 1, "{act:?}");
+    assert!(
+        actions(&r, "Deactivated")
+            .iter()
+            .any(|d| (660.0..1800.0).contains(&d.0))
+    );
+}
+
+#[test]
+fn idle_replica_count_sits_between_idle_and_min() {
+    let so = SQS.replace("minReplicaCount: 0", "minReplicaCount: 2\n  idleReplicaCount: 0");
+    let r = run(&scenario(&so, "", "1h"));
+    // The warm start runs the HPA's minimum, 2; inactive at 30 s: to idleReplicaCount.
+    assert_eq!(actions(&r, "Deactivated")[0], (30.0, 2, 0));
+    assert_eq!(actions(&r, "Activated"), vec![(630.0, 0, 2)], "to minReplicaCount");
+    let bad = so.replace("idleReplicaCount: 0", "idleReplicaCount: 2");
+    let e = load_str("keda.yaml", &scenario(&bad, "", "1h"), None, &[])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("spec.idleReplicaCount"), "{e}");
+}
+
+#[test]
+fn a_cron_trigger_holds_desired_replicas_in_its_window() {
+    // t = 0 is Monday 00:00. 09:00–17:00 → 5 replicas. The poll at 32400 s (09:00) is in the
+    // window: 0 → 1, and the HPA (AverageValue 1 of a metric worth 5) takes it to 5. The last
+    // poll in the window is 16:59:30 (61170 s); the first past 61170 + 300 is 61500 s.
+    let so = "  minReplicaCount: 0
+  maxReplicaCount: 10
+  triggers:
+    - type: cron
+      metadata: {timezone: Europe/Paris, start: '0 9 * * *', end: '0 17 * * *', desiredReplicas: '5'}
+";
+    let r = run(&scenario(so, "", "18h"));
+    assert_eq!(actions(&r, "Activated"), vec![(32400.0, 0, 1)]);
+    assert_eq!(actions(&r, "Deactivated").last().unwrap().0, 61500.0);
+    assert!(r.hpa.iter().any(|h| h.desired_replicas == 5));
+    assert!(r.hpa.iter().all(|h| h.desired_replicas <= 5));
+}
+
+#[test]
+fn a_prometheus_trigger_reads_a_named_series() {
+    let so = "  minReplicaCount: 1
+  maxReplicaCount: 30
+  triggers:
+    - type: prometheus
+      metadata: {serverAddress: 'http://prometheus:9090', query: partner_lag, threshold: '100'}
+";
+    let series = "  series:\n    partner_lag: {base: 1000}\n";
+    let r = run(&scenario(so, series, "10m"));
+    // 1000 / 100 per replica = 10 replicas.
+    assert_eq!(r.summary.workloads[0].replicas_max, 10);
+    let e = load_str("keda.yaml", &scenario(so, "", "10m"), None, &[])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("spec.triggers[0].metadata.query") && e.contains("partner_lag"),
+        "{e}"
+    );
+}
+
+#[test]
+fn an_hpa_external_metric_reads_a_named_series() {
+    let text = scenario(SQS, "  series:\n    backlog: {queue: orders, measure: depth}\n", "1h");
+    let sc = load(&text);
+    assert_eq!(sc.series.len(), 2, "the named one and the trigger's");
+    // A queue series names an existing queue.
+    let e = load_str(
+        "keda.yaml",
+        &scenario(SQS, "  series:\n    backlog: {queue: payments}\n", "1h"),
+        None,
+        &[],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("spec.series.backlog.queue") && e.contains("orders"), "{e}");
+}
+
+#[test]
+fn the_queue_grows_at_the_surplus_and_nothing_is_an_error() {
+    // A fixed single replica (KEDA minReplicaCount = maxReplicaCount = 1 via the HPA) processes
+    // 47.5 msg/s of the 200 arriving: the depth grows at 152.5/s while messages arrive.
+    let so = "  minReplicaCount: 1
+  maxReplicaCount: 1
+  triggers:
+    - type: rabbitmq
+      metadata: {queueName: orders, host: amqp://rabbit}
+";
+    let r = run(&scenario(so, "", "1h"));
+    let at = |t: f64| r.queue.iter().find(|q| q.time_s == t).unwrap().depth;
+    let rate = (at(1500.0) - at(900.0)) / 600.0;
+    assert!((rate - 152.5).abs() < 1e-6, "{rate}");
+    let w = &r.summary.workloads[0];
+    assert_eq!(w.error_share, 0.0);
+    let q = w.queue.as_ref().unwrap();
+    assert!(q.depth_max > 150_000.0 && q.oldest_age_max_s > 1000.0, "{q:?}");
+    assert!((q.messages_arrived - 240_000.0).abs() < 1e-6);
+}
+
+#[test]
+fn keda_inputs_that_cannot_run_are_errors_naming_the_field() {
+    let cases = [
+        (SQS.replace("/123/orders", "/123/payments"), "spec.triggers[0].metadata"),
+        (
+            SQS.replace("aws-sqs-queue", "azure-servicebus"),
+            "spec.triggers[0].type",
+        ),
+        (
+            "  minReplicaCount: 0\n  triggers:\n    - {type: cpu, metricType: Utilization, metadata: {value: '60'}}\n"
+                .to_string(),
+            "spec.minReplicaCount",
+        ),
+    ];
+    let texts = cases
+        .into_iter()
+        .map(|(so, field)| (scenario(&so, "", "1h"), field))
+        .chain([(
+            scenario(SQS, "", "1h").replace("scaleTargetRef: {name: worker}", "scaleTargetRef: {name: nope}"),
+            "spec.scaleTargetRef.name",
+        )]);
+    for (text, field) in texts {
+        let e = load_str("keda.yaml", &text, None, &[]).unwrap_err().to_string();
+        assert!(e.contains(field), "{field}: {e}");
+    }
+}
+
+#[test]
+fn a_scaled_job_is_named_as_not_modelled_and_an_own_hpa_is_the_duplicate() {
+    let job = "---
+apiVersion: keda.sh/v1alpha1
+kind: ScaledJob
+metadata: {name: batch}
+spec:
+  jobTargetRef: {template: {spec: {containers: [{name: j, image: j:1}]}}}
+  triggers: [{type: aws-sqs-queue, metadata: {queueURL: q, queueLength: '5'}}]
+";
+    let sc = load(&format!("{}{job}", scenario(SQS, "", "1h")));
+    assert!(
+        sc.warnings
+            .iter()
+            .any(|w| w.starts_with("NOT MODELLED") && w.contains("ScaledJob")),
+        "{:?}",
+        sc.warnings
+    );
+    let hpa = "---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: worker}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: worker}
+  maxReplicas: 5
+  metrics: [{type: Resource, resource: {name: cpu, target: {type: Utilization, averageUtilization: 60}}}]
+";
+    let e = load_str("keda.yaml", &format!("{}{hpa}", scenario(SQS, "", "1h")), None, &[])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("already targets"), "{e}");
+}
+
+#[test]
+fn same_seed_same_keda_records() {
+    let (a, b) = (run(&scenario(SQS, "", "1h")), run(&scenario(SQS, "", "1h")));
+    assert_eq!(a.keda, b.keda);
+    assert_eq!(a.queue, b.queue);
+}
