@@ -6,6 +6,7 @@
 #   results/az-outage-compare/  `capsim compare` of the two AZ-outage scenarios
 #   results/hpa-vpa-compare/    `capsim compare` of the HPA+VPA conflict and its fix
 #   results/rightsizing-rightsize/  `capsim rightsize scenarios/rightsizing.yaml`
+#   results/queue-workers-compare/  `capsim compare` of the queue workers on KEDA vs on CPU
 # Each directory gets the run's files (summary.json, timeline.csv, pods.csv, nodes.csv, ...),
 # its charts (PNG and SVG) and summary.txt, the terminal table the command printed.
 # Runs are deterministic (scenario + seed), so regenerating without changes rewrites the same bytes.
@@ -55,6 +56,12 @@ echo "hpa-vpa-compare"
 mkdir -p "$new/hpa-vpa-compare"
 if "$bin" compare scenarios/hpa-vpa-conflict.yaml scenarios/hpa-vpa-fixed.yaml -o "$new/hpa-vpa-compare" \
     | table > "$new/hpa-vpa-compare/summary.txt"; then :; else failed+=(hpa-vpa-compare); fi
+
+# Queue workers on spot: KEDA on queue length vs an HPA on CPU.
+echo "queue-workers-compare"
+mkdir -p "$new/queue-workers-compare"
+if "$bin" compare scenarios/queue-workers-keda.yaml scenarios/queue-workers-cpu.yaml -o "$new/queue-workers-compare" \
+    | table > "$new/queue-workers-compare/summary.txt"; then :; else failed+=(queue-workers-compare); fi
 
 # Rightsizing tried before production: as written vs the VPA recommender's requests.
 echo "rightsizing-rightsize"

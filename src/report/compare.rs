@@ -73,6 +73,8 @@ pub struct CompareRow {
     pub error_share: f64,
     /// Times an alert that pages started firing (the run's PrometheusRules).
     pub pages: u32,
+    /// A queue worker's queue (`None` for other workloads).
+    pub queue: Option<crate::sim::record::QueueSummary>,
 }
 
 /// The rows of a comparison: for each variant in order, one row per Deployment in order.
@@ -105,6 +107,7 @@ pub fn compare_rows(results: &[(String, SimResult)]) -> Vec<CompareRow> {
                 latency_p95_ms: w.latency_ms.p95,
                 error_share: w.error_share,
                 pages: s.pages,
+                queue: w.queue.clone(),
             });
         }
     }
@@ -178,8 +181,29 @@ pub fn compare_table(rows: &[CompareRow]) -> String {
         line("  errors".into(), Some(w), &|r| {
             format!("{:.2}%", 100.0 * r.error_share)
         });
+        // Queue workers: how much waited and for how long (rows only where there is a queue).
+        if rows.iter().any(|r| r.workload == *w && r.queue.is_some()) {
+            let dash = || "–".to_string();
+            line("  backlog p95".into(), Some(w), &|r| {
+                r.queue.as_ref().map_or_else(dash, |q| format!("{:.0}", q.depth_p95))
+            });
+            line("  backlog max".into(), Some(w), &|r| {
+                r.queue.as_ref().map_or_else(dash, |q| format!("{:.0}", q.depth_max))
+            });
+            line("  oldest message max".into(), Some(w), &|r| {
+                r.queue.as_ref().map_or_else(dash, |q| secs(q.oldest_age_max_s))
+            });
+            line("  over age SLO".into(), Some(w), &|r| {
+                r.queue
+                    .as_ref()
+                    .and_then(|q| q.seconds_over_age_slo)
+                    .map_or_else(dash, secs)
+            });
+        }
         line("  latency p95".into(), Some(w), &|r| {
-            if r.workload_requests <= 0.0 {
+            // A queue worker's messages wait in the queue: their wait is the oldest message's
+            // age above, not a request latency.
+            if r.workload_requests <= 0.0 || r.queue.is_some() {
                 "–".to_string()
             } else if r.latency_p95_ms >= 1000.0 {
                 format!("{:.1}s", r.latency_p95_ms / 1000.0)

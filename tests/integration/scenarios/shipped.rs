@@ -145,3 +145,30 @@ fn hpa_vpa_conflict_churns_pods_and_replicas_and_its_fix_does_not() {
     assert!(lints("hpa-vpa-conflict.yaml").iter().any(|l| l.contains("6060")));
     assert!(!lints("hpa-vpa-fixed.yaml").iter().any(|l| l.contains("6060")));
 }
+
+#[test]
+fn keda_on_queue_length_beats_cpu_on_backlog_and_cost_and_scales_to_zero() {
+    let keda = run("queue-workers-keda.yaml", &[]);
+    let cpu = run("queue-workers-cpu.yaml", &[]);
+    let q = |r: &capsim::sim::SimResult| r.summary.workloads[0].queue.clone().unwrap();
+    assert!(
+        q(&keda).depth_p95 < q(&cpu).depth_p95,
+        "{:?} vs {:?}",
+        q(&keda),
+        q(&cpu)
+    );
+    assert!(q(&keda).oldest_age_max_s < q(&cpu).oldest_age_max_s);
+    assert_eq!(q(&keda).seconds_over_age_slo, Some(0.0));
+    assert!(q(&cpu).seconds_over_age_slo.unwrap() > 0.0);
+    assert!(keda.summary.cluster.cost_total_usd < cpu.summary.cluster.cost_total_usd);
+    // Messages stop at 6 h: KEDA takes the workers to zero a cooldown later; the CPU HPA keeps
+    // its minimum of one.
+    let last = |r: &capsim::sim::SimResult| r.timeline.last().unwrap().desired;
+    assert_eq!(last(&keda), 0);
+    assert_eq!(last(&cpu), 1);
+    let off = keda.keda.iter().rev().find(|k| k.action == "Deactivated").unwrap();
+    assert!(
+        off.time_s > 6.0 * 3600.0 + 300.0 && off.time_s <= 6.0 * 3600.0 + 300.0 + 60.0,
+        "{off:?}"
+    );
+}
