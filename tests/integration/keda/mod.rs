@@ -287,3 +287,49 @@ fn same_seed_same_keda_records() {
     assert_eq!(a.keda, b.keda);
     assert_eq!(a.queue, b.queue);
 }
+
+#[test]
+fn an_hpa_scales_to_and_from_zero_with_the_gate_on_a_named_series() {
+    // HPAScaleToZero (alpha since 1.16, off by default in the upstream code read): minReplicas 0
+    // with an External metric. From the warm start's 1 replica the backlog is 0, so the proposal
+    // is 0; the 300 s scale-down stabilization holds 1 until the first sync past 300 s (syncs at
+    // 3.66 s + 15 s × k): 303.66 s → 0. Messages start at 600 s; at the 603.66 s sync 3.66 s ×
+    // 200 = 732 are outstanding: ceil(732 / 100) = 8, capped by the default scale-up rule
+    // max(2 × 0, 4) = 4.
+    let hpa = "---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: worker}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: worker}
+  minReplicas: 0
+  maxReplicas: 20
+  metrics:
+    - type: External
+      external: {metric: {name: backlog}, target: {type: AverageValue, averageValue: '100'}}
+";
+    let text = |gate: &str| {
+        let s = scenario(
+            SQS,
+            &format!("{gate}  series:\n    backlog: {{queue: orders, measure: outstanding}}\n"),
+            "20m",
+        );
+        // The HPA of this test instead of KEDA's.
+        let cut = s.find("---\napiVersion: keda.sh").unwrap();
+        format!("{}{hpa}", &s[..cut])
+    };
+    let r = run(&text("  controllerManager: {featureGates: {hpaScaleToZero: true}}\n"));
+    let at = |t: f64| {
+        r.hpa
+            .iter()
+            .find(|h| (h.time_ms as f64 / 1000.0 - t).abs() < 0.01)
+            .unwrap()
+    };
+    assert_eq!((at(288.66).desired_replicas, at(303.66).desired_replicas), (1, 0));
+    assert_eq!(at(603.66).current_replicas, 0);
+    assert_eq!(at(603.66).proposal, Some(8));
+    assert_eq!(at(603.66).desired_replicas, 4);
+    // Without the gate the API server rejects minReplicas: 0 (checked when the HPAs are built).
+    let e = capsim::sim::run(&load(&text(""))).unwrap_err().to_string();
+    assert!(e.contains("spec.minReplicas"), "{e}");
+}
