@@ -36,6 +36,7 @@ pub fn scenario() -> Scenario {
         vpas: Vec::new(),
         series: Vec::new(),
         scaled_objects: Vec::new(),
+        scaled_jobs: Vec::new(),
         nodepools: Vec::new(),
         static_nodes: Vec::new(),
         scoring: ScoringStrategy::LeastAllocated,

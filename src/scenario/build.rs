@@ -37,6 +37,8 @@ enum Role {
     Vpa,
     /// `keda.sh/v1alpha1 ScaledObject`.
     Keda,
+    /// `keda.sh/v1alpha1 ScaledJob` (its Job is synthesized as a `batch/v1 Job` document).
+    KedaJob,
     /// `monitoring.coreos.com/v1 PrometheusRule`: alerting and recording rules.
     Rules,
     /// Kept raw in `Scenario::documents` for a later stage, no warning.
@@ -58,6 +60,7 @@ const KNOWN: &[(&str, &str, Role)] = &[
     ("karpenter.sh/v1", "NodePool", Role::NodePool),
     ("autoscaling.k8s.io/v1", "VerticalPodAutoscaler", Role::Vpa),
     (super::keda::API_VERSION, "ScaledObject", Role::Keda),
+    (super::keda::API_VERSION, "ScaledJob", Role::KedaJob),
     // Credentials for KEDA's scalers: nothing capsim's numbers depend on.
     (super::keda::API_VERSION, "TriggerAuthentication", Role::KeptRaw),
     (super::keda::API_VERSION, "ClusterTriggerAuthentication", Role::KeptRaw),
@@ -91,6 +94,7 @@ pub fn build(
 ) -> Result<Scenario, ScenarioError> {
     super::convert::convert(&mut docs, &mut warnings)?;
     super::keda::synthesize_hpas(&mut docs)?;
+    super::keda::synthesize_jobs(&mut docs)?;
     let roles: Vec<Role> = docs.iter().map(role).collect::<Result<_, _>>()?;
     check_duplicates(&docs)?;
     let scenario_doc = the_scenario_document(display, &docs, &roles)?;
@@ -141,6 +145,7 @@ pub fn build(
     let vpas = super::vpa::parse(by_role(Role::Vpa), &workloads, &mut warnings)?;
     let mut series = super::series::parse(scenario_doc, &spec.series, &workloads, base_dir.as_deref())?;
     let scaled_objects = super::keda::parse(by_role(Role::Keda), &workloads, &mut series, &mut warnings)?;
+    let scaled_jobs = super::keda::parse_jobs(by_role(Role::KedaJob), &workloads, &mut series, &mut warnings)?;
     let mut rule_groups = Vec::new();
     for d in by_role(Role::Rules) {
         rule_groups.extend(crate::alerts::rule_groups(d, &mut warnings)?);
@@ -159,6 +164,7 @@ pub fn build(
         vpas,
         series,
         scaled_objects,
+        scaled_jobs,
         nodepools,
         static_nodes,
         scoring,
@@ -217,7 +223,6 @@ fn the_scenario_document<'d>(
 /// Kinds capsim does not model whose controllers would create pods or change replicas or
 /// requests, and what they would do.
 const UNMODELLED_CONTROLLERS: &[(&str, &str)] = &[
-    ("ScaledJob", "runs one Job per batch of queued events (KEDA ScaledJob)"),
     (
         "HTTPScaledObject",
         "scales its target on HTTP request rate, to and from zero (KEDA HTTP add-on)",
@@ -438,11 +443,11 @@ fn workload_entries(
             ws.max_requests_per_pod,
         )?;
         if let Some(q) = &ws.queue {
-            if !w.kind.is_replicated() {
+            if !w.kind.is_replicated() && w.kind != WorkloadKind::Batch {
                 return Err(scenario_doc.error(
                     ErrorKind::Invalid,
                     format!("{path}.queue"),
-                    "only a Deployment or StatefulSet consumes a queue",
+                    "only a Deployment, a StatefulSet or a KEDA ScaledJob's Job consumes a queue",
                 ));
             }
             if ws.traffic.is_none() {
@@ -507,7 +512,9 @@ fn workload_entries(
 /// Every Job needs arrivals in the Scenario.
 fn require_batch_arrivals(workloads: &[Workload], docs: &[&RawDocument]) -> Result<(), ScenarioError> {
     for (w, d) in workloads.iter().zip(docs) {
-        if w.kind == WorkloadKind::Batch && w.batch.is_none() {
+        // A ScaledJob's Job: KEDA creates its pods.
+        let keda = !d.value["metadata"]["annotations"][super::keda::SCALED_JOB_ANNOTATION].is_null();
+        if w.kind == WorkloadKind::Batch && w.batch.is_none() && !keda {
             return Err(d.error(
                 ErrorKind::Reference,
                 "metadata.name",

@@ -498,3 +498,206 @@ pub fn parse<'d>(
     }
     Ok(out)
 }
+
+/// A ScaledJob's `scalingStrategy.strategy` (kedacore/keda pkg/scaling/executor/scale_jobs.go).
+#[derive(Clone, Debug, PartialEq)]
+pub enum JobStrategy {
+    /// `maxScale − running`.
+    Default,
+    /// `min(maxScale − customScalingQueueLengthDeduction − int(running × customScalingRunningJobPercentage), maxReplicaCount)`.
+    Custom { deduction: i64, running_pct: f64 },
+    /// `maxReplicaCount − running` when `maxScale + running − pending > maxReplicaCount`, else `maxScale − pending`.
+    Accurate,
+    /// `min(maxReplicaCount − running − pending, maxScale)`, creating up to `maxReplicaCount`.
+    Eager,
+}
+
+/// One ScaledJob trigger: the series it reads and its per-job target.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JobTrigger {
+    pub metric: String,
+    pub target: f64,
+    pub activation: f64,
+}
+
+/// A `keda.sh/v1alpha1 ScaledJob`: KEDA creates Jobs (here: pods of the batch workload of the
+/// same name, each taking one message off its queue) on its own loop.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScaledJob {
+    pub name: String,
+    /// Index into `Scenario::workloads` (the Job built from `spec.jobTargetRef`).
+    pub target: usize,
+    pub polling_interval: SimDuration,
+    pub min_replicas: i64,
+    pub max_replicas: i64,
+    pub strategy: JobStrategy,
+    /// `scalingStrategy.multipleScalersCalculation`: max (default), min, avg, sum.
+    pub combine: String,
+    pub triggers: Vec<JobTrigger>,
+}
+
+/// The annotation marking a Job document built from a ScaledJob's `jobTargetRef`.
+pub const SCALED_JOB_ANNOTATION: &str = "capsim.dev/keda-scaledjob";
+
+/// Each ScaledJob's `jobTargetRef` as a `batch/v1 Job` document of its name, so its pods are
+/// built as any Job's are.
+pub fn synthesize_jobs(docs: &mut Vec<RawDocument>) -> Result<(), ScenarioError> {
+    let mut extra = Vec::new();
+    for d in docs.iter().filter(|d| d.is(API_VERSION, "ScaledJob")) {
+        let target = &d.value["spec"]["jobTargetRef"];
+        if target["template"].is_null() {
+            return Err(d.error(
+                ErrorKind::Schema,
+                "spec.jobTargetRef.template",
+                "required field is missing",
+            ));
+        }
+        let value = json!({
+            "apiVersion": "batch/v1",
+            "kind": "Job",
+            "metadata": {"name": d.name, "namespace": d.namespace, "annotations": {SCALED_JOB_ANNOTATION: d.name}},
+            "spec": {"template": target["template"]},
+        });
+        extra.push(RawDocument::new(&d.file, d.index, d.item, d.line, value)?);
+    }
+    docs.extend(extra);
+    Ok(())
+}
+
+/// The ScaledJobs, with their triggers' series added to `series`.
+pub fn parse_jobs<'d>(
+    docs: impl Iterator<Item = &'d RawDocument>,
+    workloads: &[Workload],
+    series: &mut Vec<NamedSeries>,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<ScaledJob>, ScenarioError> {
+    let mut out = Vec::new();
+    for d in docs {
+        let at = location(d);
+        let spec = &d.value["spec"];
+        let target = workloads
+            .iter()
+            .position(|w| w.name == d.name && w.namespace == d.namespace && w.kind == crate::model::WorkloadKind::Batch)
+            .ok_or_else(|| d.error(ErrorKind::Reference, "spec.jobTargetRef", "its Job could not be built"))?;
+        if workloads[target].service.queue.is_none() {
+            return Err(d.error(
+                ErrorKind::Reference,
+                "metadata.name",
+                format!(
+                    "ScaledJob {} needs its queue in the Scenario: spec.workloads.{}.queue and traffic (messages/s), \
+                     perRequest.cpu (CPU-seconds per message)",
+                    d.name, d.name
+                ),
+            ));
+        }
+        for k in spec.as_object().into_iter().flat_map(|o| o.keys()) {
+            if ![
+                "jobTargetRef",
+                "pollingInterval",
+                "minReplicaCount",
+                "maxReplicaCount",
+                "triggers",
+                "scalingStrategy",
+                "successfulJobsHistoryLimit",
+                "failedJobsHistoryLimit",
+                "rollout",
+            ]
+            .contains(&k.as_str())
+            {
+                warnings.push(format!("{at}: spec.{k}: not modelled by capsim's KEDA (ignored)"));
+            }
+        }
+        let st = &spec["scalingStrategy"];
+        let strategy = match st["strategy"].as_str().unwrap_or("default") {
+            "default" => JobStrategy::Default,
+            "accurate" => JobStrategy::Accurate,
+            "eager" => JobStrategy::Eager,
+            // upstream: an unparsable percentage falls back to the default strategy.
+            "custom" => match st["customScalingRunningJobPercentage"]
+                .as_str()
+                .and_then(|p| p.parse::<f64>().ok())
+            {
+                Some(running_pct) => JobStrategy::Custom {
+                    deduction: st["customScalingQueueLengthDeduction"].as_i64().unwrap_or(0),
+                    running_pct,
+                },
+                None => JobStrategy::Default,
+            },
+            other => {
+                return Err(d.error(
+                    ErrorKind::Invalid,
+                    "spec.scalingStrategy.strategy",
+                    format!("expected default, custom, accurate or eager, got {other:?}"),
+                ));
+            }
+        };
+        let combine = st["multipleScalersCalculation"].as_str().unwrap_or("max").to_string();
+        if !["max", "min", "avg", "sum"].contains(&combine.as_str()) {
+            return Err(d.error(
+                ErrorKind::Invalid,
+                "spec.scalingStrategy.multipleScalersCalculation",
+                format!("expected max, min, avg or sum, got {combine:?}"),
+            ));
+        }
+        let mut triggers = Vec::new();
+        for (i, t) in spec["triggers"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
+            let kind = t["type"].as_str().unwrap_or_default().to_string();
+            let Some((q, target, activation)) = queue_trigger(d, t, i)? else {
+                return Err(d.error(
+                    ErrorKind::Invalid,
+                    format!("spec.triggers[{i}].type"),
+                    format!("capsim's ScaledJobs read queue triggers (aws-sqs-queue, rabbitmq, kafka, redis, redis-streams), got {kind:?}"),
+                ));
+            };
+            let workload = queue_workload(workloads, &q).ok_or_else(|| {
+                d.error(
+                    ErrorKind::Reference,
+                    format!("spec.triggers[{i}].metadata"),
+                    format!(
+                        "names queue {q:?}, which no workload consumes (queues: {:?})",
+                        queue_names(workloads)
+                    ),
+                )
+            })?;
+            let metric = metric_name(i, &kind, &q);
+            let measure = if matches!(kind.as_str(), "redis" | "redis-cluster" | "redis-sentinel") {
+                QueueMeasure::Depth
+            } else {
+                QueueMeasure::Outstanding
+            };
+            series.push(NamedSeries {
+                name: format!("{}/{metric}", d.name),
+                source: SeriesSource::Queue { workload, measure },
+            });
+            triggers.push(JobTrigger {
+                metric: format!("{}/{metric}", d.name),
+                target,
+                activation,
+            });
+        }
+        if triggers.is_empty() {
+            return Err(d.error(ErrorKind::Invalid, "spec.triggers", "needs at least one trigger"));
+        }
+        let polling = seconds(d, spec, "pollingInterval", DEFAULT_POLLING_INTERVAL_S)?;
+        if polling == 0 {
+            return Err(d.error(ErrorKind::Invalid, "spec.pollingInterval", "must be at least 1 second"));
+        }
+        out.push(ScaledJob {
+            name: d.name.clone(),
+            target,
+            polling_interval: SimDuration::from_secs(polling),
+            min_replicas: i64::from(count(d, spec, "minReplicaCount")?.unwrap_or(0)),
+            max_replicas: i64::from(count(d, spec, "maxReplicaCount")?.unwrap_or(DEFAULT_MAX_REPLICAS)),
+            strategy,
+            combine,
+            triggers,
+        });
+    }
+    Ok(out)
+}

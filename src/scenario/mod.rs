@@ -134,6 +134,8 @@ pub struct Scenario {
     pub series: Vec<series::NamedSeries>,
     /// KEDA ScaledObjects (their HPAs are in `hpas`).
     pub scaled_objects: Vec<keda::ScaledObject>,
+    /// KEDA ScaledJobs (their Jobs are batch workloads of the same name).
+    pub scaled_jobs: Vec<keda::ScaledJob>,
     /// karpenter.sh/v1 NodePool documents, kept raw for the Karpenter stage.
     pub nodepools: Vec<serde_json::Value>,
     pub static_nodes: Vec<StaticNodes>,

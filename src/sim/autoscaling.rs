@@ -259,6 +259,7 @@ impl World<'_> {
             // One loop over every VPA, as the recommender and updater each are one process.
             Periodic::VpaRecommender | Periodic::VpaUpdater => usize::from(!self.vpas.objects.is_empty()),
             Periodic::Keda => self.sc.scaled_objects.len(),
+            Periodic::KedaJob => self.sc.scaled_jobs.len(),
         }
     }
 
@@ -269,7 +270,7 @@ impl World<'_> {
             Periodic::VpaRecommender => self.vpas.recommender.interval,
             Periodic::VpaUpdater => self.vpas.updater.interval,
             // Per ScaledObject: see `first_sync`/`keda_period`.
-            Periodic::Keda => self.keda_period(0),
+            Periodic::Keda | Periodic::KedaJob => self.keda_period(0),
         }
     }
 
@@ -280,7 +281,7 @@ impl World<'_> {
             // upstream main.go: `for range time.Tick(interval)`: the first loop one interval in.
             Periodic::VpaRecommender | Periodic::VpaUpdater => self.sync_period(stage),
             // KEDA's scale loop polls as soon as it starts.
-            Periodic::Keda => SimDuration::ZERO,
+            Periodic::Keda | Periodic::KedaJob => SimDuration::ZERO,
         }
     }
 

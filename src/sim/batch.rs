@@ -70,7 +70,9 @@ impl World<'_> {
             return;
         }
         let wi = pod.workload as usize;
+        let run_for = pod.run_for.unwrap_or(SimDuration::ZERO);
         self.workloads[wi].active.retain(|&x| x != p);
+        self.keda_job_done(wi, run_for);
         let pod = &mut self.cluster.pods[p.0 as usize];
         pod.phase = PodPhase::Succeeded;
         pod.completed = Some(now);

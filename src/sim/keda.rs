@@ -93,3 +93,153 @@ impl World<'_> {
         self.reconcile_replicas(target);
     }
 }
+
+impl World<'_> {
+    /// A ScaledJob's Job pod `p` of workload `wi` starts: it takes one message off the queue
+    /// and runs for the message's CPU-seconds (`perRequest.cpu`) over its CPU (limit, else
+    /// request) plus `latency.base`; with the queue empty it finds nothing and completes at once.
+    /// `None` for a pod of any other workload.
+    pub(super) fn keda_job_claim(&mut self, wi: usize, p: crate::cluster::PodId) -> Option<crate::engine::SimDuration> {
+        let wl = &self.sc.workloads[wi];
+        if wl.kind != crate::model::WorkloadKind::Batch || wl.batch.is_some() {
+            return None;
+        }
+        let now = self.queue.now();
+        super::service::integrate(&mut self.workloads[wi], now, self.measure_from);
+        let q = self.workloads[wi].queue.as_mut()?;
+        if q.depth < 1.0 {
+            return Some(crate::engine::SimDuration::ZERO);
+        }
+        q.depth -= 1.0;
+        q.processed += 1.0;
+        q.in_flight += 1.0;
+        let tmpl = self.templates.resources_of(&self.cluster.pods[p.0 as usize]);
+        let cores = tmpl
+            .limit_cpu_m()
+            .map_or(self.cluster.pods[p.0 as usize].requests.cpu_m as f64, |l| l as f64)
+            .max(1.0)
+            / 1000.0;
+        let secs = wl.service.cpu_per_rps_m / 1000.0 / cores + wl.service.base_latency_s;
+        Some(crate::engine::SimDuration::from_secs_f64(secs.max(0.001)))
+    }
+
+    /// A ScaledJob's Job pod finished its message.
+    pub(super) fn keda_job_done(&mut self, wi: usize, run_for: crate::engine::SimDuration) {
+        let wl = &self.sc.workloads[wi];
+        if wl.kind != crate::model::WorkloadKind::Batch || wl.batch.is_some() || run_for.is_zero() {
+            return;
+        }
+        if let Some(q) = self.workloads[wi].queue.as_mut() {
+            q.in_flight = (q.in_flight - 1.0).max(0.0);
+        }
+    }
+
+    /// KEDA's job loop for ScaledJob `i` (kedacore/keda pkg/scaling/executor/scale_jobs.go
+    /// `RequestJobScale`, pkg/scaling/scaledjob/metrics.go `IsScaledJobActive`): per trigger
+    /// queueLength and maxValue = min(queueLength / target, maxReplicaCount), combined by
+    /// `multipleScalersCalculation` over the active triggers; the strategy's effective maximum
+    /// from the running and pending Jobs; `min(ceil(queueLength), effectiveMaxScale)` new Jobs.
+    pub(super) fn keda_job_poll(&mut self, now: SimTime, i: usize) {
+        use crate::scenario::keda::JobStrategy;
+        let sj = &self.sc.scaled_jobs[i];
+        let metrics: Vec<(f64, f64, bool)> = sj
+            .triggers
+            .iter()
+            .map(|t| {
+                let len = self.series_value(&t.metric, now).unwrap_or(0.0);
+                let max = if t.target > 0.0 {
+                    (len / t.target).min(sj.max_replicas as f64)
+                } else {
+                    0.0
+                };
+                (len, max, len > t.activation)
+            })
+            .collect();
+        let active: Vec<&(f64, f64, bool)> = metrics.iter().filter(|m| m.2).collect();
+        let (mut queue_len, mut max_value) = (0.0f64, 0.0f64);
+        match sj.combine.as_str() {
+            "min" => {
+                for m in &active {
+                    if queue_len == 0.0 || m.0 < queue_len {
+                        (queue_len, max_value) = (m.0, m.1);
+                    }
+                }
+            }
+            "avg" if !active.is_empty() => {
+                queue_len = active.iter().map(|m| m.0).sum::<f64>() / active.len() as f64;
+                max_value = active.iter().map(|m| m.1).sum::<f64>() / active.len() as f64;
+            }
+            "sum" => {
+                queue_len = active.iter().map(|m| m.0).sum();
+                max_value = active.iter().map(|m| m.1).sum();
+            }
+            _ => {
+                for m in &active {
+                    if m.0 > queue_len {
+                        (queue_len, max_value) = (m.0, m.1);
+                    }
+                }
+            }
+        }
+        let is_active = !active.is_empty() || sj.min_replicas > 0;
+        let max_scale = max_value.min(sj.max_replicas as f64).ceil() as i64;
+        let mut scale_to = queue_len.ceil() as i64;
+        let ws = &self.workloads[sj.target];
+        let running = ws.active.len() as i64;
+        let pending = ws
+            .active
+            .iter()
+            .filter(|p| self.cluster.pods[p.0 as usize].phase == crate::cluster::PodPhase::Pending)
+            .count() as i64;
+        let effective = if running < sj.min_replicas {
+            scale_to = sj.min_replicas - running;
+            scale_to
+        } else {
+            let r = running - sj.min_replicas;
+            match &sj.strategy {
+                JobStrategy::Default => max_scale - r,
+                JobStrategy::Custom { deduction, running_pct } => {
+                    (max_scale - deduction - (r as f64 * running_pct) as i64).min(sj.max_replicas)
+                }
+                JobStrategy::Accurate => {
+                    if max_scale + r - pending > sj.max_replicas {
+                        sj.max_replicas - r
+                    } else {
+                        max_scale - pending
+                    }
+                }
+                JobStrategy::Eager => {
+                    scale_to = sj.max_replicas;
+                    (sj.max_replicas - r - pending).min(max_scale)
+                }
+            }
+        }
+        .max(0);
+        if !is_active || effective <= 0 {
+            return;
+        }
+        let n = scale_to.min(effective).max(0);
+        let target = sj.target;
+        for _ in 0..n {
+            self.create_pod(target, now);
+        }
+        if n > 0 {
+            self.keda_jobs_created[i] += n as u32;
+            self.keda_records.push(KedaRecord {
+                time_s: now.as_secs_f64(),
+                scaled_object: sj.name.clone(),
+                action: "JobsCreated",
+                from: running as u32,
+                to: (running + n) as u32,
+                triggers: sj
+                    .triggers
+                    .iter()
+                    .zip(&metrics)
+                    .map(|(t, m)| format!("{}={:.3}", t.metric, m.0))
+                    .collect::<Vec<_>>()
+                    .join(";"),
+            });
+            self.request_cycle(now);
+        }
+    }
+}

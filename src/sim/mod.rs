@@ -112,6 +112,8 @@ pub enum Periodic {
     VpaUpdater,
     /// KEDA's scale loop for one ScaledObject (`pollingInterval`).
     Keda,
+    /// KEDA's job loop for one ScaledJob (`pollingInterval`).
+    KedaJob,
 }
 
 impl Periodic {
@@ -120,6 +122,7 @@ impl Periodic {
         Periodic::VpaRecommender,
         Periodic::VpaUpdater,
         Periodic::Keda,
+        Periodic::KedaJob,
     ];
 }
 
@@ -213,6 +216,8 @@ pub struct World<'a> {
     pub vpas: vpa::Vpas,
     /// KEDA's loop state per ScaledObject, and what it did.
     pub keda: Vec<keda::KedaRuntime>,
+    /// Jobs each ScaledJob created.
+    pub keda_jobs_created: Vec<u32>,
     pub keda_records: Vec<keda::KedaRecord>,
     pub recorder: Recorder,
     /// Provisioner warnings (unknown flags, ignored fields), for the CLI to print.
@@ -261,6 +266,7 @@ impl<'a> World<'a> {
             vpas: vpa::Vpas::new(sc),
             keda: vec![keda::KedaRuntime::default(); sc.scaled_objects.len()],
             keda_records: Vec::new(),
+            keda_jobs_created: vec![0; sc.scaled_jobs.len()],
             recorder: Recorder::new(sc),
             warnings: Vec::new(),
             tick,
@@ -454,6 +460,14 @@ impl<'a> World<'a> {
                     pod.phase = PodPhase::Running;
                     pod.started = Some(now);
                     pod.start_due = None;
+                    if pod.run_for.is_none() {
+                        // A ScaledJob's Job pod takes its message as it starts.
+                        let wi = pod.workload as usize;
+                        if let Some(d) = self.keda_job_claim(wi, p) {
+                            self.cluster.pods[p.0 as usize].run_for = Some(d);
+                        }
+                    }
+                    let pod = &mut self.cluster.pods[p.0 as usize];
                     if let Some(d) = pod.run_for {
                         self.queue.push(now + d, Event::PodCompleted(p));
                     }
@@ -479,9 +493,11 @@ impl<'a> World<'a> {
                     Periodic::VpaRecommender => self.vpa_recommend(now),
                     Periodic::VpaUpdater => self.vpa_update(now),
                     Periodic::Keda => self.keda_poll(now, i as usize),
+                    Periodic::KedaJob => self.keda_job_poll(now, i as usize),
                 }
                 let period = match stage {
                     Periodic::Keda => self.keda_period(i as usize),
+                    Periodic::KedaJob => self.sc.scaled_jobs[i as usize].polling_interval,
                     _ => self.sync_period(stage),
                 };
                 self.queue.push(now + period, Event::Sync(stage, i));
@@ -543,7 +559,14 @@ impl<'a> World<'a> {
                 .map_or(0.0, |t| t.rps_at_memo(now, &self.rngs, memo).max(0.0));
             let tick_s = self.tick.as_secs_f64();
             let ws = &mut self.workloads[i];
+            let consumer_jobs = wl.kind == crate::model::WorkloadKind::Batch;
             ws.demand = match &mut ws.queue {
+                // A ScaledJob's Jobs take their messages one each (`keda_job_claim`), not
+                // through the service model.
+                Some(q) if consumer_jobs => {
+                    q.tick(now, demand, tick_s);
+                    0.0
+                }
                 Some(q) => q.tick(now, demand, tick_s),
                 None => demand,
             };
@@ -910,6 +933,17 @@ impl<'a> World<'a> {
         for (i, ws) in self.workloads.iter().enumerate() {
             let wl = &self.sc.workloads[i];
             if !wl.kind.is_replicated() {
+                // A ScaledJob's queue is sampled too.
+                if let Some(q) = &ws.queue {
+                    self.recorder.queue.push(queue::QueueRow {
+                        time: now,
+                        workload: i as u32,
+                        arrival_rps: q.arrival,
+                        processed_rps: 0.0,
+                        depth: q.depth,
+                        oldest_age_s: q.oldest_age_s(now),
+                    });
+                }
                 continue;
             }
             let mut pending = 0u32;

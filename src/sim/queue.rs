@@ -18,9 +18,11 @@ pub struct QueueState {
     pub arrival: f64,
     /// Messages waiting.
     pub depth: f64,
-    /// Messages arrived and processed since t = 0.
+    /// Messages arrived and processed (taken off the queue) since t = 0.
     pub arrived: f64,
     pub processed: f64,
+    /// A ScaledJob's queue: messages its running Jobs hold (taken, not yet done).
+    pub in_flight: f64,
     /// (time, cumulative arrivals) at each tick since the head message arrived.
     marks: VecDeque<(SimTime, f64)>,
 }
@@ -123,8 +125,15 @@ impl super::World<'_> {
                 .depth_after((now - ws.last_tick_raw).as_secs_f64(), ws.served_rps())
                 .round(),
             QueueMeasure::Outstanding => {
-                let m = &self.sc.workloads[wi].service;
-                let in_flight = ws.served_rps() * (m.cpu_per_rps_m / 1000.0 + m.base_latency_s);
+                let wl = &self.sc.workloads[wi];
+                let m = &wl.service;
+                // A ScaledJob's Jobs hold theirs until they finish; a Deployment's pods per
+                // Little's law.
+                let in_flight = if wl.kind == crate::model::WorkloadKind::Batch {
+                    q.in_flight
+                } else {
+                    ws.served_rps() * (m.cpu_per_rps_m / 1000.0 + m.base_latency_s)
+                };
                 (q.depth_after((now - ws.last_tick_raw).as_secs_f64(), ws.served_rps()) + in_flight).round()
             }
             QueueMeasure::OldestAge => q.oldest_age_s(now),

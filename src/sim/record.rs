@@ -348,6 +348,9 @@ pub struct KedaSummary {
     pub hpa: String,
     pub activations: u32,
     pub deactivations: u32,
+    /// A ScaledJob: the Jobs its loop created.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jobs_created: Option<u32>,
 }
 
 /// One VPA's run.
@@ -769,7 +772,19 @@ pub(super) fn finish(mut w: World<'_>, end: SimTime, events: u64) -> SimResult {
                     hpa: so.hpa_name.clone(),
                     activations: rt.activations,
                     deactivations: rt.deactivations,
+                    jobs_created: None,
                 })
+                .chain(
+                    sc.scaled_jobs
+                        .iter()
+                        .zip(&w.keda_jobs_created)
+                        .map(|(sj, n)| KedaSummary {
+                            name: sj.name.clone(),
+                            target: sc.workloads[sj.target].name.clone(),
+                            jobs_created: Some(*n),
+                            ..Default::default()
+                        }),
+                )
                 .collect(),
             scenario: sc.name.clone(),
             seed: sc.seed,

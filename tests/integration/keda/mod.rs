@@ -249,7 +249,23 @@ fn keda_inputs_that_cannot_run_are_errors_naming_the_field() {
 }
 
 #[test]
-fn a_scaled_job_is_named_as_not_modelled_and_an_own_hpa_is_the_duplicate() {
+fn an_http_scaled_object_is_named_as_not_modelled_and_an_own_hpa_is_the_duplicate() {
+    let http = "---
+apiVersion: http.keda.sh/v1alpha1
+kind: HTTPScaledObject
+metadata: {name: web}
+spec:
+  scaleTargetRef: {name: web, kind: Deployment, apiVersion: apps/v1, service: web, port: 8080}
+";
+    let sc = load(&format!("{}{http}", scenario(SQS, "", "1h")));
+    assert!(
+        sc.warnings
+            .iter()
+            .any(|w| w.starts_with("NOT MODELLED") && w.contains("HTTPScaledObject")),
+        "{:?}",
+        sc.warnings
+    );
+    // A ScaledJob without its queue in the Scenario is an error naming what to add.
     let job = "---
 apiVersion: keda.sh/v1alpha1
 kind: ScaledJob
@@ -258,14 +274,10 @@ spec:
   jobTargetRef: {template: {spec: {containers: [{name: j, image: j:1}]}}}
   triggers: [{type: aws-sqs-queue, metadata: {queueURL: q, queueLength: '5'}}]
 ";
-    let sc = load(&format!("{}{job}", scenario(SQS, "", "1h")));
-    assert!(
-        sc.warnings
-            .iter()
-            .any(|w| w.starts_with("NOT MODELLED") && w.contains("ScaledJob")),
-        "{:?}",
-        sc.warnings
-    );
+    let e = load_str("keda.yaml", &format!("{}{job}", scenario(SQS, "", "1h")), None, &[])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("spec.workloads.batch.queue"), "{e}");
     let hpa = "---
 apiVersion: autoscaling/v2
 kind: HorizontalPodAutoscaler
@@ -332,4 +344,73 @@ spec:
     // Without the gate the API server rejects minReplicas: 0 (checked when the HPAs are built).
     let e = capsim::sim::run(&load(&text(""))).unwrap_err().to_string();
     assert!(e.contains("spec.minReplicas"), "{e}");
+}
+
+const SCALED_JOB: &str = "apiVersion: capsim/v1alpha1
+kind: Scenario
+metadata: {name: sj}
+spec:
+  duration: 40m
+  seed: 1
+  resolution: 10s
+  nodes:
+    - {name: n, instanceType: m5.4xlarge, count: 2, zone: us-east-1a}
+  workloads:
+    render:
+      traffic: {base: 0, shape: [{level: {at: 5m, rps: 0.2}}, {level: {at: 25m, rps: 0}}]}
+      perRequest: {cpu: '60'}
+      queue: {name: renders}
+      startup: {imagePull: 5s, containerStart: 2s}
+---
+apiVersion: keda.sh/v1alpha1
+kind: ScaledJob
+metadata: {name: render}
+spec:
+  jobTargetRef:
+    template:
+      spec:
+        restartPolicy: Never
+        containers:
+          - {name: r, image: render:1, resources: {requests: {cpu: '1', memory: 1Gi}, limits: {cpu: '1'}}}
+  pollingInterval: 30
+  maxReplicaCount: 20
+STRATEGY  triggers:
+    - type: aws-sqs-queue
+      metadata: {queueURL: 'https://sqs.us-east-1.amazonaws.com/123/renders', queueLength: '1'}
+";
+
+#[test]
+fn a_scaled_job_creates_one_job_per_message_by_its_strategy() {
+    // One message every 5 s from 300 s; each takes 60 CPU-seconds on its 1-CPU Job: 60 s.
+    // Default strategy (scale_jobs.go): jobs = min(ceil(queueLength), maxScale − running), with
+    // queueLength counting the messages in flight (SQS NotVisible). Poll at 330 s: 6 waiting,
+    // none running → 6 Jobs. At 360 s: 6 new + 6 in flight = 12, maxScale 12 − 6 running → 6.
+    // In steady state 12 Jobs run (0.2/s × 60 s), and every message gets exactly one Job.
+    let r = run(&SCALED_JOB.replace("STRATEGY", ""));
+    let created: Vec<(f64, u32, u32)> = r.keda.iter().map(|k| (k.time_s, k.from, k.to)).collect();
+    assert_eq!(created[0], (330.0, 0, 6));
+    assert_eq!(created[1], (360.0, 6, 12));
+    assert_eq!(r.summary.keda[0].jobs_created, Some(240));
+    let w = &r.summary.workloads[0];
+    assert_eq!(w.completed, Some(240));
+    let q = w.queue.as_ref().unwrap();
+    assert_eq!(
+        (q.messages_arrived, q.messages_processed, q.depth_at_end),
+        (240.0, 240.0, 0.0)
+    );
+    // Accurate assumes the queue length leaves out running Jobs' messages: at 360 s,
+    // maxScale 12 + running 6 − pending 0 ≤ 20, so maxScale − pending = 12 new Jobs — with SQS
+    // counting in-flight messages that over-creates (the surplus find the queue empty and exit).
+    let accurate = run(&SCALED_JOB.replace("STRATEGY", "  scalingStrategy: {strategy: accurate}\n"));
+    assert_eq!(
+        (accurate.keda[1].time_s, accurate.keda[1].to - accurate.keda[1].from),
+        (360.0, 12)
+    );
+    assert!(accurate.summary.keda[0].jobs_created.unwrap() > 240);
+    // Eager: min(maxReplicaCount − running − pending, maxScale) = min(20, 6) at 330 s.
+    let eager = run(&SCALED_JOB.replace("STRATEGY", "  scalingStrategy: {strategy: eager}\n"));
+    assert_eq!(eager.keda[0].to, 6);
+    let bad = SCALED_JOB.replace("STRATEGY", "  scalingStrategy: {strategy: greedy}\n");
+    let e = load_str("sj.yaml", &bad, None, &[]).unwrap_err().to_string();
+    assert!(e.contains("spec.scalingStrategy.strategy"), "{e}");
 }
