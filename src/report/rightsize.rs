@@ -166,10 +166,6 @@ pub struct Rightsizing {
     pub pages: (u32, u32),
 }
 
-fn pages(r: &SimResult) -> u32 {
-    r.alerts.pages()
-}
-
 /// Puts the two runs side by side.
 pub fn compare(
     before: &SimResult,
@@ -203,7 +199,7 @@ pub fn compare(
         cluster_cost_usd: (b.cost_total_usd, a.cost_total_usd),
         node_hours: (b.node_hours, a.node_hours),
         nodes_max: (b.nodes_max, a.nodes_max),
-        pages: (pages(before), pages(after)),
+        pages: (before.alerts.pages(), after.alerts.pages()),
     }
 }
 

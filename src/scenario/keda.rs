@@ -25,6 +25,7 @@ use super::raw::RawDocument;
 use super::series::{NamedSeries, QueueMeasure, SeriesSource, queue_names, queue_workload};
 use crate::engine::SimDuration;
 use crate::model::Workload;
+use crate::model::units::Quantity;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -180,6 +181,44 @@ fn queue_trigger(doc: &RawDocument, t: &Value, i: usize) -> Result<Option<(Strin
     }))
 }
 
+/// A queue trigger's series — what the broker counts: in-flight / unacknowledged messages too,
+/// unless the trigger opts out (SQS `scaleOnInFlight`, RabbitMQ `excludeUnacknowledged`); a
+/// Redis list holds only what waits — with its target and activation threshold. `None` for a
+/// trigger that is not a queue trigger.
+fn queue_series(
+    d: &RawDocument,
+    t: &Value,
+    i: usize,
+    workloads: &[Workload],
+) -> Result<Option<(SeriesSource, f64, f64)>, ScenarioError> {
+    let Some((q, target, activation)) = queue_trigger(d, t, i)? else {
+        return Ok(None);
+    };
+    let workload = queue_workload(workloads, &q).ok_or_else(|| {
+        d.error(
+            ErrorKind::Reference,
+            format!("spec.triggers[{i}].metadata"),
+            format!(
+                "names queue {q:?}, which no workload consumes (queues: {:?})",
+                queue_names(workloads)
+            ),
+        )
+    })?;
+    let flag = |k: &str| meta_str(t, k).map(|v| v.eq_ignore_ascii_case("true"));
+    let depth_only = match t["type"].as_str().unwrap_or_default() {
+        "aws-sqs-queue" => flag("scaleOnInFlight") == Some(false),
+        "rabbitmq" => flag("excludeUnacknowledged") == Some(true),
+        "redis" | "redis-cluster" | "redis-sentinel" => true,
+        _ => false,
+    };
+    let measure = if depth_only {
+        QueueMeasure::Depth
+    } else {
+        QueueMeasure::Outstanding
+    };
+    Ok(Some((SeriesSource::Queue { workload, measure }, target, activation)))
+}
+
 /// The HPA KEDA would create for each ScaledObject, appended to `docs` (kedacore/keda
 /// controllers/keda/hpa.go `newHPAForScaledObject`).
 pub fn synthesize_hpas(docs: &mut Vec<RawDocument>) -> Result<(), ScenarioError> {
@@ -221,7 +260,7 @@ pub fn synthesize_hpas(docs: &mut Vec<RawDocument>) -> Result<(), ScenarioError>
                     format!("expected AverageValue, Value or Utilization, got {other:?}"),
                 )),
             };
-            let quantity = |v: f64| Value::String(format_quantity(v));
+            let quantity = |v: f64| Value::String(Quantity::from_milli((v * 1000.0).round() as i64).to_string());
             let metric = match kind {
                 "cpu" | "memory" => {
                     let value = t["metadata"].get("value").and_then(num).ok_or_else(|| {
@@ -269,15 +308,6 @@ pub fn synthesize_hpas(docs: &mut Vec<RawDocument>) -> Result<(), ScenarioError>
     }
     docs.extend(extra);
     Ok(())
-}
-
-/// A plain decimal quantity (`5`, `0.5`).
-fn format_quantity(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{}", v as i64)
-    } else {
-        format!("{}m", (v * 1000.0).round() as i64)
-    }
 }
 
 /// upstream scalers' `GenerateMetricNameWithIndex`: `s<index>-<name>`.
@@ -396,33 +426,8 @@ pub fn parse<'d>(
             }
             let (what, _) = trigger_metric(d, t, i)?;
             let metric = metric_name(i, &kind, &what);
-            let (source, activation) = if let Some((q, _, activation)) = queue_trigger(d, t, i)? {
-                let workload = queue_workload(workloads, &q).ok_or_else(|| {
-                    d.error(
-                        ErrorKind::Reference,
-                        format!("spec.triggers[{i}].metadata"),
-                        format!(
-                            "names queue {q:?}, which no workload consumes (queues: {:?})",
-                            queue_names(workloads)
-                        ),
-                    )
-                })?;
-                // What the broker counts: in-flight / unacknowledged messages too, unless the
-                // trigger opts out (SQS scaleOnInFlight, RabbitMQ excludeUnacknowledged); a Redis
-                // list holds only what waits.
-                let flag = |k: &str| meta_str(t, k).map(|v| v.eq_ignore_ascii_case("true"));
-                let depth_only = match kind.as_str() {
-                    "aws-sqs-queue" => flag("scaleOnInFlight") == Some(false),
-                    "rabbitmq" => flag("excludeUnacknowledged") == Some(true),
-                    "redis" | "redis-cluster" | "redis-sentinel" => true,
-                    _ => false,
-                };
-                let measure = if depth_only {
-                    QueueMeasure::Depth
-                } else {
-                    QueueMeasure::Outstanding
-                };
-                (SeriesSource::Queue { workload, measure }, activation)
+            let (source, activation) = if let Some((source, _, activation)) = queue_series(d, t, i, workloads)? {
+                (source, activation)
             } else if kind == "prometheus" {
                 let query = what.trim().to_string();
                 let Some(s) = series.iter().find(|s| s.name == query) else {
@@ -648,32 +653,18 @@ pub fn parse_jobs<'d>(
             .enumerate()
         {
             let kind = t["type"].as_str().unwrap_or_default().to_string();
-            let Some((q, target, activation)) = queue_trigger(d, t, i)? else {
+            let Some((source, target, activation)) = queue_series(d, t, i, workloads)? else {
                 return Err(d.error(
                     ErrorKind::Invalid,
                     format!("spec.triggers[{i}].type"),
                     format!("capsim's ScaledJobs read queue triggers (aws-sqs-queue, rabbitmq, kafka, redis, redis-streams), got {kind:?}"),
                 ));
             };
-            let workload = queue_workload(workloads, &q).ok_or_else(|| {
-                d.error(
-                    ErrorKind::Reference,
-                    format!("spec.triggers[{i}].metadata"),
-                    format!(
-                        "names queue {q:?}, which no workload consumes (queues: {:?})",
-                        queue_names(workloads)
-                    ),
-                )
-            })?;
-            let metric = metric_name(i, &kind, &q);
-            let measure = if matches!(kind.as_str(), "redis" | "redis-cluster" | "redis-sentinel") {
-                QueueMeasure::Depth
-            } else {
-                QueueMeasure::Outstanding
-            };
+            let (what, _) = trigger_metric(d, t, i)?;
+            let metric = metric_name(i, &kind, &what);
             series.push(NamedSeries {
                 name: format!("{}/{metric}", d.name),
-                source: SeriesSource::Queue { workload, measure },
+                source,
             });
             triggers.push(JobTrigger {
                 metric: format!("{}/{metric}", d.name),

@@ -263,34 +263,26 @@ impl World<'_> {
         }
     }
 
-    /// A periodic controller's sync period.
-    pub(super) fn sync_period(&self, stage: Periodic) -> SimDuration {
+    /// Object `i`'s sync period under a periodic controller.
+    pub(super) fn sync_period(&self, stage: Periodic, i: usize) -> SimDuration {
         match stage {
             Periodic::Hpa => self.autoscaling.config.sync_period,
             Periodic::VpaRecommender => self.vpas.recommender.interval,
             Periodic::VpaUpdater => self.vpas.updater.interval,
-            // Per ScaledObject: see `first_sync`/`keda_period`.
-            Periodic::Keda | Periodic::KedaJob => self.keda_period(0),
+            Periodic::Keda => self.sc.scaled_objects[i].polling_interval,
+            Periodic::KedaJob => self.sc.scaled_jobs[i].polling_interval,
         }
     }
 
     /// When object `i` of a periodic controller first syncs, after the start.
     pub(super) fn first_sync(&self, stage: Periodic, i: usize) -> SimDuration {
         match stage {
-            Periodic::Hpa => sync_offset(&self.rngs, &self.autoscaling.hpas[i].name, self.sync_period(stage)),
+            Periodic::Hpa => sync_offset(&self.rngs, &self.autoscaling.hpas[i].name, self.sync_period(stage, i)),
             // upstream main.go: `for range time.Tick(interval)`: the first loop one interval in.
-            Periodic::VpaRecommender | Periodic::VpaUpdater => self.sync_period(stage),
+            Periodic::VpaRecommender | Periodic::VpaUpdater => self.sync_period(stage, i),
             // KEDA's scale loop polls as soon as it starts.
             Periodic::Keda | Periodic::KedaJob => SimDuration::ZERO,
         }
-    }
-
-    /// ScaledObject `i`'s polling interval.
-    pub(super) fn keda_period(&self, i: usize) -> SimDuration {
-        self.sc
-            .scaled_objects
-            .get(i)
-            .map_or(SimDuration::from_secs(30), |s| s.polling_interval)
     }
 
     fn apply_hpa(&mut self, now: SimTime, hpa: &HpaRuntime, d: &HpaDecision) {

@@ -495,11 +495,7 @@ impl<'a> World<'a> {
                     Periodic::Keda => self.keda_poll(now, i as usize),
                     Periodic::KedaJob => self.keda_job_poll(now, i as usize),
                 }
-                let period = match stage {
-                    Periodic::Keda => self.keda_period(i as usize),
-                    Periodic::KedaJob => self.sc.scaled_jobs[i as usize].polling_interval,
-                    _ => self.sync_period(stage),
-                };
+                let period = self.sync_period(stage, i as usize);
                 self.queue.push(now + period, Event::Sync(stage, i));
             }
             Event::BatchArrival(wi, k) => self.batch_arrival(now, wi, k),
@@ -932,18 +928,19 @@ impl<'a> World<'a> {
         });
         for (i, ws) in self.workloads.iter().enumerate() {
             let wl = &self.sc.workloads[i];
+            // Every queue is sampled, a ScaledJob's too (its Jobs process outside the service
+            // model, so `served_rps` is 0 there).
+            if let Some(q) = &ws.queue {
+                self.recorder.queue.push(queue::QueueRow {
+                    time: now,
+                    workload: i as u32,
+                    arrival_rps: q.arrival,
+                    processed_rps: ws.served_rps(),
+                    depth: q.depth,
+                    oldest_age_s: q.oldest_age_s(now),
+                });
+            }
             if !wl.kind.is_replicated() {
-                // A ScaledJob's queue is sampled too.
-                if let Some(q) = &ws.queue {
-                    self.recorder.queue.push(queue::QueueRow {
-                        time: now,
-                        workload: i as u32,
-                        arrival_rps: q.arrival,
-                        processed_rps: 0.0,
-                        depth: q.depth,
-                        oldest_age_s: q.oldest_age_s(now),
-                    });
-                }
                 continue;
             }
             let mut pending = 0u32;
@@ -968,17 +965,7 @@ impl<'a> World<'a> {
             // A queue worker's demand is the messages arriving; nothing it does not process now
             // is an error (it waits in the queue, `queue.csv`).
             let (demand, errors) = match &ws.queue {
-                Some(q) => {
-                    self.recorder.queue.push(queue::QueueRow {
-                        time: now,
-                        workload: i as u32,
-                        arrival_rps: q.arrival,
-                        processed_rps: ws.served_rps(),
-                        depth: q.depth,
-                        oldest_age_s: q.oldest_age_s(now),
-                    });
-                    (q.arrival, 0.0)
-                }
+                Some(q) => (q.arrival, 0.0),
                 None => (ws.demand, (ws.demand - ws.served_rps()).max(0.0) + ws.load.timeouts),
             };
             self.recorder.timeline.push(TimelineRow {

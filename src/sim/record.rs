@@ -276,20 +276,22 @@ fn queue_summary(
     if let (Some(t), Some(last)) = (since, mine.last()) {
         longest = longest.max((last.time - t).as_secs_f64());
     }
+    let over_slo = model
+        .age_slo_s
+        .map(|slo| ages.iter().filter(|&&a| a > slo).count() as f64 * resolution_s);
+    let (depth, age) = (Percentiles::of(depths), Percentiles::of(ages));
     QueueSummary {
         queue: model.name.clone(),
         messages_arrived: q.arrived,
         messages_processed: q.processed,
-        depth_p95: Percentiles::of(depths.clone()).p95,
-        depth_max: depths.iter().copied().fold(0.0, f64::max),
+        depth_p95: depth.p95,
+        depth_max: depth.max,
         depth_at_end: q.depth,
-        oldest_age_p95_s: Percentiles::of(ages.clone()).p95,
-        oldest_age_max_s: ages.iter().copied().fold(0.0, f64::max),
+        oldest_age_p95_s: age.p95,
+        oldest_age_max_s: age.max,
         longest_backlog_s: longest,
         age_slo_s: model.age_slo_s,
-        seconds_over_age_slo: model
-            .age_slo_s
-            .map(|slo| ages.iter().filter(|&&a| a > slo).count() as f64 * resolution_s),
+        seconds_over_age_slo: over_slo,
     }
 }
 

@@ -184,7 +184,7 @@ fn a_prometheus_trigger_reads_a_named_series() {
 }
 
 #[test]
-fn an_hpa_external_metric_reads_a_named_series() {
+fn a_queue_series_is_registered_and_must_name_an_existing_queue() {
     let text = scenario(SQS, "  series:\n    backlog: {queue: orders, measure: depth}\n", "1h");
     let sc = load(&text);
     assert_eq!(sc.series.len(), 2, "the named one and the trigger's");
