@@ -146,6 +146,7 @@ pub fn build(
     let mut series = super::series::parse(scenario_doc, &spec.series, &workloads, base_dir.as_deref())?;
     let scaled_objects = super::keda::parse(by_role(Role::Keda), &workloads, &mut series, &mut warnings)?;
     let scaled_jobs = super::keda::parse_jobs(by_role(Role::KedaJob), &workloads, &mut series, &mut warnings)?;
+    super::faults::check_series(scenario_doc, &faults, &series)?;
     let mut rule_groups = Vec::new();
     for d in by_role(Role::Rules) {
         rule_groups.extend(crate::alerts::rule_groups(d, &mut warnings)?);

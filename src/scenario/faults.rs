@@ -7,6 +7,7 @@
 //!     - zoneOutage: {zone: us-east-1a, at: 30m, for: 45m}
 //!     - insufficientCapacity: {instanceType: m5.xlarge, capacityType: spot, zone: us-east-1b, at: 0s, for: 2h}
 //!     - spotInterruptions: {at: 1h, for: 10m, fraction: 0.5, zone: us-east-1c}
+//!     - metricsOutage: {series: s0-aws-sqs-queue-orders, at: 2h, for: 10m}
 //! ```
 //!
 //! A zone outage: the zone's nodes stop reporting; after the node lifecycle controller's grace
@@ -16,7 +17,10 @@
 //! Insufficient capacity: launches of the matching offerings fail for the window (every field
 //! but the window is optional: absent matches all). A spot storm: each matching spot node alive
 //! during the window is reclaimed with probability `fraction`, at a uniform instant within it
-//! (with the usual two-minute warning).
+//! (with the usual two-minute warning). A metrics outage: reads of the named metric series
+//! (`spec.series`, or a KEDA trigger's metric; absent: every named series) fail for the window,
+//! as when Prometheus or the queue's API is unreachable — the HPA gets the metrics API's error
+//! and a KEDA ScaledObject counts failures toward its `fallback`.
 
 use super::error::{ErrorKind, ScenarioError};
 use super::raw::RawDocument;
@@ -52,6 +56,12 @@ pub enum Fault {
         from: SimTime,
         to: SimTime,
     },
+    MetricsOutage {
+        /// The series whose reads fail; `None`: every named series.
+        series: Option<String>,
+        from: SimTime,
+        to: SimTime,
+    },
 }
 
 impl Fault {
@@ -60,7 +70,8 @@ impl Fault {
         match self {
             Fault::ZoneOutage { from, to, .. }
             | Fault::InsufficientCapacity { from, to, .. }
-            | Fault::SpotInterruptions { from, to, .. } => (*from, *to),
+            | Fault::SpotInterruptions { from, to, .. }
+            | Fault::MetricsOutage { from, to, .. } => (*from, *to),
         }
     }
 
@@ -85,8 +96,22 @@ impl Fault {
                 fraction * 100.0,
                 zone.as_deref().unwrap_or("every zone")
             ),
+            Fault::MetricsOutage { series, .. } => format!(
+                "metrics outage {} {span}",
+                series.as_deref().unwrap_or("(every named series)")
+            ),
         }
     }
+}
+
+/// Does some fault make a read of the named series `name` fail at `now`?
+pub fn series_unavailable(faults: &[Fault], name: &str, now: SimTime) -> bool {
+    faults.iter().any(|f| match f {
+        Fault::MetricsOutage { series, from, to } => {
+            *from <= now && now < *to && series.as_deref().is_none_or(|s| s == name)
+        }
+        _ => false,
+    })
 }
 
 /// Does some fault make a launch of this offering fail at `now`?
@@ -114,7 +139,7 @@ pub fn launch_fails(
                     && c.is_none_or(|c| c == capacity_type)
                     && z.as_deref().is_none_or(|z| z == zone)
             }
-            Fault::SpotInterruptions { .. } => false,
+            Fault::SpotInterruptions { .. } | Fault::MetricsOutage { .. } => false,
         }
     })
 }
@@ -125,6 +150,16 @@ pub struct FaultSpec {
     zone_outage: Option<ZoneOutageSpec>,
     insufficient_capacity: Option<CapacitySpec>,
     spot_interruptions: Option<StormSpec>,
+    metrics_outage: Option<OutageSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct OutageSpec {
+    series: Option<String>,
+    at: DurationField,
+    #[serde(rename = "for")]
+    span: DurationField,
 }
 
 #[derive(Debug, Deserialize)]
@@ -180,12 +215,13 @@ pub fn parse(
             f.zone_outage.is_some(),
             f.insufficient_capacity.is_some(),
             f.spot_interruptions.is_some(),
+            f.metrics_outage.is_some(),
         ];
         if kinds.iter().filter(|k| **k).count() != 1 {
             return Err(doc.error(
                 ErrorKind::Invalid,
                 path,
-                "must set exactly one of zoneOutage, insufficientCapacity, spotInterruptions",
+                "must set exactly one of zoneOutage, insufficientCapacity, spotInterruptions, metricsOutage",
             ));
         }
         let window =
@@ -256,6 +292,38 @@ pub fn parse(
                 to,
             });
         }
+        if let Some(m) = &f.metrics_outage {
+            let (from, to) = window("metricsOutage", &m.at, &m.span)?;
+            out.push(Fault::MetricsOutage {
+                series: m.series.clone(),
+                from,
+                to,
+            });
+        }
     }
     Ok(out)
+}
+
+/// Every `metricsOutage.series` names a series the scenario has (after KEDA's triggers added
+/// theirs).
+pub fn check_series(
+    doc: &RawDocument,
+    faults: &[Fault],
+    series: &[super::series::NamedSeries],
+) -> Result<(), ScenarioError> {
+    for (i, f) in faults.iter().enumerate() {
+        if let Fault::MetricsOutage { series: Some(name), .. } = f
+            && !series.iter().any(|s| &s.name == name)
+        {
+            return Err(doc.error(
+                ErrorKind::Reference,
+                format!("spec.faults[{i}].metricsOutage.series"),
+                format!(
+                    "no named series {name:?} (series: {:?}; a KEDA trigger's is s<index>-<type>-<what>)",
+                    series.iter().map(|s| s.name.as_str()).collect::<Vec<_>>()
+                ),
+            ));
+        }
+    }
+    Ok(())
 }

@@ -44,11 +44,51 @@ pub const DEFAULT_MAX_REPLICAS: u32 = 100;
 pub struct EventTrigger {
     /// `triggers[].type`.
     pub kind: String,
+    /// `triggers[].name`: how `scalingModifiers.formula` refers to it.
+    pub name: Option<String>,
     /// The External metric's name in the HPA (and the series it reads).
     pub metric: String,
     /// Active while the value is above this (`activation*`, default 0).
     pub activation: f64,
+    /// The metric's target (queueLength, threshold, ...).
+    pub target: f64,
+    /// `metricType: Value` (else AverageValue).
+    pub value_type: bool,
 }
+
+/// `spec.fallback.behavior` (scaledobject_types.go `FallbackBehavior*`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FallbackBehavior {
+    Static,
+    CurrentReplicas,
+    CurrentReplicasIfHigher,
+    CurrentReplicasIfLower,
+    /// The failed trigger is `nil` in the formula (`??` chooses what replaces it).
+    ScalingModifiers,
+}
+
+/// `spec.fallback`: after more than `failure_threshold` consecutive failed reads of a trigger's
+/// metric, KEDA serves a value that makes the HPA want `replicas` (kedacore/keda
+/// pkg/fallback/fallback.go).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Fallback {
+    pub failure_threshold: u32,
+    pub replicas: u32,
+    pub behavior: FallbackBehavior,
+}
+
+/// `spec.advanced.scalingModifiers`: the triggers composed into one metric.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScalingModifiers {
+    pub formula: super::formula::Formula,
+    pub target: f64,
+    pub activation: f64,
+    /// `metricType: Value` (else AverageValue).
+    pub value_type: bool,
+}
+
+/// kedav1alpha1 `CompositeMetricName`: the one External metric of a ScaledObject with a formula.
+pub const COMPOSITE_METRIC: &str = "composite-metric";
 
 /// A ScaledObject.
 #[derive(Clone, Debug, PartialEq)]
@@ -66,6 +106,8 @@ pub struct ScaledObject {
     /// Event triggers (cpu/memory triggers are the HPA's alone and never activate).
     pub triggers: Vec<EventTrigger>,
     pub hpa_name: String,
+    pub fallback: Option<Fallback>,
+    pub modifiers: Option<ScalingModifiers>,
 }
 
 fn num(v: &Value) -> Option<f64> {
@@ -285,6 +327,22 @@ pub fn synthesize_hpas(docs: &mut Vec<RawDocument>) -> Result<(), ScenarioError>
             };
             metrics.push(metric);
         }
+        let modifiers = &spec["advanced"]["scalingModifiers"];
+        if !modifiers["formula"].is_null() {
+            let (target, value_type) = modifier_target(d, modifiers)?;
+            let t = Value::String(Quantity::from_milli((target * 1000.0) as i64).to_string());
+            let target = if value_type {
+                json!({"type": "Value", "value": t})
+            } else {
+                json!({"type": "AverageValue", "averageValue": t})
+            };
+            // controllers/keda/hpa.go: the external metrics replaced by the composite one, the
+            // resource metrics kept.
+            metrics.retain(|m| m["type"] != "External");
+            metrics.push(json!({"type": "External", "external": {"metric": {"name": COMPOSITE_METRIC}, "target": target}}));
+        }
+        // controllers/keda/hpa.go sorts the metric specs by type: External before Resource.
+        metrics.sort_by(|a, b| a["type"].as_str().cmp(&b["type"].as_str()));
         let mut hpa_spec = json!({
             "scaleTargetRef": {
                 "apiVersion": target["apiVersion"].as_str().unwrap_or("apps/v1"),
@@ -308,6 +366,31 @@ pub fn synthesize_hpas(docs: &mut Vec<RawDocument>) -> Result<(), ScenarioError>
     }
     docs.extend(extra);
     Ok(())
+}
+
+/// `scalingModifiers.target` (a float > 0, as a string in the CRD) and whether `metricType` is
+/// Value (scaledobject_webhook.go `validateScalingModifiersTarget`).
+fn modifier_target(d: &RawDocument, m: &Value) -> Result<(f64, bool), ScenarioError> {
+    let path = "spec.advanced.scalingModifiers";
+    let target = m.get("target").and_then(num).filter(|t| *t > 0.0).ok_or_else(|| {
+        d.error(
+            ErrorKind::Invalid,
+            format!("{path}.target"),
+            "formula is given but target is missing or not a number > 0",
+        )
+    })?;
+    let value_type = match m["metricType"].as_str() {
+        None | Some("AverageValue") => false,
+        Some("Value") => true,
+        Some(other) => {
+            return Err(d.error(
+                ErrorKind::Invalid,
+                format!("{path}.metricType"),
+                format!("must be AverageValue or Value for the composite external metric, got {other:?}"),
+            ));
+        }
+    };
+    Ok((target, value_type))
 }
 
 /// upstream scalers' `GenerateMetricNameWithIndex`: `s<index>-<name>`.
@@ -364,6 +447,14 @@ const SPEC_FIELDS: &[&str] = &[
     "fallback",
 ];
 
+/// Fields of `spec.advanced` capsim reads or that do not change a run.
+const ADVANCED_FIELDS: &[&str] = &[
+    "horizontalPodAutoscalerConfig",
+    "scalingModifiers",
+    // What KEDA does with the target when the ScaledObject is deleted: never within a run.
+    "restoreToOriginalReplicaCount",
+];
+
 /// The ScaledObjects, with the named series their triggers' metrics read added to `series`.
 pub fn parse<'d>(
     docs: impl Iterator<Item = &'d RawDocument>,
@@ -392,10 +483,10 @@ pub fn parse<'d>(
                 warnings.push(format!("{at}: spec.{k}: not modelled by capsim's KEDA (ignored)"));
             }
         }
-        if !spec["fallback"].is_null() {
-            warnings.push(format!(
-                "{at}: spec.fallback: capsim's scalers never fail to read their metric, so the fallback replicas never apply"
-            ));
+        for k in spec["advanced"].as_object().into_iter().flat_map(|o| o.keys()) {
+            if !ADVANCED_FIELDS.contains(&k.as_str()) {
+                warnings.push(format!("{at}: spec.advanced.{k}: not modelled by capsim's KEDA (ignored)"));
+            }
         }
         let min = count(d, spec, "minReplicaCount")?.unwrap_or(0);
         let max = count(d, spec, "maxReplicaCount")?.unwrap_or(DEFAULT_MAX_REPLICAS);
@@ -424,7 +515,7 @@ pub fn parse<'d>(
             if matches!(kind.as_str(), "cpu" | "memory") {
                 continue;
             }
-            let (what, _) = trigger_metric(d, t, i)?;
+            let (what, target) = trigger_metric(d, t, i)?;
             let metric = metric_name(i, &kind, &what);
             let (source, activation) = if let Some((source, _, activation)) = queue_series(d, t, i, workloads)? {
                 (source, activation)
@@ -465,10 +556,15 @@ pub fn parse<'d>(
             });
             triggers.push(EventTrigger {
                 kind,
+                name: t["name"].as_str().map(str::to_string),
                 metric,
                 activation,
+                target,
+                value_type: t["metricType"].as_str() == Some("Value"),
             });
         }
+        let modifiers = scaling_modifiers(d, spec, &triggers)?;
+        let fallback = fallback(d, spec, &triggers, modifiers.is_some())?;
         if triggers.is_empty() && min == 0 {
             return Err(d.error(
                 ErrorKind::Invalid,
@@ -499,9 +595,128 @@ pub fn parse<'d>(
             hpa_name: hpa_cfg["name"]
                 .as_str()
                 .map_or_else(|| format!("keda-hpa-{}", d.name), str::to_string),
+            fallback,
+            modifiers,
         });
     }
     Ok(out)
+}
+
+/// `spec.advanced.scalingModifiers`, validated as the webhook does
+/// (scaledobject_webhook.go `ValidateAndCompileScalingModifiers`: the formula compiles and runs
+/// with every named trigger at -1; target > 0; metricType not Utilization).
+fn scaling_modifiers(
+    d: &RawDocument,
+    spec: &Value,
+    triggers: &[EventTrigger],
+) -> Result<Option<ScalingModifiers>, ScenarioError> {
+    let m = &spec["advanced"]["scalingModifiers"];
+    if m.is_null() {
+        return Ok(None);
+    }
+    let path = "spec.advanced.scalingModifiers";
+    let Some(src) = m["formula"].as_str().filter(|f| !f.trim().is_empty()) else {
+        return Err(d.error(ErrorKind::Invalid, format!("{path}.formula"), "is mandatory"));
+    };
+    let bad = |msg: String| d.error(ErrorKind::Invalid, format!("{path}.formula"), msg);
+    let formula = super::formula::Formula::parse(src)
+        .map_err(|e| bad(format!("{src:?}: capsim does not evaluate {e}")))?;
+    let env: std::collections::BTreeMap<String, super::formula::Val> = triggers
+        .iter()
+        .filter_map(|t| t.name.clone())
+        .map(|n| (n, super::formula::Val::Num(-1.0)))
+        .collect();
+    let mut vars = Vec::new();
+    formula.vars(&mut vars);
+    if let Some(v) = vars.iter().find(|v| !env.contains_key(*v)) {
+        return Err(bad(format!(
+            "{src:?} reads {v:?}, which is no trigger's name (triggers[].name: {:?})",
+            env.keys().collect::<Vec<_>>()
+        )));
+    }
+    match formula.eval(&env) {
+        Ok(super::formula::Val::Num(_) | super::formula::Val::Nil) => {}
+        Ok(other) => return Err(bad(format!("{src:?} gives {other:?}, not a number"))),
+        Err(e) => return Err(bad(format!("{src:?} fails with every trigger at -1: {e}"))),
+    }
+    let (target, value_type) = modifier_target(d, m)?;
+    let activation = match m.get("activationTarget") {
+        None | Some(Value::Null) => 0.0,
+        Some(v) => num(v).ok_or_else(|| {
+            d.error(
+                ErrorKind::Invalid,
+                format!("{path}.activationTarget"),
+                format!("must be a number, got {v}"),
+            )
+        })?,
+    };
+    Ok(Some(ScalingModifiers {
+        formula,
+        target,
+        activation,
+        value_type,
+    }))
+}
+
+/// `spec.fallback`, validated as upstream (scaledobject_types.go `CheckFallbackValid`, the
+/// webhook's scalingModifiers-behaviour check).
+fn fallback(
+    d: &RawDocument,
+    spec: &Value,
+    triggers: &[EventTrigger],
+    modifiers: bool,
+) -> Result<Option<Fallback>, ScenarioError> {
+    let f = &spec["fallback"];
+    if f.is_null() {
+        return Ok(None);
+    }
+    let whole = |key: &str| {
+        f.get(key)
+            .and_then(Value::as_u64)
+            .and_then(|n| u32::try_from(n).ok())
+            .ok_or_else(|| {
+                d.error(
+                    ErrorKind::Invalid,
+                    format!("spec.fallback.{key}"),
+                    "is required: a whole number >= 0",
+                )
+            })
+    };
+    let behavior = match f["behavior"].as_str().unwrap_or("static") {
+        "static" => FallbackBehavior::Static,
+        "currentReplicas" => FallbackBehavior::CurrentReplicas,
+        "currentReplicasIfHigher" => FallbackBehavior::CurrentReplicasIfHigher,
+        "currentReplicasIfLower" => FallbackBehavior::CurrentReplicasIfLower,
+        "scalingModifiers" => FallbackBehavior::ScalingModifiers,
+        other => {
+            return Err(d.error(
+                ErrorKind::Invalid,
+                "spec.fallback.behavior",
+                format!(
+                    "expected static, currentReplicas, currentReplicasIfHigher, currentReplicasIfLower or scalingModifiers, got {other:?}"
+                ),
+            ));
+        }
+    };
+    if behavior == FallbackBehavior::ScalingModifiers && !modifiers {
+        return Err(d.error(
+            ErrorKind::Invalid,
+            "spec.fallback.behavior",
+            "scalingModifiers fallback behavior requires scalingModifiers.formula to be defined",
+        ));
+    }
+    if !modifiers && triggers.is_empty() {
+        return Err(d.error(
+            ErrorKind::Invalid,
+            "spec.fallback",
+            "at least one trigger (that is not cpu or memory) has to have the `AverageValue` type for the fallback to be enabled",
+        ));
+    }
+    Ok(Some(Fallback {
+        failure_threshold: whole("failureThreshold")?,
+        replicas: whole("replicas")?,
+        behavior,
+    }))
 }
 
 /// A ScaledJob's `scalingStrategy.strategy` (kedacore/keda pkg/scaling/executor/scale_jobs.go).

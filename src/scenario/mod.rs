@@ -59,6 +59,7 @@ pub mod cron;
 pub mod defaults;
 pub mod error;
 pub mod faults;
+pub mod formula;
 pub mod grid;
 pub mod keda;
 pub mod manifests;

@@ -9,7 +9,7 @@ use crate::controllers::hpa::config::HpaControllerConfig;
 use crate::controllers::hpa::controller::{DecisionReason, HpaDecision, HpaState, reconcile};
 use crate::controllers::hpa::normalize::LimitingRule;
 use crate::controllers::hpa::observation::{
-    ConditionStatus, ContainerUsage, HpaObservation, MetricValues, ObservedContainer, ObservedPod, PodMetricSample,
+    ConditionStatus, ContainerUsage, HpaObservation, MetricValues, MetricsError, ObservedContainer, ObservedPod, PodMetricSample,
     PodPhase as ObsPhase, PodResourceSample, ReadyCondition, ResourceAmounts,
 };
 use crate::controllers::hpa::spec::{HpaSpec, MetricSpec};
@@ -63,6 +63,11 @@ pub struct HpaRuntime {
     /// The previous sync's observation, refilled in place by the next (its per-pod vectors are
     /// reused instead of allocated and dropped every sync).
     last_obs: Option<HpaObservation>,
+    /// The ScaledObject that owns this HPA (its External metrics are read through KEDA).
+    keda: Option<usize>,
+    /// This sync's reads of the named series its Pods/Object/External metrics name, per
+    /// `spec.metrics[i]` (`None`: no such series, the target's requests/s).
+    reads: Vec<Option<Result<f64, ()>>>,
 }
 
 /// One line of `hpa.csv`: a reconcile and its outcome. `hpa.csv` is written by hand
@@ -202,9 +207,15 @@ pub fn build_hpas(sc: &Scenario, config: &HpaControllerConfig) -> Result<Vec<Hpa
                 )
             })?;
         let containers = vec![observed_containers(&sc.workloads[target].template)];
+        let keda = sc
+            .scaled_objects
+            .iter()
+            .position(|so| so.hpa_name == name && so.namespace == ns);
         out.push(HpaRuntime {
             record_name: Arc::from(name.as_str()),
             last_obs: None,
+            keda,
+            reads: Vec::new(),
             name,
             spec,
             state: HpaState::default(),
@@ -245,11 +256,37 @@ impl World<'_> {
     pub(super) fn hpa_sync(&mut self, now: SimTime, i: usize) {
         let mut hpas = std::mem::take(&mut self.autoscaling.hpas);
         let hpa = &mut hpas[i];
+        self.read_metrics(hpa, now);
         let obs = self.observe(hpa, now);
         let decision = reconcile(&hpa.spec, &self.autoscaling.config, &mut hpa.state, &obs, now);
         self.apply_hpa(now, hpa, &decision);
         hpa.last_obs = Some(obs);
         self.autoscaling.hpas = hpas;
+    }
+
+    /// This sync's reads of the series `hpa`'s Pods/Object/External metrics name: through KEDA
+    /// for the HPA a ScaledObject owns (its fallback counts these reads too), else the named
+    /// series, failing while a `metricsOutage` covers it.
+    fn read_metrics(&mut self, hpa: &mut HpaRuntime, now: SimTime) {
+        let mut reads = std::mem::take(&mut hpa.reads);
+        reads.clear();
+        for m in &hpa.spec.metrics {
+            let name = match m {
+                MetricSpec::Pods { metric, .. } | MetricSpec::Object { metric, .. } | MetricSpec::External { metric, .. } => {
+                    metric
+                }
+                _ => {
+                    reads.push(None);
+                    continue;
+                }
+            };
+            let via_keda = match (hpa.keda, m) {
+                (Some(so), MetricSpec::External { .. }) => self.keda_hpa_read(so, name, now),
+                _ => None,
+            };
+            reads.push(via_keda.or_else(|| self.series_read(name, now)));
+        }
+        hpa.reads = reads;
     }
 
     /// How many objects a periodic controller syncs.
@@ -430,9 +467,17 @@ impl World<'_> {
         let milli = |v: f64| (v * 1000.0).round() as i64;
         // A queue worker's requests/s are the messages arriving.
         let rps = ws.queue.as_ref().map_or(ws.demand, |q| q.arrival);
-        metric_values.extend(hpa.spec.metrics.iter().map(|m| {
+        let failed = |m: &MetricSpec| match m {
+            MetricSpec::External { .. } => MetricsError::no_external_metrics(),
+            _ => MetricsError::no_custom_metrics(),
+        };
+        metric_values.extend(hpa.spec.metrics.iter().zip(&hpa.reads).map(|(m, read)| {
+            if let Some(Err(())) = read {
+                return Some(Err(failed(m)));
+            }
+            let value = read.map(|r| r.unwrap_or_default());
             match m {
-                MetricSpec::Pods { metric, .. } => Some(Ok(MetricValues::Pods(match self.series_value(metric, now) {
+                MetricSpec::Pods { .. } => Some(Ok(MetricValues::Pods(match value {
                     Some(v) => per_pod_rps
                         .iter()
                         .map(|s| PodMetricSample {
@@ -442,12 +487,8 @@ impl World<'_> {
                         .collect(),
                     None => per_pod_rps.clone(),
                 }))),
-                MetricSpec::Object { metric, .. } => Some(Ok(MetricValues::Object(milli(
-                    self.series_value(metric, now).unwrap_or(rps),
-                )))),
-                MetricSpec::External { metric, .. } => Some(Ok(MetricValues::External(vec![milli(
-                    self.series_value(metric, now).unwrap_or(rps),
-                )]))),
+                MetricSpec::Object { .. } => Some(Ok(MetricValues::Object(milli(value.unwrap_or(rps))))),
+                MetricSpec::External { .. } => Some(Ok(MetricValues::External(vec![milli(value.unwrap_or(rps))]))),
                 _ => None,
             }
         }));

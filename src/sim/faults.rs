@@ -70,7 +70,9 @@ impl World<'_> {
                 }
                 self.faults_log.push((now, self.sc.faults[i].describe()));
             }
-            Fault::InsufficientCapacity { .. } => self.faults_log.push((now, self.sc.faults[i].describe())),
+            Fault::InsufficientCapacity { .. } | Fault::MetricsOutage { .. } => {
+                self.faults_log.push((now, self.sc.faults[i].describe()))
+            }
         }
     }
 

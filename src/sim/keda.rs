@@ -20,6 +20,12 @@ pub struct KedaRuntime {
     pub last_active: Option<SimTime>,
     pub activations: u32,
     pub deactivations: u32,
+    /// `status.health[metric].numberOfFailures` per event trigger: consecutive failed reads.
+    pub failures: Vec<u32>,
+    /// The last loop saw a trigger served by its fallback (`ScaledObjectFallbackActivated`).
+    pub fallback_active: bool,
+    pub failed_reads: u32,
+    pub fallback_reads: u32,
 }
 
 /// One action of KEDA's loop, for `keda.csv`.
@@ -27,28 +33,191 @@ pub struct KedaRuntime {
 pub struct KedaRecord {
     pub time_s: f64,
     pub scaled_object: String,
-    /// `Activated` (from 0 or idle), `Deactivated` (to 0 or idle), `SetMinReplicas`.
+    /// `Activated` (from 0 or idle), `Deactivated` (to 0 or idle), `SetMinReplicas`,
+    /// `FallbackActivated` / `FallbackDeactivated` (the events upstream emits), `JobsCreated`.
     pub action: &'static str,
     pub from: u32,
     pub to: u32,
-    /// The triggers' values at the poll, `metric=value` separated by `;`.
+    /// The triggers' values at the poll, `metric=value` separated by `;` (`error` for a failed
+    /// read, `fallback:<value>` for one the fallback answered).
     pub triggers: String,
 }
 
+/// One read of a trigger's metric through KEDA (kedacore/keda pkg/fallback/fallback.go
+/// `GetMetricsWithFallback`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum KedaRead {
+    Value(f64),
+    /// The read failed more than `failureThreshold` times in a row: the value that makes the
+    /// HPA want the fallback replicas.
+    Fallback(f64),
+    /// The read failed past the threshold under `behavior: scalingModifiers`: nil in the formula.
+    Nil,
+    /// The read failed (no fallback, or not yet past the threshold).
+    Error,
+}
+
+impl KedaRead {
+    fn describe(self, metric: &str) -> String {
+        match self {
+            KedaRead::Value(v) => format!("{metric}={v:.3}"),
+            KedaRead::Fallback(v) => format!("{metric}=fallback:{v:.3}"),
+            KedaRead::Nil => format!("{metric}=nil"),
+            KedaRead::Error => format!("{metric}=error"),
+        }
+    }
+}
+
+/// A quantity's value in milli-units, as `resource.NewMilliQuantity(int64(x*1000))` keeps it.
+fn milli(x: f64) -> f64 {
+    (x * 1000.0) as i64 as f64 / 1000.0
+}
+
 impl World<'_> {
-    pub(super) fn keda_poll(&mut self, now: SimTime, i: usize) {
+    /// Reads event trigger `k` of ScaledObject `i`, counting failures toward its fallback as
+    /// upstream does on every read (KEDA's loop and the HPA's): a success resets the count; past
+    /// `failureThreshold` the fallback answers `target × replicas` (÷ ready replicas for a Value
+    /// metric), replicas by `behavior` from the target's `spec.replicas`.
+    pub(super) fn keda_read(&mut self, i: usize, k: usize, now: SimTime) -> KedaRead {
+        use crate::scenario::keda::FallbackBehavior as B;
         let so = &self.sc.scaled_objects[i];
-        let values: Vec<(String, f64, bool)> = so
+        let t = &so.triggers[k];
+        let read = self.series_read(&t.metric, now);
+        let rt = &mut self.keda[i];
+        if rt.failures.len() < so.triggers.len() {
+            rt.failures.resize(so.triggers.len(), 0);
+        }
+        if let Some(Ok(v)) = read {
+            rt.failures[k] = 0;
+            return KedaRead::Value(v);
+        }
+        rt.failed_reads += 1;
+        let Some(fb) = so.fallback else {
+            return KedaRead::Error;
+        };
+        rt.failures[k] += 1;
+        if rt.failures[k] <= fb.failure_threshold {
+            return KedaRead::Error;
+        }
+        let current = self.workloads[so.target].desired;
+        let replicas = match fb.behavior {
+            B::ScalingModifiers => return KedaRead::Nil,
+            B::Static => fb.replicas,
+            B::CurrentReplicas => current,
+            B::CurrentReplicasIfHigher => current.max(fb.replicas),
+            B::CurrentReplicasIfLower => current.min(fb.replicas),
+        };
+        let mut r = f64::from(replicas);
+        let (value_type, target) = so.modifiers.as_ref().map_or((t.value_type, t.target), |m| (m.value_type, m.target));
+        if value_type {
+            let ready = self.workloads[so.target].ready;
+            if ready == 0 {
+                // fallback.go: "readyReplicas is zero, cannot do fallback".
+                return KedaRead::Error;
+            }
+            r /= f64::from(ready);
+        }
+        self.keda[i].fallback_reads += 1;
+        KedaRead::Fallback(milli(target * r))
+    }
+
+    /// The composite metric of ScaledObject `i` from its triggers' reads
+    /// (pkg/scaling/modifiers/formula.go; scale_handler.go `GetScaledObjectMetrics`): an error
+    /// while some read failed and none fell back; a fallback's value while one did; else the
+    /// formula on the named triggers, nil → `fallback.replicas × target`.
+    fn keda_composite(&self, i: usize, reads: &[KedaRead]) -> Option<f64> {
+        use crate::scenario::formula::Val;
+        let so = &self.sc.scaled_objects[i];
+        let m = so.modifiers.as_ref()?;
+        if let Some(v) = reads.iter().find_map(|r| match r {
+            KedaRead::Fallback(v) => Some(*v),
+            _ => None,
+        }) {
+            return Some(v);
+        }
+        if reads.contains(&KedaRead::Error) {
+            return None;
+        }
+        let env = so
             .triggers
             .iter()
-            .map(|t| {
-                let v = self.series_value(&t.metric, now).unwrap_or(0.0);
-                (t.metric.clone(), v, v > t.activation)
+            .zip(reads)
+            .filter_map(|(t, r)| {
+                let v = match r {
+                    KedaRead::Value(v) => Val::Num(*v),
+                    _ => Val::Nil,
+                };
+                Some((t.name.clone()?, v))
             })
             .collect();
-        let active = values.iter().any(|v| v.2);
+        match m.formula.eval(&env) {
+            Ok(Val::Num(x)) if x.is_finite() => Some(milli(x)),
+            Ok(Val::Nil) => so.fallback.map(|f| f64::from(f.replicas) * m.target),
+            _ => None,
+        }
+    }
+
+    /// What KEDA's metrics adapter answers the HPA of ScaledObject `i` for its External metric
+    /// `metric`; `None` for a metric that is not the ScaledObject's.
+    pub(super) fn keda_hpa_read(&mut self, i: usize, metric: &str, now: SimTime) -> Option<Result<f64, ()>> {
+        let so = &self.sc.scaled_objects[i];
+        if so.modifiers.is_some() && metric == crate::scenario::keda::COMPOSITE_METRIC {
+            let reads: Vec<KedaRead> = (0..so.triggers.len()).map(|k| self.keda_read(i, k, now)).collect();
+            return Some(self.keda_composite(i, &reads).ok_or(()));
+        }
+        let k = so.triggers.iter().position(|t| t.metric == metric)?;
+        Some(match self.keda_read(i, k, now) {
+            KedaRead::Value(v) | KedaRead::Fallback(v) => Ok(v),
+            KedaRead::Nil | KedaRead::Error => Err(()),
+        })
+    }
+
+    pub(super) fn keda_poll(&mut self, now: SimTime, i: usize) {
+        let n = self.sc.scaled_objects[i].triggers.len();
+        let reads: Vec<KedaRead> = (0..n).map(|k| self.keda_read(i, k, now)).collect();
+        let so = &self.sc.scaled_objects[i];
+        // scale_handler.go `getScaledObjectState`: a trigger served by its fallback is active;
+        // with a formula, activity is the composite's value against `activationTarget`.
+        let is_error = reads.contains(&KedaRead::Error);
+        let fallback_active = reads.iter().any(|r| matches!(r, KedaRead::Fallback(_)));
+        let mut active = so.triggers.iter().zip(&reads).any(|(t, r)| match r {
+            KedaRead::Value(v) => *v > t.activation,
+            KedaRead::Fallback(_) => true,
+            _ => false,
+        });
+        if let Some(m) = &so.modifiers {
+            active = !is_error && self.keda_composite(i, &reads).is_some_and(|c| c > m.activation);
+        }
+        // cpu/memory triggers alone: always active.
+        if so.triggers.is_empty() && !is_error {
+            active = true;
+        }
         let current = self.workloads[so.target].desired;
         let min = so.min_replicas;
+        let describe = || {
+            so.triggers
+                .iter()
+                .zip(&reads)
+                .map(|(t, r)| r.describe(&t.metric))
+                .collect::<Vec<_>>()
+                .join(";")
+        };
+        let rt = &mut self.keda[i];
+        if fallback_active != rt.fallback_active {
+            rt.fallback_active = fallback_active;
+            self.keda_records.push(KedaRecord {
+                time_s: now.as_secs_f64(),
+                scaled_object: so.name.clone(),
+                action: if fallback_active {
+                    "FallbackActivated"
+                } else {
+                    "FallbackDeactivated"
+                },
+                from: current,
+                to: current,
+                triggers: describe(),
+            });
+        }
         let rt = &mut self.keda[i];
         let mut to = None;
         let mut action = "";
@@ -57,8 +226,14 @@ impl World<'_> {
                 to = Some(min.max(1));
                 action = "Activated";
                 rt.activations += 1;
+                rt.last_active = Some(now);
+            } else if !is_error {
+                // With some trigger failing, lastActiveTime stays ("PartialTriggerError").
+                rt.last_active = Some(now);
             }
-            rt.last_active = Some(now);
+        } else if is_error && so.fallback.is_none_or(|f| f.replicas != 0) {
+            // A failing trigger never scales the target in: with a fallback it will come from
+            // the HPA once past the threshold, without one nothing is known.
         } else if so.idle_replicas.is_some_and(|idle| current > idle) || (current > 0 && min == 0) {
             let due = match rt.last_active {
                 None => SimTime::ZERO + so.initial_cooldown_period < now,
@@ -82,11 +257,7 @@ impl World<'_> {
             action,
             from: current,
             to,
-            triggers: values
-                .iter()
-                .map(|(m, v, _)| format!("{m}={v:.3}"))
-                .collect::<Vec<_>>()
-                .join(";"),
+            triggers: describe(),
         });
         let target = so.target;
         self.workloads[target].desired = to;
@@ -146,7 +317,11 @@ impl World<'_> {
             .triggers
             .iter()
             .map(|t| {
-                let len = self.series_value(&t.metric, now).unwrap_or(0.0);
+                // A trigger whose read fails is left out (scale_handler.go `getScaledJobMetrics`).
+                let len = match self.series_read(&t.metric, now) {
+                    Some(Ok(v)) => v,
+                    _ => return (0.0, 0.0, false),
+                };
                 let max = if t.target > 0.0 {
                     (len / t.target).min(sj.max_replicas as f64)
                 } else {

@@ -115,6 +115,17 @@ impl super::World<'_> {
         })
     }
 
+    /// A read of the named series `name` at `now`: `None` if the scenario has no such series,
+    /// `Err` while a `metricsOutage` fault makes its source unreachable.
+    pub fn series_read(&self, name: &str, now: SimTime) -> Option<Result<f64, ()>> {
+        let v = self.series_value(name, now)?;
+        if crate::scenario::faults::series_unavailable(&self.sc.faults, name, now) {
+            Some(Err(()))
+        } else {
+            Some(Ok(v))
+        }
+    }
+
     /// A measure of workload `wi`'s queue at `now` (0 for a workload without one).
     pub fn queue_measure(&self, wi: usize, measure: crate::scenario::series::QueueMeasure, now: SimTime) -> f64 {
         use crate::scenario::series::QueueMeasure;

@@ -353,6 +353,17 @@ pub struct KedaSummary {
     /// A ScaledJob: the Jobs its loop created.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub jobs_created: Option<u32>,
+    /// Reads of a trigger's metric that failed (`spec.faults` `metricsOutage`), by KEDA's loop
+    /// and the HPA's.
+    #[serde(skip_serializing_if = "zero")]
+    pub failed_reads: u32,
+    /// Of those, the reads `spec.fallback` answered.
+    #[serde(skip_serializing_if = "zero")]
+    pub fallback_reads: u32,
+}
+
+fn zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// One VPA's run.
@@ -775,6 +786,8 @@ pub(super) fn finish(mut w: World<'_>, end: SimTime, events: u64) -> SimResult {
                     activations: rt.activations,
                     deactivations: rt.deactivations,
                     jobs_created: None,
+                    failed_reads: rt.failed_reads,
+                    fallback_reads: rt.fallback_reads,
                 })
                 .chain(
                     sc.scaled_jobs
