@@ -96,7 +96,9 @@ fn lex(src: &str) -> Result<Vec<Tok>, String> {
                 }
             }
             let text: String = src[start..i].chars().filter(|c| *c != '_').collect();
-            let v = text.parse::<f64>().map_err(|_| format!("bad number {:?}", &src[start..i]))?;
+            let v = text
+                .parse::<f64>()
+                .map_err(|_| format!("bad number {:?}", &src[start..i]))?;
             out.push(Tok::Num(v));
             continue;
         }
@@ -421,11 +423,17 @@ mod tests {
         let env = [("trig_one", Val::Num(4.0)), ("trig_two", Val::Num(10.0))];
         assert_eq!(run("(trig_one + trig_two)/2", &env), Ok(Val::Num(7.0)));
         assert_eq!(run("trig_one < 2 ? trig_one + trig_two : 1", &env), Ok(Val::Num(1.0)));
-        assert_eq!(run("trig_one > 2 && trig_two >= 10 ? max(trig_one, trig_two) : 0", &env), Ok(Val::Num(10.0)));
+        assert_eq!(
+            run("trig_one > 2 && trig_two >= 10 ? max(trig_one, trig_two) : 0", &env),
+            Ok(Val::Num(10.0))
+        );
         let failed = [("a", Val::Nil), ("b", Val::Num(3.0))];
         assert_eq!(run("a ?? b", &failed), Ok(Val::Num(3.0)));
         assert_eq!(run("(a ?? 0) + b", &failed), Ok(Val::Num(3.0)));
-        assert!(run("a + b", &failed).is_err(), "arithmetic on nil is expr-lang's runtime error");
+        assert!(
+            run("a + b", &failed).is_err(),
+            "arithmetic on nil is expr-lang's runtime error"
+        );
     }
 
     #[test]

@@ -339,7 +339,9 @@ pub fn synthesize_hpas(docs: &mut Vec<RawDocument>) -> Result<(), ScenarioError>
             // controllers/keda/hpa.go: the external metrics replaced by the composite one, the
             // resource metrics kept.
             metrics.retain(|m| m["type"] != "External");
-            metrics.push(json!({"type": "External", "external": {"metric": {"name": COMPOSITE_METRIC}, "target": target}}));
+            metrics.push(
+                json!({"type": "External", "external": {"metric": {"name": COMPOSITE_METRIC}, "target": target}}),
+            );
         }
         // controllers/keda/hpa.go sorts the metric specs by type: External before Resource.
         metrics.sort_by(|a, b| a["type"].as_str().cmp(&b["type"].as_str()));
@@ -485,7 +487,9 @@ pub fn parse<'d>(
         }
         for k in spec["advanced"].as_object().into_iter().flat_map(|o| o.keys()) {
             if !ADVANCED_FIELDS.contains(&k.as_str()) {
-                warnings.push(format!("{at}: spec.advanced.{k}: not modelled by capsim's KEDA (ignored)"));
+                warnings.push(format!(
+                    "{at}: spec.advanced.{k}: not modelled by capsim's KEDA (ignored)"
+                ));
             }
         }
         let min = count(d, spec, "minReplicaCount")?.unwrap_or(0);
@@ -619,8 +623,8 @@ fn scaling_modifiers(
         return Err(d.error(ErrorKind::Invalid, format!("{path}.formula"), "is mandatory"));
     };
     let bad = |msg: String| d.error(ErrorKind::Invalid, format!("{path}.formula"), msg);
-    let formula = super::formula::Formula::parse(src)
-        .map_err(|e| bad(format!("{src:?}: capsim does not evaluate {e}")))?;
+    let formula =
+        super::formula::Formula::parse(src).map_err(|e| bad(format!("{src:?}: capsim does not evaluate {e}")))?;
     let env: std::collections::BTreeMap<String, super::formula::Val> = triggers
         .iter()
         .filter_map(|t| t.name.clone())

@@ -9,8 +9,8 @@ use crate::controllers::hpa::config::HpaControllerConfig;
 use crate::controllers::hpa::controller::{DecisionReason, HpaDecision, HpaState, reconcile};
 use crate::controllers::hpa::normalize::LimitingRule;
 use crate::controllers::hpa::observation::{
-    ConditionStatus, ContainerUsage, HpaObservation, MetricValues, MetricsError, ObservedContainer, ObservedPod, PodMetricSample,
-    PodPhase as ObsPhase, PodResourceSample, ReadyCondition, ResourceAmounts,
+    ConditionStatus, ContainerUsage, HpaObservation, MetricValues, MetricsError, ObservedContainer, ObservedPod,
+    PodMetricSample, PodPhase as ObsPhase, PodResourceSample, ReadyCondition, ResourceAmounts,
 };
 use crate::controllers::hpa::spec::{HpaSpec, MetricSpec};
 use crate::engine::{Rngs, SimDuration, SimTime};
@@ -272,9 +272,9 @@ impl World<'_> {
         reads.clear();
         for m in &hpa.spec.metrics {
             let name = match m {
-                MetricSpec::Pods { metric, .. } | MetricSpec::Object { metric, .. } | MetricSpec::External { metric, .. } => {
-                    metric
-                }
+                MetricSpec::Pods { metric, .. }
+                | MetricSpec::Object { metric, .. }
+                | MetricSpec::External { metric, .. } => metric,
                 _ => {
                     reads.push(None);
                     continue;

@@ -108,7 +108,10 @@ impl World<'_> {
             B::CurrentReplicasIfLower => current.min(fb.replicas),
         };
         let mut r = f64::from(replicas);
-        let (value_type, target) = so.modifiers.as_ref().map_or((t.value_type, t.target), |m| (m.value_type, m.target));
+        let (value_type, target) = so
+            .modifiers
+            .as_ref()
+            .map_or((t.value_type, t.target), |m| (m.value_type, m.target));
         if value_type {
             let ready = self.workloads[so.target].ready;
             if ready == 0 {

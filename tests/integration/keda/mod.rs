@@ -4,6 +4,8 @@
 use capsim::scenario::{Scenario, load_str};
 use capsim::sim::SimResult;
 
+mod fallback;
+
 /// A queue worker `worker` consuming queue `orders` on three m5.2xlarge; messages arrive at
 /// 200/s from 10m to 30m; each takes 20m of CPU (a pod at its 1-CPU limit does 47.5/s). Pods
 /// are Ready 10 s after binding (5 s pull, 2 s start, 3 s ready).
