@@ -12,8 +12,8 @@
 //! - **The metric values** KEDA's metrics adapter serves are named series
 //!   ([`super::series`]): a queue trigger reads its queue's depth (`aws-sqs-queue` `queueURL`'s
 //!   last segment, `rabbitmq` `queueName`, `kafka` `topic` — the lag —, `redis` `listName`,
-//!   `redis-streams` `stream`); `prometheus` reads the `spec.series` entry its `query` names
-//!   (PromQL over capsim's simulated series is not evaluated: the query must be a series name);
+//!   `redis-streams` `stream`); `prometheus` reads the `spec.series` entry its `query` names,
+//!   or evaluates the query as PromQL over the series capsim exposes (`ignoreNullValues`);
 //!   `cron` is `desiredReplicas` inside its window, 0 outside.
 //! - **KEDA's own loop** ([`crate::sim::keda`]): every `pollingInterval` (30 s) it asks each event
 //!   trigger whether it is active (value > its activation threshold, default 0) and does the
@@ -525,17 +525,23 @@ pub fn parse<'d>(
                 (source, activation)
             } else if kind == "prometheus" {
                 let query = what.trim().to_string();
-                let Some(s) = series.iter().find(|s| s.name == query) else {
-                    return Err(d.error(
-                        ErrorKind::Reference,
-                        format!("spec.triggers[{i}].metadata.query"),
-                        format!(
-                            "capsim reads a prometheus trigger's query as the name of a spec.series entry; {query:?} is none (series: {:?})",
-                            series.iter().map(|s| s.name.as_str()).collect::<Vec<_>>()
-                        ),
-                    ));
-                };
-                (s.source.clone(), meta_num(d, t, i, "activationThreshold", Some(0.0))?)
+                let activation = meta_num(d, t, i, "activationThreshold", Some(0.0))?;
+                if let Some(s) = series.iter().find(|s| s.name == query) {
+                    (s.source.clone(), activation)
+                } else {
+                    let ignore_null = meta_str(t, "ignoreNullValues").is_none_or(|v| !v.eq_ignore_ascii_case("false"));
+                    let source = super::series::query_source(&query, ignore_null).map_err(|m| {
+                        d.error(
+                            ErrorKind::Invalid,
+                            format!("spec.triggers[{i}].metadata.query"),
+                            format!(
+                                "{m} (a query is PromQL over capsim's series, or the name of a spec.series entry: {:?})",
+                                series.iter().map(|s| s.name.as_str()).collect::<Vec<_>>()
+                            ),
+                        )
+                    })?;
+                    (source, activation)
+                }
             } else {
                 let path = format!("spec.triggers[{i}].metadata");
                 let window = super::cron::window(meta_str(t, "start").unwrap_or(""), meta_str(t, "end").unwrap_or(""))

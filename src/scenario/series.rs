@@ -1,14 +1,22 @@
 //! Named metric series (`spec.series`): the values an HPA's Pods/Object/External metric or a
 //! KEDA trigger reads by name — a shape like traffic's (`base`/`replay`, `shape`, `noise`), or a
 //! measure of a queue worker's queue (`queue: NAME, measure: depth | oldestAge | arrivals |
-//! processed`).
+//! processed`), or a PromQL query over the series capsim exposes (`query: ...`, as
+//! prometheus-adapter or KEDA's prometheus scaler would run it against Prometheus).
 //!
 //! ```yaml
 //! spec:
 //!   series:
 //!     orders_backlog: {queue: orders, measure: depth}
 //!     partner_lag: {base: 200, shape: [{step: {at: 1h, factor: 5}}]}
+//!     web_rps: {query: 'sum(rate(http_requests_total{job="web"}[2m]))'}
 //! ```
+//!
+//! A query is evaluated at the read's instant on the samples scraped so far (one scrape per
+//! `spec.resolution`), with Prometheus's semantics ([`crate::alerts::eval`]); its result must be
+//! one sample, as KEDA's prometheus scaler requires (pkg/scalers/prometheus_scaler.go
+//! `ExecutePromQuery`): an empty result (or NaN/±Inf) is 0 unless `ignoreNullValues: false`
+//! makes it a failed read, several samples or a scalar are a failed read.
 
 use super::error::{ErrorKind, ScenarioError};
 use super::raw::RawDocument;
@@ -62,6 +70,50 @@ pub enum SeriesSource {
         within: std::sync::Arc<[bool]>,
         desired: f64,
     },
+    /// A PromQL query over the exposed series.
+    Query {
+        expr: std::sync::Arc<promql_parser::parser::Expr>,
+        /// KEDA's `ignoreNullValues` (default true): an empty result reads as 0.
+        ignore_null: bool,
+    },
+}
+
+/// A PromQL `query` as a series source: parsed, every construct one capsim evaluates and every
+/// metric one it exposes; `Err` is the message for the field that holds it.
+pub fn query_source(query: &str, ignore_null: bool) -> Result<SeriesSource, String> {
+    let expr = promql_parser::parser::parse(query).map_err(|e| format!("{query:?} is not PromQL: {e}"))?;
+    if let Some(what) = crate::alerts::eval::unsupported(&expr) {
+        return Err(format!("{query:?}: capsim's PromQL evaluator does not support {what}"));
+    }
+    let mut names = Vec::new();
+    crate::alerts::eval::metric_names(&expr, &mut names);
+    if names.is_empty() {
+        return Err(format!("{query:?} selects no metric by name"));
+    }
+    if let Some(n) = names
+        .iter()
+        .find(|n| !crate::alerts::series::FAMILIES.contains(&n.as_str()))
+    {
+        return Err(format!(
+            "{query:?} reads {n:?}, which capsim does not expose (it exposes {}; or name a spec.series entry)",
+            crate::alerts::series::FAMILIES.join(", ")
+        ));
+    }
+    Ok(SeriesSource::Query {
+        expr: std::sync::Arc::new(expr),
+        ignore_null,
+    })
+}
+
+/// The metric families every query series reads (recorded at each scrape).
+pub fn query_families(series: &[NamedSeries]) -> std::collections::BTreeSet<String> {
+    let mut names = Vec::new();
+    for s in series {
+        if let SeriesSource::Query { expr, .. } = &s.source {
+            crate::alerts::eval::metric_names(expr, &mut names);
+        }
+    }
+    names.into_iter().collect()
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -95,7 +147,20 @@ pub fn parse(
     let mut out = Vec::new();
     for (name, v) in specs {
         let path = format!("spec.series.{name}");
-        let source = if let Some(q) = v.get("queue") {
+        let source = if let Some(q) = v.get("query") {
+            let Some(query) = q.as_str() else {
+                return Err(doc.error(ErrorKind::Invalid, format!("{path}.query"), "must be a PromQL string"));
+            };
+            if let Some(other) = v.as_object().and_then(|o| o.keys().find(|k| *k != "query")) {
+                return Err(doc.error(
+                    ErrorKind::Schema,
+                    format!("{path}.{other}"),
+                    "unknown field: a query series takes query alone",
+                ));
+            }
+            // prometheus-adapter, like the HPA, gets no value from an empty result: a failed read.
+            query_source(query, false).map_err(|m| doc.error(ErrorKind::Invalid, format!("{path}.query"), m))?
+        } else if let Some(q) = v.get("queue") {
             let Some(qname) = q.as_str() else {
                 return Err(doc.error(ErrorKind::Invalid, format!("{path}.queue"), "must be a queue's name"));
             };
@@ -133,7 +198,7 @@ pub fn parse(
                 doc.error(
                     ErrorKind::Schema,
                     path.clone(),
-                    format!("{e} (a series is a traffic-like shape, or {{queue, measure}})"),
+                    format!("{e} (a series is a traffic-like shape, {{queue, measure}} or {{query}})"),
                 )
             })?;
             let model = TrafficModel::from_spec_in(&spec, &format!("series/{name}"), base_dir)

@@ -100,30 +100,38 @@ pub struct QueueRow {
 }
 
 impl super::World<'_> {
-    /// The value of the named metric series `name` (`spec.series`) at `now`, if the scenario
-    /// has one.
-    pub fn series_value(&self, name: &str, now: SimTime) -> Option<f64> {
+    /// A read of the named series `name` at `now`: `None` if the scenario has no such series,
+    /// `Err` while a `metricsOutage` fault makes its source unreachable or a query's result is
+    /// not one sample ([`crate::scenario::series`]).
+    pub fn series_read(&self, name: &str, now: SimTime) -> Option<Result<f64, ()>> {
+        use crate::alerts::eval::{Value, eval};
         use crate::scenario::series::SeriesSource;
         let s = self.sc.series.iter().find(|s| s.name == name)?;
-        Some(match &s.source {
+        if crate::scenario::faults::series_unavailable(&self.sc.faults, name, now) {
+            return Some(Err(()));
+        }
+        Some(Ok(match &s.source {
             SeriesSource::Shape(model) => model.rps_at(now, &self.rngs).max(0.0),
             SeriesSource::Queue { workload, measure } => self.queue_measure(*workload, *measure, now),
             SeriesSource::Cron { within, desired } => {
                 let minute = (now.as_secs_f64() / 60.0) as usize % crate::scenario::cron::WEEK_MINUTES;
                 if within[minute] { *desired } else { 0.0 }
             }
-        })
-    }
-
-    /// A read of the named series `name` at `now`: `None` if the scenario has no such series,
-    /// `Err` while a `metricsOutage` fault makes its source unreachable.
-    pub fn series_read(&self, name: &str, now: SimTime) -> Option<Result<f64, ()>> {
-        let v = self.series_value(name, now)?;
-        if crate::scenario::faults::series_unavailable(&self.sc.faults, name, now) {
-            Some(Err(()))
-        } else {
-            Some(Ok(v))
-        }
+            SeriesSource::Query { expr, ignore_null } => {
+                let v = match eval(expr, &self.recorder.series, now.as_millis()) {
+                    Ok(Value::Vector(v)) if v.len() == 1 => Some(v[0].value),
+                    Ok(Value::Vector(v)) if v.is_empty() => None,
+                    // Several samples, a scalar (the HTTP API's scalar result is no vector), an
+                    // evaluation error: the read fails.
+                    _ => return Some(Err(())),
+                };
+                match v.filter(|x| x.is_finite()) {
+                    Some(x) => x,
+                    None if *ignore_null => 0.0,
+                    None => return Some(Err(())),
+                }
+            }
+        }))
     }
 
     /// A measure of workload `wi`'s queue at `now` (0 for a workload without one).

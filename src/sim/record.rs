@@ -78,6 +78,9 @@ impl Recorder {
     pub fn new(sc: &Scenario) -> Self {
         let mut r = Recorder::default();
         r.series.wanted = crate::alerts::wanted_families(&sc.rule_groups);
+        r.series
+            .wanted
+            .extend(crate::scenario::series::query_families(&sc.series));
         r
     }
 }

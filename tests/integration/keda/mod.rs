@@ -5,6 +5,7 @@ use capsim::scenario::{Scenario, load_str};
 use capsim::sim::SimResult;
 
 mod fallback;
+mod promql;
 
 /// A queue worker `worker` consuming queue `orders` on three m5.2xlarge; messages arrive at
 /// 200/s from 10m to 30m; each takes 20m of CPU (a pod at its 1-CPU limit does 47.5/s). Pods
