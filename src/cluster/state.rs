@@ -120,6 +120,10 @@ pub struct Pod {
     pub delete_reason: Option<DeleteReason>,
     /// True when its image was already on the node at binding.
     pub image_cached: bool,
+    /// When its image was there after its (first) binding: pulled, or already on the node.
+    pub pulled: Option<SimTime>,
+    /// When the scheduler first nominated a node for it after preempting victims there.
+    pub nominated: Option<SimTime>,
     /// The workload's per-ready-pod CPU integral when the pod became ready (metrics window).
     pub usage_mark: f64,
     /// Batch pods: how long the containers run before the pod succeeds.
@@ -178,6 +182,8 @@ impl Pod {
             deleted: None,
             delete_reason: None,
             image_cached: false,
+            pulled: None,
+            nominated: None,
             usage_mark: 0.0,
             restarts: 0,
             crashes: 0,

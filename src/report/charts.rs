@@ -1,11 +1,12 @@
 //! Charts for people: PNG and SVG pages drawn with plotters.
 //!
-//! A run writes two pages:
+//! A run writes these pages:
 //! - `timeline.png` / `timeline.svg`: four panels sharing one time axis (h:mm since the start):
 //!   demand vs served capacity (req/s), replicas (desired, ready, starting, Pending), nodes by
 //!   pool and state, and the cost rate ($/h);
 //! - `pending-cdf.png` / `pending-cdf.svg`: the share of pods scheduled within x seconds, one line
-//!   per workload.
+//!   per workload;
+//! - `pending-waterfall.png` / `.svg` ([`super::waterfall`]): where the time to Ready went.
 //!
 //! Text is drawn with DejaVu Sans, bundled in the binary (`assets/fonts/`, licence alongside) and
 //! registered with plotters' `ab_glyph` font table under the generic family `sans-serif`, so PNGs
@@ -774,8 +775,9 @@ pub fn run_cdf_series(r: &SimResult) -> (Vec<Series>, Option<String>) {
     (series, note)
 }
 
-/// Writes `timeline.png`, `timeline.svg`, `pending-cdf.png` and `pending-cdf.svg` into `dir`.
-/// Both pages are rendered before anything is written.
+/// Writes `timeline.png`, `timeline.svg`, `pending-cdf.png`, `pending-cdf.svg` and, when some
+/// pod waited, `pending-waterfall.png`/`.svg` into `dir`. Every page is rendered before
+/// anything is written.
 pub fn write_run_charts(dir: &Path, r: &SimResult, title: &str) -> Result<Vec<PathBuf>, ChartError> {
     let timeline = render_time_panels(
         "timeline",
@@ -790,8 +792,15 @@ pub fn write_run_charts(dir: &Path, r: &SimResult, title: &str) -> Result<Vec<Pa
         &series,
         note.as_deref(),
     )?;
+    let waterfall = super::waterfall::render(
+        &format!("{title} — where the time to Ready went"),
+        &super::waterfall::rows(r),
+    )?;
     let mut written = write_rendered(dir, "timeline", &timeline)?;
     written.extend(write_rendered(dir, "pending-cdf", &cdf)?);
+    if let Some(w) = &waterfall {
+        written.extend(write_rendered(dir, "pending-waterfall", w)?);
+    }
     Ok(written)
 }
 

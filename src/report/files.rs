@@ -159,6 +159,34 @@ pub fn push_f(out: &mut Vec<u8>, x: f64) {
     out.extend_from_slice(if s == "-0" { b"0" } else { s.as_bytes() });
 }
 
+/// `pending-breakdown.csv`: one row per measured pod that became Ready, its time from creation
+/// to Ready cut into the pipeline's stages ([`crate::sim::attribution`]); `surge` 0 = in none.
+fn pending_breakdown_csv(r: &SimResult) -> Vec<u8> {
+    use crate::sim::attribution::STAGES;
+    let mut out = b"pod,workload,created_s,surge".to_vec();
+    for s in STAGES {
+        out.extend_from_slice(format!(",{s}_s").as_bytes());
+    }
+    out.extend_from_slice(b",to_ready_s\n");
+    for p in &r.pod_stages {
+        out.extend_from_slice(p.pod.as_bytes());
+        out.push(b',');
+        out.extend_from_slice(p.workload.as_bytes());
+        out.push(b',');
+        push_f(&mut out, p.created_s);
+        out.push(b',');
+        push_int(&mut out, p.surge as i64);
+        for x in p.stages {
+            out.push(b',');
+            push_f(&mut out, x);
+        }
+        out.push(b',');
+        push_f(&mut out, p.stages.iter().sum());
+        out.push(b'\n');
+    }
+    out
+}
+
 fn timeline_csv(r: &SimResult) -> Vec<u8> {
     let mut out = b"time_s,workload,demand_rps,served_rps,capacity_rps,replicas_desired,pods_pending,pods_starting,pods_ready,cpu_per_pod_m,cpu_utilization_pct,hpa_metric,nodes_ready,nodes_upcoming,cost_rate_usd_hr,latency_p50_ms,latency_p95_ms,latency_p99_ms,errors_rps,cpu_throttled_m,cpu_starved_m\n".to_vec();
     out.reserve(r.timeline.len() * 96);
@@ -384,7 +412,8 @@ pub const VPA_CSV_HEADER: &str = "time_s,vpa,container,resource,lower_bound,targ
 /// `vpa-updates.csv`'s header ([`crate::sim::vpa::VpaUpdateRecord`]).
 pub const VPA_UPDATES_CSV_HEADER: &str = "time_s,vpa,pod,action,detail\n";
 
-/// Writes `timeline.csv`, `pods.csv`, `nodes.csv`, `autoscaler.csv`, `hpa.csv` and, last,
+/// Writes `timeline.csv`, `pods.csv`, `nodes.csv`, `pending-breakdown.csv`, `autoscaler.csv`,
+/// `hpa.csv` and, last,
 /// `summary.json` into `dir`. Every file is rendered before any is put in place, so a failure to
 /// render writes nothing: all in memory except `hpa.csv` (one row per HPA sync, the largest by
 /// far), which is streamed to a temporary file. `summary.json` comes last: its presence says the
@@ -402,6 +431,7 @@ pub fn write_run_outputs(dir: &Path, r: &SimResult) -> Result<Vec<PathBuf>, Outp
         (dir.join("timeline.csv"), timeline_csv(r)),
         (pods_path.clone(), csv_bytes(&pods_path, &r.pods)?),
         (nodes_path.clone(), csv_bytes(&nodes_path, &r.nodes)?),
+        (dir.join("pending-breakdown.csv"), pending_breakdown_csv(r)),
     ];
     let mut files = files;
     // Always written, a header alone when no provisioner decided anything (a static cluster), so a

@@ -9,6 +9,7 @@ pub mod rightsize;
 pub mod sweep;
 pub mod sweep_chart;
 pub mod table;
+pub mod waterfall;
 
 pub use files::{atomic_write, write_run_outputs};
 pub use table::summary_table;

@@ -10,6 +10,38 @@ fn secs(x: f64) -> String {
     }
 }
 
+/// Per workload with pods that became Ready: the mean time from creation to Ready, its largest
+/// stages and the slowest one ([`crate::sim::attribution`]).
+pub fn stage_lines(s: &Summary) -> String {
+    use crate::sim::attribution::stage_words;
+    let mut out = String::new();
+    for w in &s.workloads {
+        let Some(b) = &w.pending_breakdown else { continue };
+        if b.all.slowest.is_empty() {
+            continue;
+        }
+        if out.is_empty() {
+            out.push_str("\nwhere the time from creation to Ready went (mean per pod):\n");
+        }
+        let mut stages: Vec<(&str, f64)> = b.all.share.iter().map(|(k, v)| (*k, *v)).collect();
+        stages.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let top: Vec<String> = stages
+            .iter()
+            .take(3)
+            .filter(|(_, v)| *v >= 0.005)
+            .map(|(k, v)| format!("{} {:.0}%", stage_words(k), 100.0 * v))
+            .collect();
+        out.push_str(&format!(
+            "  {:<22} {:>7} · slowest stage: {} · {}\n",
+            w.name,
+            secs(b.all.to_ready_mean_s),
+            stage_words(b.all.slowest),
+            top.join(", ")
+        ));
+    }
+    out
+}
+
 /// A table a person reads in a terminal: one row per workload, then the cluster.
 pub fn summary_table(s: &Summary) -> String {
     let mut out = String::new();
@@ -52,6 +84,7 @@ pub fn summary_table(s: &Summary) -> String {
             pending_note
         ));
     }
+    out.push_str(&stage_lines(s));
     let c = &s.cluster;
     out.push_str(&format!(
         "\nnodes: peak {} · at end {} · launched {} · terminated {} · {:.1} node-hours\n",

@@ -7,6 +7,7 @@
 //! come from named streams keyed by the object they concern (the n-th pod of a workload, the n-th
 //! node of a pool), so two scenarios that differ only in settings see the same dice.
 
+pub mod attribution;
 pub mod autoscaling;
 pub mod batch;
 pub mod exposition;

@@ -218,6 +218,10 @@ pub struct WorkloadSummary {
     /// Queue workers: the queue's depth, age and drain times.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub queue: Option<QueueSummary>,
+    /// Where the time from creation to Ready went, stage by stage, over its pods that became
+    /// Ready and per surge ([`super::attribution`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending_breakdown: Option<super::attribution::Breakdown>,
 }
 
 /// One `queue.csv` row.
@@ -487,6 +491,9 @@ pub struct SimResult {
     pub queue: Vec<QueueRecord>,
     /// KEDA's scale-loop actions (`keda.csv`).
     pub keda: Vec<super::keda::KedaRecord>,
+    /// Every measured pod that became Ready, its time cut into the pipeline's stages
+    /// (`pending-breakdown.csv`).
+    pub pod_stages: Vec<super::attribution::PodStages>,
     /// Non-fatal findings of the run's stages (unknown CA flags, ignored NodePool fields).
     pub warnings: Vec<String>,
     /// The alerts the scenario's PrometheusRules fired, and the series they read.
@@ -509,6 +516,8 @@ pub(super) fn finish(mut w: World<'_>, end: SimTime, events: u64) -> SimResult {
     let mut still_pending = vec![0u32; sc.workloads.len()];
     let mut delay_by_wl: Vec<Vec<f64>> = vec![Vec::new(); sc.workloads.len()];
     let mut replacement_by_wl: Vec<Vec<f64>> = vec![Vec::new(); sc.workloads.len()];
+    let mut staged_by_wl: Vec<Vec<(SimTime, SimTime, super::attribution::Stages)>> = vec![Vec::new(); sc.workloads.len()];
+    let mut staged_pods: Vec<Vec<usize>> = vec![Vec::new(); sc.workloads.len()];
     for p in &w.cluster.pods {
         let wi = p.workload as usize;
         let wl = &sc.workloads[wi];
@@ -531,6 +540,11 @@ pub(super) fn finish(mut w: World<'_>, end: SimTime, events: u64) -> SimResult {
         }
         if let (Some(r), true) = (p.first_ready, measured) {
             ready_by_wl[wi].push((r - p.created).as_secs_f64());
+            // A pod Ready the instant it was created (the warm start's) has nothing to attribute.
+            if let Some(st) = super::attribution::pod_stages(p, &w.cluster.nodes).filter(|_| r > p.created) {
+                staged_by_wl[wi].push((p.created, r, st));
+                staged_pods[wi].push(pods.len());
+            }
         }
         if let (Some(done), Some(run)) = (p.completed, p.run_for) {
             delay_by_wl[wi].push(((done - p.arrived).as_secs_f64() - run.as_secs_f64()).max(0.0));
@@ -560,6 +574,7 @@ pub(super) fn finish(mut w: World<'_>, end: SimTime, events: u64) -> SimResult {
         });
     }
     let mut workloads = Vec::new();
+    let mut pod_stages = Vec::new();
     for (i, wl) in sc.workloads.iter().enumerate() {
         if wl.kind == WorkloadKind::DaemonSet {
             continue;
@@ -621,6 +636,19 @@ pub(super) fn finish(mut w: World<'_>, end: SimTime, events: u64) -> SimResult {
                     sc.resolution.as_secs_f64(),
                     w.measure_from,
                 )
+            }),
+            pending_breakdown: (!staged_by_wl[i].is_empty()).then(|| {
+                let (numbers, b) = super::attribution::breakdown(&staged_by_wl[i]);
+                for ((k, st), n) in staged_pods[i].iter().zip(&staged_by_wl[i]).zip(numbers) {
+                    pod_stages.push(super::attribution::PodStages {
+                        pod: pods[*k].pod.clone(),
+                        workload: wl.name.clone(),
+                        created_s: st.0.as_secs_f64(),
+                        surge: n,
+                        stages: st.2,
+                    });
+                }
+                b
             }),
         });
     }
@@ -821,6 +849,7 @@ pub(super) fn finish(mut w: World<'_>, end: SimTime, events: u64) -> SimResult {
         vpa: w.vpas.records,
         vpa_updates: w.vpas.updates,
         keda: w.keda_records,
+        pod_stages,
         queue: w
             .recorder
             .queue

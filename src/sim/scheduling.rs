@@ -301,6 +301,8 @@ impl World<'_> {
         }
         self.scheduling.nominated_node[p.0 as usize] = Some(plan.node);
         self.scheduling.nominated[plan.node.0 as usize] += req;
+        let pod = &mut self.cluster.pods[p.0 as usize];
+        pod.nominated = pod.nominated.or(Some(now));
         true
     }
 
@@ -333,6 +335,8 @@ impl World<'_> {
                 at
             }
         };
+        let pod = &mut self.cluster.pods[p.0 as usize];
+        pod.pulled = pod.pulled.or(Some(pulled_at));
         self.start_containers(p, pulled_at, &mut rng);
         if stateful {
             self.bind_volume(p);
