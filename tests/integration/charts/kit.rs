@@ -154,6 +154,7 @@ pub fn synthetic(name: &str, wls: &[Wl<'_>], pools: &[&str], duration_s: u64, co
             completion_delay: None,
             completed: None,
             queue: None,
+            pending_breakdown: None,
             pods_evicted: 0,
             replacement_pending: Percentiles::default(),
         });
@@ -208,6 +209,7 @@ pub fn synthetic(name: &str, wls: &[Wl<'_>], pools: &[&str], duration_s: u64, co
         vpa_updates: Vec::new(),
         queue: Vec::new(),
         keda: Vec::new(),
+        pod_stages: Vec::new(),
         warnings: Vec::new(),
         alerts: Default::default(),
         series: Default::default(),
