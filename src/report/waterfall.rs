@@ -146,7 +146,10 @@ fn draw<DB: DrawingBackend>(
                 continue;
             }
             let c = stage_color(stage);
-            chart.draw_series(std::iter::once(Rectangle::new([(x, bottom), (x + secs, top)], c.filled())))?;
+            chart.draw_series(std::iter::once(Rectangle::new(
+                [(x, bottom), (x + secs, top)],
+                c.filled(),
+            )))?;
             // A label inside the box when it is wide enough to hold one.
             if *secs / x_max > 0.06 {
                 chart.draw_series(std::iter::once(Text::new(
@@ -180,7 +183,11 @@ fn draw<DB: DrawingBackend>(
         let c = stage_color(s);
         legend.draw(&Rectangle::new([(lx, 20), (lx + 14, 34)], c.filled()))?;
         let text = stage_words(s);
-        legend.draw(&Text::new(text.to_string(), (lx + 20, 19), (FONT, 14).into_font().color(&BLACK)))?;
+        legend.draw(&Text::new(
+            text.to_string(),
+            (lx + 20, 19),
+            (FONT, 14).into_font().color(&BLACK),
+        ))?;
         lx += 30 + 8 * text.len() as i32;
     }
     Ok(())

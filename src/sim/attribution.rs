@@ -81,7 +81,10 @@ pub fn pod_stages(p: &Pod, nodes: &[Node]) -> Option<Stages> {
             }
         }
     };
-    let verdict = [p.unschedulable_since, p.nominated, Some(bound)].into_iter().flatten().min();
+    let verdict = [p.unschedulable_since, p.nominated, Some(bound)]
+        .into_iter()
+        .flatten()
+        .min();
     cut(0, verdict, &mut cursor);
     if let Some(nominated) = p.nominated {
         // The scheduler's retries until it chose to preempt, then the victims' exit.
@@ -217,7 +220,13 @@ pub fn breakdown(pods: &[(SimTime, SimTime, Stages)]) -> (Vec<usize>, Breakdown)
     let (numbers, all_surges) = surges(pods);
     // The largest, kept in time order.
     let mut by_size: Vec<usize> = (0..all_surges.len()).collect();
-    by_size.sort_by(|&a, &b| all_surges[b].stages.pods.cmp(&all_surges[a].stages.pods).then(a.cmp(&b)));
+    by_size.sort_by(|&a, &b| {
+        all_surges[b]
+            .stages
+            .pods
+            .cmp(&all_surges[a].stages.pods)
+            .then(a.cmp(&b))
+    });
     by_size.truncate(SURGES_LISTED);
     by_size.sort_unstable();
     let keep: Vec<Surge> = by_size.iter().map(|&i| all_surges[i].clone()).collect();

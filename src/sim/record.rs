@@ -516,7 +516,8 @@ pub(super) fn finish(mut w: World<'_>, end: SimTime, events: u64) -> SimResult {
     let mut still_pending = vec![0u32; sc.workloads.len()];
     let mut delay_by_wl: Vec<Vec<f64>> = vec![Vec::new(); sc.workloads.len()];
     let mut replacement_by_wl: Vec<Vec<f64>> = vec![Vec::new(); sc.workloads.len()];
-    let mut staged_by_wl: Vec<Vec<(SimTime, SimTime, super::attribution::Stages)>> = vec![Vec::new(); sc.workloads.len()];
+    let mut staged_by_wl: Vec<Vec<(SimTime, SimTime, super::attribution::Stages)>> =
+        vec![Vec::new(); sc.workloads.len()];
     let mut staged_pods: Vec<Vec<usize>> = vec![Vec::new(); sc.workloads.len()];
     for p in &w.cluster.pods {
         let wi = p.workload as usize;

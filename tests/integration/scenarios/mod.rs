@@ -5,6 +5,7 @@ mod bench;
 mod hpa_pipeline;
 mod monday;
 mod pdb_drain;
+mod pending_breakdown;
 mod preemption;
 mod provision_failure;
 mod rightsizing;
