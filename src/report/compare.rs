@@ -75,6 +75,9 @@ pub struct CompareRow {
     pub pages: u32,
     /// A queue worker's queue (`None` for other workloads).
     pub queue: Option<crate::sim::record::QueueSummary>,
+    /// Its slowest surge's mean time from creation to Ready, and that surge's slowest stage
+    /// with its share (`None` when no pod had to wait).
+    pub slowest_surge: Option<(f64, &'static str, f64)>,
 }
 
 /// The rows of a comparison: for each variant in order, one row per Deployment in order.
@@ -108,6 +111,10 @@ pub fn compare_rows(results: &[(String, SimResult)]) -> Vec<CompareRow> {
                 error_share: w.error_share,
                 pages: s.pages,
                 queue: w.queue.clone(),
+                slowest_surge: w.pending_breakdown.as_ref().and_then(|b| {
+                    let (_, st) = b.slowest_surge();
+                    (!st.slowest.is_empty()).then(|| (st.to_ready_mean_s, st.slowest, st.share[st.slowest]))
+                }),
             });
         }
     }
@@ -200,6 +207,17 @@ pub fn compare_table(rows: &[CompareRow]) -> String {
                     .map_or_else(dash, secs)
             });
         }
+        if rows.iter().any(|r| r.workload == *w && r.slowest_surge.is_some()) {
+            let dash = || "–".to_string();
+            line("  worst surge to Ready".into(), Some(w), &|r| {
+                r.slowest_surge.map_or_else(dash, |s| secs(s.0))
+            });
+            line("  its slowest stage".into(), Some(w), &|r| {
+                r.slowest_surge.map_or_else(dash, |s| {
+                    format!("{} {:.0}%", crate::sim::attribution::stage_short(s.1), 100.0 * s.2)
+                })
+            });
+        }
         line("  latency p95".into(), Some(w), &|r| {
             // A queue worker's messages wait in the queue: their wait is the oldest message's
             // age above, not a request latency.
@@ -235,11 +253,11 @@ fn csv_field(s: &str) -> String {
 /// `compare.csv`: one row per variant × workload, seconds and dollars as plain numbers.
 pub fn compare_csv(rows: &[CompareRow]) -> Vec<u8> {
     let mut out = String::from(
-        "variant,scenario,seed,workload,pods_created,pending_p50_s,pending_p95_s,pending_max_s,pods_pending_at_end,unserved_share,overload_s,replicas_max,workload_requests,workload_cost_usd,peak_nodes,node_hours,cost_usd,cost_per_million_requests_usd,latency_p95_ms,error_share,pages\n",
+        "variant,scenario,seed,workload,pods_created,pending_p50_s,pending_p95_s,pending_max_s,pods_pending_at_end,unserved_share,overload_s,replicas_max,workload_requests,workload_cost_usd,peak_nodes,node_hours,cost_usd,cost_per_million_requests_usd,latency_p95_ms,error_share,pages,worst_surge_to_ready_s,worst_surge_slowest_stage\n",
     );
     for r in rows {
         out.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{:.6},{},{},{},{},{},{},{},{},{},{:.6},{}\n",
+            "{},{},{},{},{},{},{},{},{},{:.6},{},{},{},{},{},{},{},{},{},{:.6},{},{},{}\n",
             csv_field(&r.variant),
             csv_field(&r.scenario),
             r.seed,
@@ -262,6 +280,8 @@ pub fn compare_csv(rows: &[CompareRow]) -> Vec<u8> {
             f(r.latency_p95_ms),
             r.error_share,
             r.pages,
+            r.slowest_surge.map(|s| f(s.0)).unwrap_or_default(),
+            r.slowest_surge.map(|s| s.1).unwrap_or_default(),
         ));
     }
     out.into_bytes()

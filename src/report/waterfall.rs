@@ -4,7 +4,7 @@
 
 use super::charts::{ChartError, FONT, Rendered, ensure_font, palette_color};
 use crate::sim::SimResult;
-use crate::sim::attribution::{STAGES, StageSummary, stage_words};
+use crate::sim::attribution::{STAGES, stage_words};
 use plotters::prelude::*;
 
 /// Size of the page, pixels (its height grows with the rows).
@@ -31,16 +31,10 @@ pub fn rows(r: &SimResult) -> Vec<Row> {
     let mut rows: Vec<(f64, Row)> = Vec::new();
     for w in &r.summary.workloads {
         let Some(b) = &w.pending_breakdown else { continue };
-        let (what, s): (String, &StageSummary) = match b
-            .surges
-            .iter()
-            .max_by(|a, b| a.stages.to_ready_mean_s.total_cmp(&b.stages.to_ready_mean_s))
-        {
-            Some(g) => (
-                format!("surge at {} ({} pods)", clock(g.start_s), g.stages.pods),
-                &g.stages,
-            ),
-            None => (format!("all {} pods", b.all.pods), &b.all),
+        let (surge, s) = b.slowest_surge();
+        let what = match surge {
+            Some(g) => format!("surge at {} ({} pods)", clock(g.start_s), g.stages.pods),
+            None => format!("all {} pods", b.all.pods),
         };
         if s.to_ready_mean_s <= 0.0 {
             continue;

@@ -56,6 +56,22 @@ pub fn stage_words(stage: &str) -> &'static str {
     }
 }
 
+/// A stage's name in a table cell.
+pub fn stage_short(stage: &str) -> &'static str {
+    match stage {
+        "scheduler" => "scheduler",
+        "provisioner" => "provisioner",
+        "launch" => "node launch",
+        "registration" => "node register",
+        "initialization" => "node init",
+        "preemption" => "preemption",
+        "binding" => "binding",
+        "image_pull" => "image pull",
+        "container_start" => "start",
+        _ => "readiness",
+    }
+}
+
 /// The fewest pods a surge has.
 pub const SURGE_MIN_PODS: usize = 2;
 /// The most surges `summary.json` lists per workload (the largest; the CSV has every pod).
@@ -168,6 +184,20 @@ pub struct Breakdown {
     pub all: StageSummary,
     /// The largest surges (by pods), in time order.
     pub surges: Vec<Surge>,
+}
+
+impl Breakdown {
+    /// The surge whose pods took longest to Ready on average (`None`: no surge, all pods).
+    pub fn slowest_surge(&self) -> (Option<&Surge>, &StageSummary) {
+        match self
+            .surges
+            .iter()
+            .max_by(|a, b| a.stages.to_ready_mean_s.total_cmp(&b.stages.to_ready_mean_s))
+        {
+            Some(g) => (Some(g), &g.stages),
+            None => (None, &self.all),
+        }
+    }
 }
 
 /// One pod's row of `pending-breakdown.csv`.
