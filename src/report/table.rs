@@ -138,5 +138,23 @@ pub fn summary_table(s: &Summary) -> String {
     if c.spot_interruptions > 0 {
         out.push_str(&format!("spot interruptions: {}\n", c.spot_interruptions));
     }
+    out.push_str(&findings_lines(&s.findings));
+    out
+}
+
+/// The findings, each with its evidence and knob ([`crate::sim::findings`]).
+pub fn findings_lines(findings: &[crate::sim::findings::Finding]) -> String {
+    let mut out = String::new();
+    if findings.is_empty() {
+        return out;
+    }
+    out.push_str("\nfindings:\n");
+    for f in findings {
+        out.push_str(&format!("- {}\n", f.statement));
+        for e in &f.evidence {
+            out.push_str(&format!("    {e}\n"));
+        }
+        out.push_str(&format!("    → {}\n", f.knob));
+    }
     out
 }

@@ -12,6 +12,7 @@ pub mod autoscaling;
 pub mod batch;
 pub mod exposition;
 mod faults;
+pub mod findings;
 pub mod keda;
 pub mod lint;
 pub mod metrics;

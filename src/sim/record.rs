@@ -347,6 +347,8 @@ pub struct Summary {
     /// Per KEDA ScaledObject: how often its loop activated (from 0 or idle) and deactivated.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub keda: Vec<KedaSummary>,
+    /// What the records show, in plain words, with evidence and a knob ([`super::findings`]).
+    pub findings: Vec<super::findings::Finding>,
 }
 
 /// One ScaledObject's run.
@@ -801,8 +803,9 @@ pub(super) fn finish(mut w: World<'_>, end: SimTime, events: u64) -> SimResult {
     let vpa = vpa_summaries(&w);
     let mut warnings = w.warnings;
     warnings.extend(alerts.errors.iter().map(|e| format!("PrometheusRule: {e}")));
-    SimResult {
+    let mut result = SimResult {
         summary: Summary {
+            findings: Vec::new(),
             alerts: alerts.summaries.clone(),
             pages: alerts.pages(),
             faults: None,
@@ -871,7 +874,9 @@ pub(super) fn finish(mut w: World<'_>, end: SimTime, events: u64) -> SimResult {
         warnings,
         alerts,
         series,
-    }
+    };
+    result.summary.findings = super::findings::derive(sc, &w.autoscaling.hpas, &w.cluster, &result);
+    result
 }
 
 fn vpa_summaries(w: &World<'_>) -> Vec<VpaSummary> {

@@ -37,6 +37,7 @@ mod cli;
 mod cloud;
 mod compare;
 mod durability;
+mod findings;
 mod fuzz;
 mod hpa;
 mod karpenter;

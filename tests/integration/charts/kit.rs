@@ -197,6 +197,7 @@ pub fn synthetic(name: &str, wls: &[Wl<'_>], pools: &[&str], duration_s: u64, co
             faults: None,
             vpa: Vec::new(),
             keda: Vec::new(),
+            findings: Vec::new(),
         },
         timeline,
         cluster_timeline,

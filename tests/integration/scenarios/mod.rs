@@ -6,7 +6,7 @@ mod hpa_pipeline;
 mod monday;
 mod pdb_drain;
 mod pending_breakdown;
-mod preemption;
+pub(crate) mod preemption;
 mod provision_failure;
 mod rightsizing;
 mod shipped;

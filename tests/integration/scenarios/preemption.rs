@@ -5,7 +5,7 @@
 use capsim::engine::SimTime;
 use capsim::sim::World;
 
-pub(super) const YAML: &str = r#"
+pub(crate) const YAML: &str = r#"
 apiVersion: capsim/v1alpha1
 kind: Scenario
 metadata: {name: warm-pool}
