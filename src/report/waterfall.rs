@@ -5,6 +5,7 @@
 use super::charts::{ChartError, FONT, Rendered, ensure_font, palette_color};
 use crate::sim::SimResult;
 use crate::sim::attribution::{STAGES, stage_words};
+use crate::sim::findings::clock;
 use plotters::prelude::*;
 
 /// Size of the page, pixels (its height grows with the rows).
@@ -49,12 +50,6 @@ pub fn rows(r: &SimResult) -> Vec<Row> {
     }
     rows.sort_by(|a, b| b.0.total_cmp(&a.0));
     rows.into_iter().take(MAX_ROWS).map(|(_, r)| r).collect()
-}
-
-/// h:mm:ss since the start.
-fn clock(s: f64) -> String {
-    let s = s.round() as u64;
-    format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
 }
 
 fn label_secs(x: f64) -> String {

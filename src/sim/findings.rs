@@ -12,13 +12,16 @@
 //! | `disruption-evictions` | `pods.csv` pods deleted `Drained` or `ScaleDown` by node removals (`nodes.csv` `removed_by`) |
 //! | `pages` | `alerts.csv` alerts with `severity: page` that fired |
 
+use super::autoscaling::HpaRecord;
 use super::autoscaling::HpaRuntime;
 use super::record::{SimResult, TimelineRow};
-use crate::cluster::Cluster;
 use crate::cluster::DeleteReason;
+use crate::cluster::{Cluster, Pod};
 use crate::controllers::hpa::normalize::LimitingRule;
+use crate::engine::SimTime;
 use crate::scenario::Scenario;
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// One finding.
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -37,33 +40,77 @@ pub struct Finding {
 /// Throttled CPU below this many core-seconds is not worth a finding.
 pub const THROTTLING_MIN_CORE_SECONDS: f64 = 60.0;
 
-fn clock(s: f64) -> String {
-    let s = s.max(0.0).round() as u64;
-    format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+/// `s` seconds since the start, rounded, as terminal output shows times ([`SimTime`]'s h:mm:ss).
+pub fn clock(s: f64) -> String {
+    SimTime::from_secs(s.max(0.0).round() as u64).to_string()
+}
+
+/// Was `n` removed by consolidation, emptiness or Cluster Autoscaler's scale-down (its
+/// `nodes.csv` `removed_by`)?
+fn removed_by_disruption(n: &crate::cluster::Node) -> bool {
+    let by = &n.removed_by;
+    by.starts_with("single-node-consolidation")
+        || by.starts_with("multi-node-consolidation")
+        || by.starts_with("scale-down")
+        || by.starts_with("emptiness")
 }
 
 /// The findings of run `r` of scenario `sc`, whose world ended with `hpas` and `cluster`.
 pub(super) fn derive(sc: &Scenario, hpas: &[HpaRuntime], cluster: &Cluster, r: &SimResult) -> Vec<Finding> {
     let step = sc.resolution.as_secs_f64();
     let mut out = Vec::new();
-    let rows_of = |wi: usize| {
-        r.timeline
-            .iter()
-            .filter(move |t: &&TimelineRow| t.workload as usize == wi)
-    };
+    // One pass over each record set, grouped by workload (or HPA): the checks below look up.
+    let n = sc.workloads.len();
+    let mut rows: Vec<Vec<&TimelineRow>> = vec![Vec::new(); n];
+    for t in &r.timeline {
+        rows[t.workload as usize].push(t);
+    }
+    let mut pinned_by_hpa: BTreeMap<&str, Vec<&HpaRecord>> = BTreeMap::new();
+    for rec in r
+        .hpa
+        .iter()
+        .filter(|rec| matches!(rec.limiting_rule, Some(LimitingRule::MaxReplicas(_))))
+    {
+        pinned_by_hpa.entry(&*rec.hpa).or_default().push(rec);
+    }
+    let mut stuck: Vec<Vec<&Pod>> = vec![Vec::new(); n];
+    let mut preempted: Vec<Vec<&Pod>> = vec![Vec::new(); n];
+    let mut drained: Vec<Vec<&Pod>> = vec![Vec::new(); n];
+    let mut priority: Vec<Option<i32>> = vec![None; n];
+    // Workloads whose pods were nominated at an instant (a preemption's victims go then).
+    let mut nominated_at: BTreeMap<SimTime, Vec<usize>> = BTreeMap::new();
+    for p in &cluster.pods {
+        let wi = p.workload as usize;
+        priority[wi].get_or_insert(p.priority);
+        if p.phase == crate::cluster::PodPhase::Pending {
+            stuck[wi].push(p);
+        }
+        if let Some(t) = p.nominated {
+            nominated_at.entry(t).or_default().push(wi);
+        }
+        match p.delete_reason {
+            Some(DeleteReason::Preempted) => preempted[wi].push(p),
+            Some(DeleteReason::Drained)
+                if p.node
+                    .is_some_and(|n| removed_by_disruption(&cluster.nodes[n.0 as usize])) =>
+            {
+                drained[wi].push(p)
+            }
+            _ => {}
+        }
+    }
 
     // An HPA pinned at maxReplicas while requests failed.
     for h in hpas {
-        let pinned: Vec<_> = r
-            .hpa
-            .iter()
-            .filter(|rec| *rec.hpa == *h.name && matches!(rec.limiting_rule, Some(LimitingRule::MaxReplicas(_))))
-            .collect();
+        let Some(pinned) = pinned_by_hpa.get(h.name.as_str()) else {
+            continue;
+        };
         let (Some(first), Some(last)) = (pinned.first(), pinned.last()) else {
             continue;
         };
         let (from, to) = (first.time_ms as f64 / 1000.0, last.time_ms as f64 / 1000.0 + step);
-        let failed: f64 = rows_of(h.target)
+        let failed: f64 = rows[h.target]
+            .iter()
             .filter(|t| (from..=to).contains(&t.time.as_secs_f64()))
             .map(|t| t.errors_rps * step)
             .sum();
@@ -100,12 +147,7 @@ pub(super) fn derive(sc: &Scenario, hpas: &[HpaRuntime], cluster: &Cluster, r: &
     }
 
     // Pods still Pending at the end, with the provisioner's last word on them.
-    for (wi, wl) in sc.workloads.iter().enumerate() {
-        let stuck: Vec<_> = cluster
-            .pods
-            .iter()
-            .filter(|p| p.workload as usize == wi && p.phase == crate::cluster::PodPhase::Pending)
-            .collect();
+    for (wl, stuck) in sc.workloads.iter().zip(&stuck) {
         if stuck.is_empty() {
             continue;
         }
@@ -171,25 +213,19 @@ pub(super) fn derive(sc: &Scenario, hpas: &[HpaRuntime], cluster: &Cluster, r: &
 
     // Preemptions of one workload's pods by another's.
     let mut placeholders_preempted = 0u32;
-    for (wi, wl) in sc.workloads.iter().enumerate() {
-        let victims: Vec<_> = cluster
-            .pods
-            .iter()
-            .filter(|p| p.workload as usize == wi && p.delete_reason == Some(DeleteReason::Preempted))
-            .collect();
+    for (wi, (wl, victims)) in sc.workloads.iter().zip(&preempted).enumerate() {
         if victims.is_empty() {
             continue;
         }
         let mut by: Vec<&str> = Vec::new();
-        for v in &victims {
-            let t = v.deleted;
-            for p in &cluster.pods {
-                if p.nominated.is_some() && p.nominated == t && p.workload as usize != wi {
-                    let name = sc.workloads[p.workload as usize].name.as_str();
-                    if !by.contains(&name) {
-                        by.push(name);
-                    }
-                }
+        for &p in victims
+            .iter()
+            .filter_map(|v| v.deleted.and_then(|t| nominated_at.get(&t)))
+            .flatten()
+        {
+            let name = sc.workloads[p].name.as_str();
+            if p != wi && !by.contains(&name) {
+                by.push(name);
             }
         }
         let prio = victims[0].priority;
@@ -252,9 +288,7 @@ pub(super) fn derive(sc: &Scenario, hpas: &[HpaRuntime], cluster: &Cluster, r: &
                 .filter(|p| p.workload == wsum.name && p.stages[2] > 0.0)
                 .collect();
             let wi = sc.workloads.iter().position(|x| x.name == wsum.name);
-            let prio = wi
-                .and_then(|i| cluster.pods.iter().find(|p| p.workload as usize == i))
-                .map_or(0, |p| p.priority);
+            let prio = wi.and_then(|i| priority[i]).unwrap_or(0);
             if waited.is_empty() || prio < 0 {
                 continue;
             }
@@ -290,7 +324,9 @@ pub(super) fn derive(sc: &Scenario, hpas: &[HpaRuntime], cluster: &Cluster, r: &
             && wsum.queue.is_none()
             && let Some(wi) = wi
         {
-            let peak = rows_of(wi).max_by(|a, b| a.cpu_throttled_m.total_cmp(&b.cpu_throttled_m));
+            let peak = rows[wi]
+                .iter()
+                .max_by(|a, b| a.cpu_throttled_m.total_cmp(&b.cpu_throttled_m));
             let mut evidence = vec![format!(
                 "summary.json: {} cpu_throttled_core_seconds {:.0}",
                 wsum.name, wsum.cpu_throttled_core_seconds
@@ -339,22 +375,7 @@ pub(super) fn derive(sc: &Scenario, hpas: &[HpaRuntime], cluster: &Cluster, r: &
 
     // Evictions by node removals (consolidation, scale-down).
     let days = r.summary.duration_s / 86_400.0;
-    for (wi, wl) in sc.workloads.iter().enumerate() {
-        let evicted: Vec<_> = cluster
-            .pods
-            .iter()
-            .filter(|p| {
-                p.workload as usize == wi
-                    && p.delete_reason == Some(DeleteReason::Drained)
-                    && p.node.is_some_and(|n| {
-                        let by = &cluster.nodes[n.0 as usize].removed_by;
-                        by.starts_with("single-node-consolidation")
-                            || by.starts_with("multi-node-consolidation")
-                            || by.starts_with("scale-down")
-                            || by.starts_with("emptiness")
-                    })
-            })
-            .collect();
+    for (wl, evicted) in sc.workloads.iter().zip(&drained) {
         if evicted.is_empty() {
             continue;
         }

@@ -84,9 +84,6 @@ impl World<'_> {
         let t = &so.triggers[k];
         let read = self.series_read(&t.metric, now);
         let rt = &mut self.keda[i];
-        if rt.failures.len() < so.triggers.len() {
-            rt.failures.resize(so.triggers.len(), 0);
-        }
         if let Some(Ok(v)) = read {
             rt.failures[k] = 0;
             return KedaRead::Value(v);
@@ -191,7 +188,8 @@ impl World<'_> {
         if let Some(m) = &so.modifiers {
             active = !is_error && self.keda_composite(i, &reads).is_some_and(|c| c > m.activation);
         }
-        // cpu/memory triggers alone: always active.
+        // cpu/memory triggers alone: always active (getScaledObjectState: "If all the triggers
+        // are only cpu/memory, we enforce the IsActive").
         if so.triggers.is_empty() && !is_error {
             active = true;
         }

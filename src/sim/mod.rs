@@ -266,7 +266,14 @@ impl<'a> World<'a> {
             metrics: metrics::MetricsServer::new(sc.workloads.len()),
             autoscaling: autoscaling::Autoscaling::new(sc)?,
             vpas: vpa::Vpas::new(sc),
-            keda: vec![keda::KedaRuntime::default(); sc.scaled_objects.len()],
+            keda: sc
+                .scaled_objects
+                .iter()
+                .map(|so| keda::KedaRuntime {
+                    failures: vec![0; so.triggers.len()],
+                    ..Default::default()
+                })
+                .collect(),
             keda_records: Vec::new(),
             keda_jobs_created: vec![0; sc.scaled_jobs.len()],
             recorder: Recorder::new(sc),
