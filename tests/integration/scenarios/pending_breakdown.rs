@@ -104,3 +104,29 @@ fn pods_ready_at_the_warm_start_are_not_counted() {
     let r = run();
     assert!(r.pod_stages.iter().all(|p| p.stages.iter().sum::<f64>() > 0.0));
 }
+
+#[test]
+fn the_waterfall_draws_each_workloads_worst_surge() {
+    let r = run();
+    let rows = capsim::report::waterfall::rows(&r);
+    let ph = rows
+        .iter()
+        .find(|row| row.label.starts_with("placeholder"))
+        .expect("a placeholder row");
+    let b = r
+        .summary
+        .workloads
+        .iter()
+        .find(|w| w.name == "placeholder")
+        .unwrap()
+        .pending_breakdown
+        .clone()
+        .unwrap();
+    let (_, worst) = b.slowest_surge();
+    let total: f64 = ph.stages.iter().map(|s| s.1).sum();
+    assert!((total - worst.to_ready_mean_s).abs() < 1e-9);
+    let page = capsim::report::waterfall::render("t", &rows).unwrap().expect("a page");
+    assert!(page.svg.contains("node launch") && !page.png.is_empty());
+    // Nothing waited: no page.
+    assert!(capsim::report::waterfall::render("t", &[]).unwrap().is_none());
+}
